@@ -1,0 +1,135 @@
+"""The gate file's schema. Every key is documented in docs/gate-file.md.
+
+Unknown keys are errors (``extra="forbid"``) except inside a check declaration, whose
+extra keys are that check's parameters, validated against the check's own model.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PositiveInt, field_validator, model_validator
+
+from mlgate.result import Severity
+
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+
+
+class Task(str, enum.Enum):
+    BINARY = "binary"
+    MULTICLASS = "multiclass"
+    REGRESSION = "regression"
+
+    @property
+    def is_classification(self) -> bool:
+        return self is not Task.REGRESSION
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ModelSpec(_Strict):
+    """How to obtain one model: a ``module:callable`` factory, a file, or both (a torch
+    architecture from ``factory`` plus weights from ``path``)."""
+
+    factory: str | None = Field(None, pattern=r"^[\w.]+:[\w.]+$")
+    path: str | None = None
+    args: dict[str, Any] = Field(default_factory=dict)
+    kind: Literal["auto", "sklearn", "torch", "callable"] = "auto"
+    trust: bool = False
+    classes: list[Any] | None = None
+    batch_size: PositiveInt = 1024
+
+    @model_validator(mode="after")
+    def _source_given(self) -> ModelSpec:
+        if self.factory is None and self.path is None:
+            raise ValueError("give 'factory' (module:callable) or 'path' (a model file), or both")
+        return self
+
+
+class DatasetSpec(_Strict):
+    """One dataset and the roles of its columns."""
+
+    path: str | None = None
+    factory: str | None = Field(None, pattern=r"^[\w.]+:[\w.]+$")
+    args: dict[str, Any] = Field(default_factory=dict)
+    format: Literal["auto", "csv", "parquet", "npz"] = "auto"
+    label: str | None = None
+    features: list[str] | None = None
+    time: str | None = None
+    sensitive: list[str] = Field(default_factory=list)
+    slices: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> DatasetSpec:
+        if (self.path is None) == (self.factory is None):
+            raise ValueError("give exactly one of 'path' (a CSV, Parquet or .npz file) or "
+                             "'factory' (module:callable returning a DataFrame)")
+        return self
+
+    @property
+    def non_feature_columns(self) -> list[str]:
+        cols = [c for c in (self.label, self.time) if c is not None]
+        return cols
+
+
+class CheckDecl(BaseModel):
+    """One check in a stage: ``check`` names a registered check type; other keys are its
+    parameters."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    check: str
+    id: str | None = Field(None, pattern=NAME_PATTERN)
+    severity: Severity = Severity.BLOCK
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return dict(self.model_extra or {})
+
+
+class StageSpec(_Strict):
+    description: str = ""
+    checks: list[CheckDecl] = Field(min_length=1)
+
+
+class GateConfig(_Strict):
+    """The whole gate file."""
+
+    version: Literal[1] = 1
+    name: str = Field(min_length=1)
+    description: str = ""
+    task: Task
+    seed: int = Field(0, ge=0)
+    models: dict[str, ModelSpec]
+    datasets: dict[str, DatasetSpec]
+    stages: dict[str, StageSpec] = Field(min_length=1)
+    model_card: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("models")
+    @classmethod
+    def _has_candidate(cls, v: dict[str, ModelSpec]) -> dict[str, ModelSpec]:
+        if "candidate" not in v:
+            raise ValueError(f"a 'candidate' model is required; got models {sorted(v)}")
+        return v
+
+    @field_validator("datasets")
+    @classmethod
+    def _has_evaluation(cls, v: dict[str, DatasetSpec]) -> dict[str, DatasetSpec]:
+        if "evaluation" not in v:
+            raise ValueError(f"an 'evaluation' dataset is required; got datasets {sorted(v)}")
+        return v
+
+    @field_validator("models", "datasets", "stages")
+    @classmethod
+    def _names(cls, v: dict[str, Any]) -> dict[str, Any]:
+        import re
+
+        for name in v:
+            if not re.match(NAME_PATTERN, str(name)):
+                raise ValueError(
+                    f"name {name!r} is not allowed: use letters, digits, '_', '.', '-'"
+                )
+        return v

@@ -1,0 +1,1 @@
+"""Renderings of a gate run. ``result.json`` is the source of every other rendering."""

@@ -1,0 +1,80 @@
+"""``result.json``: the machine-readable record of a gate run (fields in docs/interfaces.md).
+
+Same inputs and seed give the same bytes, except the ``run.started_at`` / ``run.finished_at``
+timestamps and ``run.duration_s``.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from mlgate import __version__
+from mlgate.decision import ExitCode, StageDecision
+from mlgate.result import CheckResult
+
+SCHEMA_VERSION = "1.0"
+TIMING_KEYS = ("started_at", "finished_at", "duration_s")
+
+
+def build_result(
+    *,
+    gate_name: str,
+    gate_file: str,
+    task: str,
+    seed: int,
+    stages: Iterable[str],
+    results: Iterable[CheckResult],
+    decisions: Iterable[StageDecision],
+    exit_code: ExitCode,
+    loaded: Mapping[str, Any],
+    timing: Mapping[str, Any],
+) -> dict[str, Any]:
+    """Assemble the result document. ``timing`` holds the only non-reproducible fields."""
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "mlgate_version": __version__,
+        "gate": {"name": gate_name, "file": gate_file, "task": task},
+        "run": {
+            "seed": seed,
+            "stages": list(stages),
+            "python": platform.python_version(),
+            **{k: timing.get(k) for k in TIMING_KEYS},
+        },
+        "verdict": _overall(decisions := list(decisions)),
+        "exit_code": int(exit_code),
+        "stages": [d.to_dict() for d in decisions],
+        "checks": [r.to_dict() for r in results],
+        "models": dict(loaded.get("models", {})),
+        "datasets": dict(loaded.get("datasets", {})),
+    }
+
+
+def _overall(decisions: list[StageDecision]) -> str:
+    verdicts = {d.verdict.value for d in decisions}
+    for v in ("hold", "promote_with_warnings", "promote"):
+        if v in verdicts:
+            return v
+    return "hold"
+
+
+def dumps(doc: Mapping[str, Any]) -> str:
+    """Canonical JSON text: two-space indent, keys in document order, trailing newline."""
+    return json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def write_result(doc: Mapping[str, Any], report_dir: Path) -> Path:
+    """Write ``result.json`` into ``report_dir`` (created if needed); returns its path."""
+    report_dir.mkdir(parents=True, exist_ok=True)
+    path = report_dir / "result.json"
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(dumps(doc), encoding="utf-8")
+    tmp.replace(path)
+    return path
+
+
+def read_result(path: str | Path) -> dict[str, Any]:
+    return json.loads(Path(path).read_text(encoding="utf-8"))

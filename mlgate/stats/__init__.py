@@ -1,0 +1,1 @@
+"""Statistics: metric definitions and confidence intervals."""
