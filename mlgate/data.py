@@ -71,8 +71,8 @@ class Dataset:
         if pd.isna(y).any():
             n = int(pd.isna(y).sum())
             raise DataError(
-                f"dataset {self.name!r}: label column {self.spec.label!r} has {n} missing value(s); "
-                "drop or fill those rows before gating."
+                f"dataset {self.name!r}: label column {self.spec.label!r} has {n} missing "
+                "value(s); drop or fill those rows before gating."
             )
         y.setflags(write=False)
         return y

@@ -53,7 +53,9 @@ class Predictions:
 
 def _check(arr, name: str, shape: tuple[int, ...], source: str, finite: bool = True) -> None:
     if arr is None:
-        raise PredictionError(f"{source}: the model gave no {name}; expected an array of shape {shape}.")
+        raise PredictionError(
+            f"{source}: the model gave no {name}; expected an array of shape {shape}."
+        )
     if arr.shape != shape:
         raise PredictionError(
             f"{source}: {name} have shape {arr.shape}, expected {shape} "

@@ -72,6 +72,7 @@ class GateSession:
             return node
         return None
 
+    @pytest.hookimpl(tryfirst=True)  # before -k/-m deselect: those checks count as not run
     def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]):
         keep, drop = [], []
         for item in items:
@@ -85,9 +86,7 @@ class GateSession:
         if drop:
             config.hook.pytest_deselected(items=drop)
             items[:] = keep
-
-    def pytest_collection_finish(self, session: pytest.Session) -> None:
-        self.expected = {i.nodeid: i.stash[META_KEY] for i in session.items if META_KEY in i.stash}
+        self.expected = {i.nodeid: i.stash[META_KEY] for i in keep if META_KEY in i.stash}
 
     # -- running -----------------------------------------------------------------------
     @pytest.hookimpl(wrapper=True)

@@ -58,7 +58,9 @@ def _confusion(y: np.ndarray, pred: np.ndarray, k: int) -> np.ndarray:
 
 
 def _accuracy(y, pred, k) -> float:
-    return float(np.mean(y == pred)) if len(y) else _undefined("accuracy of no rows")
+    # Two different unknown labels share the code -1; neither is a correct prediction.
+    hit = (y == pred) & (y >= 0)
+    return float(np.mean(hit)) if len(y) else _undefined("accuracy of no rows")
 
 
 def _balanced_accuracy(y, pred, k) -> float:
@@ -80,9 +82,18 @@ def _f1_per_class(y, pred, k) -> np.ndarray:
 
 
 def _f1(y, pred, k) -> float:
-    # Binary: F1 of the positive class (the last of ``classes``); multiclass: macro F1.
+    # Binary: F1 of the positive class (the last of ``classes``); multiclass: macro F1 over
+    # the classes that occur in truth or predictions, as sklearn's ``average="macro"`` does:
+    # a class of the model that no row has or gets would otherwise add a spurious 0.
+    if not len(y):
+        _undefined("F1 of no rows")
     per_class = _f1_per_class(y, pred, k)
-    return float(per_class[-1]) if k == 2 else float(per_class.mean())
+    if k == 2:
+        return float(per_class[-1])
+    seen = np.bincount(y[y >= 0], minlength=k) + np.bincount(pred[pred >= 0], minlength=k)
+    if not seen.any():
+        _undefined("macro F1 needs at least one labelled row or prediction")
+    return float(per_class[seen > 0].mean())
 
 
 def _binary_auc(positive: np.ndarray, score: np.ndarray) -> float:

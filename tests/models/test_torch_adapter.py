@@ -1,0 +1,181 @@
+"""TorchAdapter against a manual forward pass: shapes, batching, modes, OOM backoff."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from sklearn.datasets import make_classification
+
+from mlgate.config.schema import Task
+from mlgate.errors import PredictionError
+from mlgate.models.torch import TorchAdapter
+
+
+def _frame(X: np.ndarray) -> pd.DataFrame:
+    return pd.DataFrame(X, columns=[f"f{i}" for i in range(X.shape[1])])
+
+
+@pytest.fixture(scope="module")
+def binary_data():
+    X, y = make_classification(n_samples=120, n_features=4, random_state=0)
+    return _frame(X), y
+
+
+@pytest.fixture(scope="module")
+def multiclass_data():
+    X, y = make_classification(
+        n_samples=150, n_features=5, n_informative=3, n_classes=3, random_state=1
+    )
+    return _frame(X), np.array(["a", "b", "c"])[y]
+
+
+# -- torch -------------------------------------------------------------------------------
+
+
+def _linear(n_in: int, n_out: int, seed: int = 0) -> torch.nn.Module:
+    torch.manual_seed(seed)
+    return torch.nn.Linear(n_in, n_out)
+
+
+def _manual(module: torch.nn.Module, X: pd.DataFrame) -> torch.Tensor:
+    with torch.no_grad():
+        return module(torch.tensor(X.to_numpy(), dtype=torch.float32))
+
+
+def test_torch_multiclass_equals_manual_softmax(multiclass_data):
+    X, _ = multiclass_data
+    module = _linear(5, 3)
+    preds = TorchAdapter(module, Task.MULTICLASS, device="cpu").predict(X)
+    expected = torch.softmax(_manual(module, X), dim=1).numpy()
+    np.testing.assert_allclose(preds.scores, expected, atol=1e-6)
+    np.testing.assert_array_equal(preds.labels, expected.argmax(axis=1))
+    assert preds.classes == (0, 1, 2)
+    preds.validate(len(X), source="candidate")
+    named = TorchAdapter(module, Task.MULTICLASS, classes=["x", "y", "z"]).predict(X)
+    np.testing.assert_array_equal(named.labels, np.array(["x", "y", "z"])[expected.argmax(1)])
+
+
+@pytest.mark.parametrize("shape", ["n", "n1"])
+def test_torch_binary_single_logit_is_sigmoid(binary_data, shape):
+    X, _ = binary_data
+    linear = _linear(4, 1)
+    module = linear if shape == "n1" else torch.nn.Sequential(linear, torch.nn.Flatten(0))
+    preds = TorchAdapter(module, Task.BINARY, classes=[False, True]).predict(X)
+    p = torch.sigmoid(_manual(linear, X)[:, 0]).numpy()
+    np.testing.assert_allclose(preds.scores[:, 1], p, atol=1e-6)
+    np.testing.assert_allclose(preds.scores.sum(axis=1), 1.0, rtol=1e-6)
+    np.testing.assert_array_equal(preds.labels, p > 0.5)
+
+
+def test_torch_binary_two_logits_is_softmax(binary_data):
+    X, _ = binary_data
+    module = _linear(4, 2)
+    preds = TorchAdapter(module, Task.BINARY).predict(X)
+    expected = torch.softmax(_manual(module, X), 1).numpy()
+    np.testing.assert_allclose(preds.scores, expected, atol=1e-6)
+
+
+def test_torch_regression(binary_data):
+    X, _ = binary_data
+    module = _linear(4, 1)
+    preds = TorchAdapter(module, Task.REGRESSION).predict(X)
+    assert preds.values.shape == (len(X),) and preds.values.dtype == np.float64
+    np.testing.assert_allclose(preds.values, _manual(module, X)[:, 0].numpy(), atol=1e-6)
+
+
+def test_torch_batch_size_does_not_change_results(multiclass_data):
+    X, _ = multiclass_data
+    module = _linear(5, 3)
+    runs = [TorchAdapter(module, Task.MULTICLASS, batch_size=b).predict(X) for b in (1, 7, 1024)]
+    for other in runs[1:]:
+        np.testing.assert_allclose(other.scores, runs[0].scores, atol=1e-6)
+        np.testing.assert_array_equal(other.labels, runs[0].labels)
+
+
+class _Recorder(torch.nn.Module):
+    """Records the mode it ran in; its dropout child stays in its own mode."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.linear = _linear(4, 2)
+        self.dropout = torch.nn.Dropout(0.5)
+        self.seen: list[tuple[bool, bool]] = []
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        self.seen.append((self.training, torch.is_inference_mode_enabled()))
+        return self.dropout(self.linear(x))
+
+
+def test_torch_runs_in_eval_inference_mode_and_restores_training_flags(binary_data):
+    X, _ = binary_data
+    module = _Recorder()
+    module.train()
+    module.dropout.eval()  # mixed flags must come back exactly
+    first = TorchAdapter(module, Task.BINARY).predict(X)
+    second = TorchAdapter(module, Task.BINARY).predict(X)
+    assert module.seen and all(s == (False, True) for s in module.seen)
+    assert module.training and module.linear.training and not module.dropout.training
+    np.testing.assert_array_equal(first.scores, second.scores)  # dropout was off
+
+
+class _OomAbove(torch.nn.Module):
+    def __init__(self, limit: int, message: str = "CUDA out of memory. Tried to allocate") -> None:
+        super().__init__()
+        self.linear = _linear(5, 3)
+        self.limit, self.message = limit, message
+        self.sizes: list[int] = []
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        self.sizes.append(len(x))
+        if len(x) > self.limit:
+            raise RuntimeError(self.message)
+        return self.linear(x)
+
+
+def test_torch_out_of_memory_halves_batch_size(multiclass_data):
+    X, _ = multiclass_data
+    module = _OomAbove(limit=4)
+    preds = TorchAdapter(module, Task.MULTICLASS, batch_size=1024).predict(X)
+    expected = TorchAdapter(module.linear, Task.MULTICLASS).predict(X)
+    np.testing.assert_allclose(preds.scores, expected.scores, atol=1e-6)
+    ok = [s for s in module.sizes if s <= 4]
+    assert max(ok) == 4 and sum(ok) == len(X)
+    assert module.sizes[:6] == [150, 75, 37, 18, 9, 4]  # halving starts from n, not 1024
+
+
+def test_torch_out_of_memory_at_batch_size_one_is_prediction_error(multiclass_data):
+    X, _ = multiclass_data
+    with pytest.raises(PredictionError, match=r"even at batch size 1"):
+        TorchAdapter(_OomAbove(limit=0), Task.MULTICLASS, batch_size=8).predict(X)
+
+
+def test_torch_other_errors_are_not_retried(multiclass_data):
+    X, _ = multiclass_data
+    module = _OomAbove(limit=4, message="mat1 and mat2 shapes cannot be multiplied")
+    with pytest.raises(PredictionError, match=r"shapes cannot be multiplied"):
+        TorchAdapter(module, Task.MULTICLASS, batch_size=16).predict(X)
+    assert module.sizes == [16]
+
+
+def test_torch_bad_outputs_and_inputs(multiclass_data):
+    X, _ = multiclass_data
+    with pytest.raises(PredictionError, match=r"shape \(150, 1\)"):
+        TorchAdapter(_linear(5, 1), Task.MULTICLASS).predict(X)
+    with pytest.raises(PredictionError, match=r"3 score columns .* 2 classes"):
+        TorchAdapter(_linear(5, 3), Task.MULTICLASS, classes=["a", "b"]).predict(X)
+    with pytest.raises(PredictionError, match=r"columns \['f4'\] are not numeric"):
+        TorchAdapter(_linear(5, 3), Task.MULTICLASS).predict(X.assign(f4="x"))
+
+
+def test_torch_empty_frame_and_describe(multiclass_data):
+    X, _ = multiclass_data
+    adapter = TorchAdapter(_linear(5, 3), Task.MULTICLASS, device="cpu")
+    assert len(adapter.predict(X.iloc[:0])) == 0
+    assert adapter.describe() == {
+        "kind": "torch",
+        "class": "torch.nn.modules.linear.Linear",
+        "parameters": 18,
+        "device": "cpu",
+    }
