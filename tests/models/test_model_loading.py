@@ -132,7 +132,7 @@ def test_factory_errors_name_model_factory_and_dir(gate_dir, write_module):
     mod = write_module(FACTORY_SOURCE)
     with pytest.raises(ModelLoadError, match=r"Holder has no attribute 'nope'"):
         _load(ModelSpec(factory=f"{mod}:Holder.nope"), gate_dir)
-    with pytest.raises(ModelLoadError, match=r"failed when called with \{'bogus': 1"):
+    with pytest.raises(ModelLoadError, match=r"cannot be called with arguments \['bogus'\]"):
         _load(ModelSpec(factory=f"{mod}:without_seed", args={"bogus": 1}), gate_dir)
 
 
