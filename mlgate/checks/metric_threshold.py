@@ -13,9 +13,9 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, model_validator
 
-from mlgate.config.schema import GateConfig
+from mlgate.config.schema import GateConfig, Task
 from mlgate.context import GateContext
-from mlgate.errors import ConfigError
+from mlgate.errors import ConfigError, DataError
 from mlgate.registry import CheckType
 from mlgate.result import CheckResult, Interval, Status, Threshold
 from mlgate.stats.bootstrap import percentile_bootstrap
@@ -78,7 +78,7 @@ def run_metric_threshold(ctx: GateContext, params: MetricThresholdParams) -> Che
         return _result(params, Status.ERROR, n=len(data), message=(
             f"{params.metric} needs class scores but model {params.model!r} gives only labels "
             "(no predict_proba)"))
-    y, output, k = _encode(data.y, output, preds, metric.needs)
+    y, output, k = _encode(data.y, output, preds, metric.needs, ctx.task, params)
 
     def stat(idx: np.ndarray) -> float:
         return metric.compute(y[idx], output[idx], k)
@@ -108,12 +108,28 @@ def run_metric_threshold(ctx: GateContext, params: MetricThresholdParams) -> Che
                    message=_describe(params, value, boot.interval, status))
 
 
-def _encode(y: np.ndarray, output: np.ndarray, preds, needs: str):
-    """Encode labels once (integer codes into the model's classes) so each resample is cheap."""
+def _encode(y: np.ndarray, output: np.ndarray, preds, needs: str, task: Task,
+            p: MetricThresholdParams):
+    """Encode labels once (integer codes into the model's classes) so each resample is cheap.
+
+    Raises DataError when the dataset has labels the model does not know, or when a binary
+    task's two classes cannot be told apart (which one is positive would be a guess).
+    """
     if needs == "values":
         return np.asarray(y, dtype=float), np.asarray(output, dtype=float), 0
     classes = preds.classes if preds.classes is not None else _seen_classes(y, preds.labels)
+    if task is Task.BINARY and len(classes) != 2:
+        raise DataError(
+            f"binary task, but model {p.model!r} on {p.dataset!r} shows classes "
+            f"{list(classes)}; declare both under models.{p.model}.classes "
+            "(the last one is the positive class)")
     codes = encode_labels(y, classes)
+    if (codes < 0).any():
+        unknown = sorted({repr(v) for v in np.asarray(y, dtype=object)[codes < 0]})
+        raise DataError(
+            f"dataset {p.dataset!r} has label(s) {', '.join(unknown[:5])} that model "
+            f"{p.model!r} does not know (its classes: {list(classes)}); metrics would be "
+            "meaningless. Fix the labels or the model's classes.")
     if needs == "labels":
         return codes, encode_labels(output, classes), len(classes)
     return codes, np.asarray(output, dtype=float), len(classes)

@@ -24,7 +24,7 @@ from mlgate.plugin.keys import FINAL_KEY, META_KEY, RECORDED_KEY
 from mlgate.plugin.markers import CheckMeta, meta_from_marker
 from mlgate.plugin.terminal import write_summary
 from mlgate.report.result_json import build_result, write_result
-from mlgate.result import CheckResult, Status
+from mlgate.result import CheckResult, Severity, Status
 from mlgate.runner import finalize, select_stages
 
 RESULT_PROPERTY = "mlgate.result"
@@ -99,6 +99,12 @@ class GateSession:
         if result is not None and RESULT_PROPERTY not in dict(item.user_properties):
             item.stash[FINAL_KEY] = result
             item.user_properties.extend(_junit_properties(result))
+        if result is not None and report.failed and result.severity is Severity.WARN:
+            # A warn-severity check never fails the run: its test passes, the failure text
+            # stays in the report as a section and the gate summary shows it as warned.
+            report.sections.append(("mlgate: warn-severity check did not pass",
+                                    str(report.longrepr)))
+            report.outcome, report.longrepr = "passed", None
         return report
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
@@ -181,7 +187,8 @@ def _result_for(item: pytest.Item, meta: CheckMeta, call: pytest.CallInfo[None],
             and call.when == "call":
         status, message = Status.FAILED, _short(call.excinfo)
     else:
-        status, message = Status.ERROR, f"{call.when}: {_short(call.excinfo)}"
+        where = "" if call.when == "call" else f"in {call.when}: "
+        status, message = Status.ERROR, f"{where}{_short(call.excinfo)}"
     return finalize(CheckResult(check_id=meta.check_id, kind=meta.kind, status=status,
                                 message=message),
                     check_id=meta.check_id, stages=meta.stages, severity=meta.severity,
