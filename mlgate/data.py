@@ -54,10 +54,12 @@ class Dataset:
         drop = set(self.spec.non_feature_columns)
         return [c for c in self.frame.columns if c not in drop]
 
-    @cached_property
+    @property
     def X(self) -> pd.DataFrame:
-        """The feature columns, as a new frame (models get this, never ``frame`` itself)."""
-        return self.frame.loc[:, self.feature_names].copy()
+        """The feature columns as a new frame on each access (models get this, never
+        ``frame``), so a model that writes into its input changes nothing shared. Cheap
+        under pandas' copy-on-write; a copy under older pandas."""
+        return self.frame.loc[:, self.feature_names]
 
     @cached_property
     def y(self) -> np.ndarray:
