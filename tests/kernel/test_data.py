@@ -91,7 +91,8 @@ def test_fingerprint_follows_content(frame):
 
 def test_views_are_copies_and_labels_read_only(frame):
     ds = Dataset("e", frame, DatasetSpec(factory="m:f", label="y"))
-    ds.X.loc[0, "a"] = 999.0
+    view = ds.X
+    view.loc[0, "a"] = 999.0
     assert frame.loc[0, "a"] != 999.0
     with pytest.raises(ValueError):
         ds.y[0] = 5
