@@ -84,13 +84,23 @@ class GateContext:
     def _load_model(self, name: str) -> ModelAdapter:
         if name in self._given_models:
             spec = self.gate.config.models.get(name)
-            return adapt(self._given_models[name], self.task,
-                         classes=spec.classes if spec else None, device=self.device)
+            return adapt(
+                self._given_models[name],
+                self.task,
+                classes=spec.classes if spec else None,
+                device=self.device,
+            )
         spec = self.gate.config.models.get(name)
         if spec is None:
             raise ConfigError(f"no model called {name!r}; the gate declares {self.model_names}")
-        return load_model(spec, name=name, base_dir=self.gate.base_dir, task=self.task,
-                          seed=self.seed, device=self.device)
+        return load_model(
+            spec,
+            name=name,
+            base_dir=self.gate.base_dir,
+            task=self.task,
+            seed=self.seed,
+            device=self.device,
+        )
 
     def _load_dataset(self, name: str) -> Dataset:
         spec = self.gate.config.datasets.get(name)
@@ -111,10 +121,16 @@ class GateContext:
     def describe(self) -> dict[str, Any]:
         """Models and datasets that were loaded, for result.json (nothing is loaded here)."""
         return {
-            "models": {n: m.describe() for n, m in sorted(self._models.items())
-                       if not isinstance(m, BaseException)},
-            "datasets": {n: d.describe() for n, d in sorted(self._datasets.items())
-                         if not isinstance(d, BaseException)},
+            "models": {
+                n: m.describe()
+                for n, m in sorted(self._models.items())
+                if not isinstance(m, BaseException)
+            },
+            "datasets": {
+                n: d.describe()
+                for n, d in sorted(self._datasets.items())
+                if not isinstance(d, BaseException)
+            },
         }
 
 

@@ -104,8 +104,14 @@ def load_dataset(spec: DatasetSpec, *, name: str, base_dir: Path, seed: int) -> 
     columns the gate file names that the data does not have.
     """
     if spec.factory is not None:
-        obj = call_factory(spec.factory, args=spec.args, base_dir=base_dir, seed=seed,
-                           what=f"dataset {name!r}", error=DataError)
+        obj = call_factory(
+            spec.factory,
+            args=spec.args,
+            base_dir=base_dir,
+            seed=seed,
+            what=f"dataset {name!r}",
+            error=DataError,
+        )
         frame = as_frame(obj, name=name, label=spec.label)
     else:
         frame = read_table(base_dir / spec.path, fmt=spec.format, name=name)
@@ -123,7 +129,7 @@ def read_table(path: Path, *, fmt: str = "auto", name: str = "?") -> pd.DataFram
         if not fmt:
             raise DataError(
                 f"dataset {name!r}: cannot tell the format of {path.name!r}; use a .csv, "
-                ".parquet or .npz file, or set 'format' under datasets.{name}."
+                f".parquet or .npz file, or set 'format' under datasets.{name}."
             )
     try:
         if fmt == "csv":

@@ -64,7 +64,8 @@ def decide_stage(stage: str, results: Iterable[CheckResult]) -> StageDecision:
         reasons = tuple(f"{r.check_id} {r.status.value}: {r.message}" for r in blocking)
         return StageDecision(stage, Verdict.HOLD, reasons, ordered)
     warnings = [
-        r for r in results
+        r
+        for r in results
         if r.status is Status.WARNED
         or (r.severity is Severity.WARN and r.status is not Status.PASSED)
     ]

@@ -94,9 +94,7 @@ def plan_gate(config: GateConfig, registry: CheckRegistry, *, path: Path) -> Gat
                 )
                 continue
             seen[check_id] = where
-            planned.append(
-                PlannedCheck(stage, check_id, check_type, params, decl.severity, where)
-            )
+            planned.append(PlannedCheck(stage, check_id, check_type, params, decl.severity, where))
     if problems:
         raise ConfigError(
             f"{path}: invalid gate file ({len(problems)} problem(s)):\n" + "\n".join(problems)

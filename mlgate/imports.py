@@ -39,8 +39,10 @@ def resolve_callable(
         try:
             obj = getattr(obj, part)
         except AttributeError as exc:
-            raise error(f"{where}: {reached} has no attribute {part!r} "
-                        f"(module file {getattr(module, '__file__', '?')})") from exc
+            raise error(
+                f"{where}: {reached} has no attribute {part!r} "
+                f"(module file {getattr(module, '__file__', '?')})"
+            ) from exc
         reached = f"{reached}.{part}"
     if not callable(obj):
         raise error(f"{where} names a {type(obj).__name__}, not a callable")
@@ -90,8 +92,9 @@ def call_factory(
     except MlgateError:
         raise
     except Exception as exc:
-        raise error(f"{what}: {ref!r} failed when called with {kwargs}: "
-                    f"{type(exc).__name__}: {exc}") from exc
+        raise error(
+            f"{what}: {ref!r} failed when called with {kwargs}: {type(exc).__name__}: {exc}"
+        ) from exc
 
 
 def _accepts(fn: Any, name: str) -> bool:

@@ -80,8 +80,7 @@ class CheckRegistry:
             obj = ep.load()
         except Exception as exc:  # a third party's import error, shown with its cause
             raise ConfigError(
-                f"check {name!r} could not be loaded from {ep.value!r}: "
-                f"{type(exc).__name__}: {exc}"
+                f"check {name!r} could not be loaded from {ep.value!r}: {type(exc).__name__}: {exc}"
             ) from exc
         if not isinstance(obj, CheckType):
             raise ConfigError(

@@ -31,9 +31,7 @@ class Severity(str, enum.Enum):
     WARN = "warn"
 
 
-_BLOCKING_STATUSES = frozenset(
-    {Status.FAILED, Status.ERROR, Status.INCONCLUSIVE, Status.SKIPPED}
-)
+_BLOCKING_STATUSES = frozenset({Status.FAILED, Status.ERROR, Status.INCONCLUSIVE, Status.SKIPPED})
 
 
 @dataclass(frozen=True)

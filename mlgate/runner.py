@@ -28,8 +28,13 @@ def run_check(ctx: GateContext, planned: PlannedCheck) -> CheckResult:
     except Exception as exc:  # a bug in a check or a model: report it, never pass
         log.exception("check %s raised", planned.check_id)
         result = error_result(planned.kind, exc, unexpected=True)
-    return finalize(result, check_id=planned.check_id, stages=(planned.stage,),
-                    severity=planned.severity, check_type=planned.check_type.name)
+    return finalize(
+        result,
+        check_id=planned.check_id,
+        stages=(planned.stage,),
+        severity=planned.severity,
+        check_type=planned.check_type.name,
+    )
 
 
 def error_result(kind: str, exc: BaseException, *, unexpected: bool = False) -> CheckResult:
@@ -49,8 +54,9 @@ def finalize(
     status = result.status
     if severity is Severity.WARN and status is Status.FAILED:
         status = Status.WARNED
-    return result.with_context(check_id=check_id, stages=stages, severity=severity,
-                               check_type=check_type, status=status)
+    return result.with_context(
+        check_id=check_id, stages=stages, severity=severity, check_type=check_type, status=status
+    )
 
 
 @dataclass(frozen=True)

@@ -54,14 +54,18 @@ def bad(counter=None):
 
 def default_stages() -> dict:
     return {
-        "staging": {"checks": [
-            {"check": "metric_threshold", "metric": "accuracy", "min": 0.8},
-            {"check": "metric_threshold", "metric": "roc_auc", "min": 0.85},
-        ]},
-        "production": {"checks": [
-            {"check": "metric_threshold", "metric": "accuracy", "min": 0.82},
-            {"check": "metric_threshold", "metric": "log_loss", "max": 0.1, "severity": "warn"},
-        ]},
+        "staging": {
+            "checks": [
+                {"check": "metric_threshold", "metric": "accuracy", "min": 0.8},
+                {"check": "metric_threshold", "metric": "roc_auc", "min": 0.85},
+            ]
+        },
+        "production": {
+            "checks": [
+                {"check": "metric_threshold", "metric": "accuracy", "min": 0.82},
+                {"check": "metric_threshold", "metric": "log_loss", "max": 0.1, "severity": "warn"},
+            ]
+        },
     }
 
 
@@ -72,8 +76,14 @@ class GateWriter:
         self.folder = folder
         self.module = "gatefix_" + "".join(ch if ch.isalnum() else "_" for ch in folder.name)
 
-    def config(self, *, candidate: str = "good", stages: dict | None = None,
-               counter: Path | None = None, **extra) -> dict:
+    def config(
+        self,
+        *,
+        candidate: str = "good",
+        stages: dict | None = None,
+        counter: Path | None = None,
+        **extra,
+    ) -> dict:
         args = {"counter": str(counter)} if counter else {}
         cfg = {
             "name": "tiny",
@@ -84,10 +94,8 @@ class GateWriter:
                 "champion": {"factory": f"{self.module}:good"},
             },
             "datasets": {
-                "reference": {"factory": f"{self.module}:data", "label": "y",
-                              "args": {"seed": 1}},
-                "evaluation": {"factory": f"{self.module}:data", "label": "y",
-                               "args": {"seed": 7}},
+                "reference": {"factory": f"{self.module}:data", "label": "y", "args": {"seed": 1}},
+                "evaluation": {"factory": f"{self.module}:data", "label": "y", "args": {"seed": 7}},
             },
             "stages": stages if stages is not None else default_stages(),
         }

@@ -11,13 +11,18 @@ from mlgate.runner import finalize
 STAGE = "staging"
 
 
-def result(check_id: str, status: str, severity: str = "block",
-           stages: tuple[str, ...] = (STAGE,)) -> CheckResult:
+def result(
+    check_id: str, status: str, severity: str = "block", stages: tuple[str, ...] = (STAGE,)
+) -> CheckResult:
     """A finalized result, as the runner hands them to ``decide_stage``."""
-    raw = CheckResult(check_id="?", kind="metric", status=status,
-                      message=f"message of {check_id}")
-    return finalize(raw, check_id=check_id, stages=stages, severity=Severity(severity),
-                    check_type="metric_threshold")
+    raw = CheckResult(check_id="?", kind="metric", status=status, message=f"message of {check_id}")
+    return finalize(
+        raw,
+        check_id=check_id,
+        stages=stages,
+        severity=Severity(severity),
+        check_type="metric_threshold",
+    )
 
 
 PASS = [result("acc", "passed"), result("auc", "passed")]
@@ -32,27 +37,49 @@ TABLE = {
     "block-error": ([*PASS, result("f1", "error")], Verdict.HOLD, ["f1"]),
     "block-inconclusive": ([*PASS, result("f1", "inconclusive")], Verdict.HOLD, ["f1"]),
     "block-skipped": ([*PASS, result("f1", "skipped")], Verdict.HOLD, ["f1"]),
-    "two-blocking": ([result("f1", "failed"), result("auc", "error")], Verdict.HOLD,
-                     ["f1", "auc"]),
-    "warn-failed-becomes-warned": ([*PASS, result("ece", "failed", "warn")],
-                                   Verdict.PROMOTE_WITH_WARNINGS, ["ece"]),
-    "warned-status-of-block-check": ([*PASS, result("ece", "warned")],
-                                     Verdict.PROMOTE_WITH_WARNINGS, ["ece"]),
-    "warn-inconclusive": ([*PASS, result("ece", "inconclusive", "warn")],
-                          Verdict.PROMOTE_WITH_WARNINGS, ["ece"]),
-    "warn-error": ([*PASS, result("ece", "error", "warn")],
-                   Verdict.PROMOTE_WITH_WARNINGS, ["ece"]),
-    "warn-skipped": ([*PASS, result("ece", "skipped", "warn")],
-                     Verdict.PROMOTE_WITH_WARNINGS, ["ece"]),
-    "block-failure-beats-warnings": ([result("ece", "failed", "warn"), result("f1", "failed")],
-                                     Verdict.HOLD, ["f1"]),
+    "two-blocking": ([result("f1", "failed"), result("auc", "error")], Verdict.HOLD, ["f1", "auc"]),
+    "warn-failed-becomes-warned": (
+        [*PASS, result("ece", "failed", "warn")],
+        Verdict.PROMOTE_WITH_WARNINGS,
+        ["ece"],
+    ),
+    "warned-status-of-block-check": (
+        [*PASS, result("ece", "warned")],
+        Verdict.PROMOTE_WITH_WARNINGS,
+        ["ece"],
+    ),
+    "warn-inconclusive": (
+        [*PASS, result("ece", "inconclusive", "warn")],
+        Verdict.PROMOTE_WITH_WARNINGS,
+        ["ece"],
+    ),
+    "warn-error": ([*PASS, result("ece", "error", "warn")], Verdict.PROMOTE_WITH_WARNINGS, ["ece"]),
+    "warn-skipped": (
+        [*PASS, result("ece", "skipped", "warn")],
+        Verdict.PROMOTE_WITH_WARNINGS,
+        ["ece"],
+    ),
+    "block-failure-beats-warnings": (
+        [result("ece", "failed", "warn"), result("f1", "failed")],
+        Verdict.HOLD,
+        ["f1"],
+    ),
     "no-results": ([], Verdict.HOLD, NOTHING_RAN),
-    "only-other-stages-results": ([result("f1", "passed", stages=("production",))],
-                                  Verdict.HOLD, NOTHING_RAN),
-    "other-stages-failure-ignored": ([*PASS, result("f1", "failed", stages=("production",))],
-                                     Verdict.PROMOTE, []),
+    "only-other-stages-results": (
+        [result("f1", "passed", stages=("production",))],
+        Verdict.HOLD,
+        NOTHING_RAN,
+    ),
+    "other-stages-failure-ignored": (
+        [*PASS, result("f1", "failed", stages=("production",))],
+        Verdict.PROMOTE,
+        [],
+    ),
     "result-of-two-stages-counts-in-each": (
-        [*PASS, result("f1", "failed", stages=("production", STAGE))], Verdict.HOLD, ["f1"]),
+        [*PASS, result("f1", "failed", stages=("production", STAGE))],
+        Verdict.HOLD,
+        ["f1"],
+    ),
 }
 
 
@@ -76,20 +103,39 @@ def test_stage_without_results_counts_nothing():
 
 
 def test_counts_cover_every_status_of_this_stage_only():
-    results = [result("a", "passed"), result("b", "passed"), result("c", "failed", "warn"),
-               result("d", "inconclusive"), result("e", "error", stages=("production",))]
+    results = [
+        result("a", "passed"),
+        result("b", "passed"),
+        result("c", "failed", "warn"),
+        result("d", "inconclusive"),
+        result("e", "error", stages=("production",)),
+    ]
     counts = decide_stage(STAGE, results).counts
     assert list(counts) == [s.value for s in Status]
-    assert counts == {"passed": 2, "failed": 0, "warned": 1, "inconclusive": 1, "error": 0,
-                      "skipped": 0}
+    assert counts == {
+        "passed": 2,
+        "failed": 0,
+        "warned": 1,
+        "inconclusive": 1,
+        "error": 0,
+        "skipped": 0,
+    }
 
 
 def test_stage_decision_to_dict():
     decision = decide_stage(STAGE, [result("f1", "failed")])
     assert decision.to_dict() == {
-        "name": STAGE, "verdict": "hold", "reasons": ["f1 failed: message of f1"],
-        "counts": {"passed": 0, "failed": 1, "warned": 0, "inconclusive": 0, "error": 0,
-                   "skipped": 0},
+        "name": STAGE,
+        "verdict": "hold",
+        "reasons": ["f1 failed: message of f1"],
+        "counts": {
+            "passed": 0,
+            "failed": 1,
+            "warned": 0,
+            "inconclusive": 0,
+            "error": 0,
+            "skipped": 0,
+        },
     }
 
 
@@ -97,13 +143,17 @@ def _decision(verdict: Verdict) -> StageDecision:
     return StageDecision("s", verdict, (), {})
 
 
-@pytest.mark.parametrize(("verdicts", "code"), [
-    ([], ExitCode.PROMOTE),
-    ([Verdict.PROMOTE], ExitCode.PROMOTE),
-    ([Verdict.PROMOTE, Verdict.PROMOTE_WITH_WARNINGS], ExitCode.PROMOTE),
-    ([Verdict.HOLD], ExitCode.HOLD),
-    ([Verdict.PROMOTE, Verdict.HOLD, Verdict.PROMOTE_WITH_WARNINGS], ExitCode.HOLD),
-], ids=["no-stages", "promote", "promote+warnings", "hold", "one-of-three-holds"])
+@pytest.mark.parametrize(
+    ("verdicts", "code"),
+    [
+        ([], ExitCode.PROMOTE),
+        ([Verdict.PROMOTE], ExitCode.PROMOTE),
+        ([Verdict.PROMOTE, Verdict.PROMOTE_WITH_WARNINGS], ExitCode.PROMOTE),
+        ([Verdict.HOLD], ExitCode.HOLD),
+        ([Verdict.PROMOTE, Verdict.HOLD, Verdict.PROMOTE_WITH_WARNINGS], ExitCode.HOLD),
+    ],
+    ids=["no-stages", "promote", "promote+warnings", "hold", "one-of-three-holds"],
+)
 def test_exit_code(verdicts, code):
     assert exit_code(_decision(v) for v in verdicts) is code
 
@@ -115,20 +165,33 @@ def test_exit_code_values_are_documented_numbers():
 # -- finalize -----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("status", "severity", "final"), [
-    ("failed", "warn", Status.WARNED),
-    ("failed", "block", Status.FAILED),
-    ("passed", "warn", Status.PASSED),
-    ("inconclusive", "warn", Status.INCONCLUSIVE),
-    ("error", "warn", Status.ERROR),
-    ("inconclusive", "block", Status.INCONCLUSIVE),
-], ids=lambda v: v.value if isinstance(v, Status) else v)
+@pytest.mark.parametrize(
+    ("status", "severity", "final"),
+    [
+        ("failed", "warn", Status.WARNED),
+        ("failed", "block", Status.FAILED),
+        ("passed", "warn", Status.PASSED),
+        ("inconclusive", "warn", Status.INCONCLUSIVE),
+        ("error", "warn", Status.ERROR),
+        ("inconclusive", "block", Status.INCONCLUSIVE),
+    ],
+    ids=lambda v: v.value if isinstance(v, Status) else v,
+)
 def test_finalize_turns_only_warn_failures_into_warned(status, severity, final):
     raw = CheckResult(check_id="?", kind="metric", status=status, message="m", value=0.5)
-    done = finalize(raw, check_id="acc", stages=("ci", "prod"), severity=Severity(severity),
-                    check_type="metric_threshold")
+    done = finalize(
+        raw,
+        check_id="acc",
+        stages=("ci", "prod"),
+        severity=Severity(severity),
+        check_type="metric_threshold",
+    )
     assert done.status is final
     assert (done.check_id, done.stages, done.severity, done.check_type) == (
-        "acc", ("ci", "prod"), Severity(severity), "metric_threshold")
+        "acc",
+        ("ci", "prod"),
+        Severity(severity),
+        "metric_threshold",
+    )
     assert (done.message, done.value) == ("m", 0.5)
     assert (raw.check_id, raw.status) == ("?", Status(status))  # the input is not changed

@@ -12,14 +12,26 @@ from mlgate.result import CheckResult, Interval, Severity, Status, Threshold
 
 def full_result(**changes) -> CheckResult:
     fields = dict(
-        check_id="accuracy", kind="metric", status=Status.FAILED, severity=Severity.WARN,
-        check_type="metric_threshold", stages=("ci", "production"), metric="accuracy",
-        value=0.875, interval=Interval(0.85, 0.9, 0.95, "bootstrap-percentile"),
-        threshold=Threshold(">=", 0.9), sample_size=400,
+        check_id="accuracy",
+        kind="metric",
+        status=Status.FAILED,
+        severity=Severity.WARN,
+        check_type="metric_threshold",
+        stages=("ci", "production"),
+        metric="accuracy",
+        value=0.875,
+        interval=Interval(0.85, 0.9, 0.95, "bootstrap-percentile"),
+        threshold=Threshold(">=", 0.9),
+        sample_size=400,
         method="accuracy (mlgate.stats.metrics), bootstrap-percentile over rows",
         message="accuracy = 0.875 [0.85, 0.9]",
-        evidence={"model": "candidate", "n_resamples": 1000, "curve": [[0.1, 0.2], [0.3, 0.4]],
-                  "higher_is_better": True, "nothing": None},
+        evidence={
+            "model": "candidate",
+            "n_resamples": 1000,
+            "curve": [[0.1, 0.2], [0.3, 0.4]],
+            "higher_is_better": True,
+            "nothing": None,
+        },
     )
     fields.update(changes)
     return CheckResult(**fields)
@@ -45,21 +57,44 @@ def test_minimal_result_round_trips():
 
 def test_to_dict_uses_the_documented_keys():
     d = full_result().to_dict()
-    assert list(d) == ["id", "kind", "check", "status", "severity", "stages", "metric", "value",
-                       "interval", "threshold", "sample_size", "method", "message", "evidence"]
+    assert list(d) == [
+        "id",
+        "kind",
+        "check",
+        "status",
+        "severity",
+        "stages",
+        "metric",
+        "value",
+        "interval",
+        "threshold",
+        "sample_size",
+        "method",
+        "message",
+        "evidence",
+    ]
     assert (d["status"], d["severity"], d["stages"]) == ("failed", "warn", ["ci", "production"])
-    assert d["interval"] == {"low": 0.85, "high": 0.9, "level": 0.95,
-                             "method": "bootstrap-percentile"}
+    assert d["interval"] == {
+        "low": 0.85,
+        "high": 0.9,
+        "level": 0.95,
+        "method": "bootstrap-percentile",
+    }
     assert d["threshold"] == {"op": ">=", "value": 0.9}
 
 
-@pytest.mark.parametrize("bad", [float("nan"), float("inf"), float("-inf"), np.float64("nan")],
-                         ids=["nan", "inf", "-inf", "numpy-nan"])
+@pytest.mark.parametrize(
+    "bad",
+    [float("nan"), float("inf"), float("-inf"), np.float64("nan")],
+    ids=["nan", "inf", "-inf", "numpy-nan"],
+)
 def test_non_finite_numbers_become_null(bad):
-    result = full_result(value=bad, interval=Interval(bad, 1.0, 0.95, "m"),
-                         threshold=Threshold("<=", bad),
-                         evidence={"ece": bad, "nested": {"xs": [1.0, bad]},
-                                   "arr": np.array([bad])})
+    result = full_result(
+        value=bad,
+        interval=Interval(bad, 1.0, 0.95, "m"),
+        threshold=Threshold("<=", bad),
+        evidence={"ece": bad, "nested": {"xs": [1.0, bad]}, "arr": np.array([bad])},
+    )
     text = json.dumps(result.to_dict(), allow_nan=False)  # raises on any NaN/inf left
     d = json.loads(text)
     assert d["value"] is None
@@ -70,14 +105,26 @@ def test_non_finite_numbers_become_null(bad):
 
 def test_numpy_evidence_becomes_plain_json_types():
     evidence = {
-        "f32": np.float32(0.5), "i64": np.int64(3), "flag": np.bool_(True),
-        "matrix": np.array([[1, 2], [3, 4]]), "floats": np.arange(3, dtype=np.float32) / 2,
-        "pair": (np.int32(1), "a"), "status": Status.PASSED, 7: "int key",
+        "f32": np.float32(0.5),
+        "i64": np.int64(3),
+        "flag": np.bool_(True),
+        "matrix": np.array([[1, 2], [3, 4]]),
+        "floats": np.arange(3, dtype=np.float32) / 2,
+        "pair": (np.int32(1), "a"),
+        "status": Status.PASSED,
+        7: "int key",
     }
     d = full_result(evidence=evidence).to_dict()["evidence"]
-    assert d == {"f32": 0.5, "i64": 3, "flag": True, "matrix": [[1, 2], [3, 4]],
-                 "floats": [0.0, 0.5, 1.0], "pair": [1, "a"], "status": "passed",
-                 "7": "int key"}
+    assert d == {
+        "f32": 0.5,
+        "i64": 3,
+        "flag": True,
+        "matrix": [[1, 2], [3, 4]],
+        "floats": [0.0, 0.5, 1.0],
+        "pair": [1, "a"],
+        "status": "passed",
+        "7": "int key",
+    }
     assert type(d["f32"]) is float and type(d["i64"]) is int and type(d["flag"]) is bool
     assert all(type(v) is int for row in d["matrix"] for v in row)
     assert all(type(v) is float for v in d["floats"])
@@ -90,10 +137,14 @@ def test_numpy_value_is_stored_as_a_float():
 
 
 def test_status_strings_are_accepted_and_stored_as_enums():
-    result = CheckResult(check_id="x", kind="custom", status="warned", severity="warn",
-                         stages=["a", "b"])
+    result = CheckResult(
+        check_id="x", kind="custom", status="warned", severity="warn", stages=["a", "b"]
+    )
     assert (result.status, result.severity, result.stages) == (
-        Status.WARNED, Severity.WARN, ("a", "b"))
+        Status.WARNED,
+        Severity.WARN,
+        ("a", "b"),
+    )
 
 
 @pytest.mark.parametrize("status", ["pass", "PASSED", "ok", ""])
@@ -124,11 +175,20 @@ def test_threshold_rejects_other_operators(op):
         Threshold(op, 0.5)
 
 
-@pytest.mark.parametrize(("status", "severity", "blocks"), [
-    ("passed", "block", False), ("warned", "block", False), ("failed", "block", True),
-    ("error", "block", True), ("inconclusive", "block", True), ("skipped", "block", True),
-    ("failed", "warn", False), ("error", "warn", False), ("inconclusive", "warn", False),
-])
+@pytest.mark.parametrize(
+    ("status", "severity", "blocks"),
+    [
+        ("passed", "block", False),
+        ("warned", "block", False),
+        ("failed", "block", True),
+        ("error", "block", True),
+        ("inconclusive", "block", True),
+        ("skipped", "block", True),
+        ("failed", "warn", False),
+        ("error", "warn", False),
+        ("inconclusive", "warn", False),
+    ],
+)
 def test_blocks(status, severity, blocks):
     result = CheckResult(check_id="x", kind="custom", status=status, severity=severity)
     assert result.blocks is blocks

@@ -65,8 +65,10 @@ class DatasetSpec(_Strict):
     @model_validator(mode="after")
     def _one_source(self) -> DatasetSpec:
         if (self.path is None) == (self.factory is None):
-            raise ValueError("give exactly one of 'path' (a CSV, Parquet or .npz file) or "
-                             "'factory' (module:callable returning a DataFrame)")
+            raise ValueError(
+                "give exactly one of 'path' (a CSV, Parquet or .npz file) or "
+                "'factory' (module:callable returning a DataFrame)"
+            )
         return self
 
     @property

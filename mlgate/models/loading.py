@@ -77,8 +77,14 @@ class _Context:
     def call_factory(self) -> Any:
         """Import and call ``spec.factory``; return what it returns."""
         assert self.spec.factory is not None
-        return call_factory(self.spec.factory, args=self.spec.args, base_dir=self.base_dir,
-                            seed=self.seed, what=f"model {self.name!r}", error=ModelLoadError)
+        return call_factory(
+            self.spec.factory,
+            args=self.spec.args,
+            base_dir=self.base_dir,
+            seed=self.seed,
+            what=f"model {self.name!r}",
+            error=ModelLoadError,
+        )
 
     def architecture(self, suffix: str) -> Any:
         """Return the ``torch.nn.Module`` the factory builds, ready for a state dict."""

@@ -13,8 +13,7 @@ import pytest
 from mlgate.plugin.fixtures import mlgate, mlgate_record
 from mlgate.plugin.options import pytest_addoption
 
-__all__ = ["mlgate", "mlgate_record", "pytest_addoption", "pytest_configure",
-           "pytest_unconfigure"]
+__all__ = ["mlgate", "mlgate_record", "pytest_addoption", "pytest_configure", "pytest_unconfigure"]
 
 MARKER_HELP = (
     "mlgate(kind='custom', severity='block', stages=None, id=None): declare this test a gate "

@@ -44,8 +44,11 @@ class GateCheckItem(pytest.Item):
         super().__init__(**kwargs)
         self.planned = planned
         self.stash[META_KEY] = CheckMeta(
-            check_id=planned.check_id, kind=planned.kind, severity=planned.severity,
-            stages=(planned.stage,), check_type=planned.check_type.name,
+            check_id=planned.check_id,
+            kind=planned.kind,
+            severity=planned.severity,
+            stages=(planned.stage,),
+            check_type=planned.check_type.name,
         )
 
     def runtest(self) -> None:
@@ -58,8 +61,10 @@ class GateCheckItem(pytest.Item):
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style=None) -> str:
         if isinstance(excinfo.value, CheckFailed):
             r = excinfo.value.result
-            return (f"mlgate check {self.planned.stage}::{r.check_id} ({self.planned.key_path}) "
-                    f"{r.status.value}:\n  {r.message}")
+            return (
+                f"mlgate check {self.planned.stage}::{r.check_id} ({self.planned.key_path}) "
+                f"{r.status.value}:\n  {r.message}"
+            )
         return super().repr_failure(excinfo, style=style)
 
     def reportinfo(self) -> tuple[Any, int | None, str]:

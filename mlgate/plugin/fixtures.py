@@ -45,8 +45,13 @@ def mlgate_record(request: pytest.FixtureRequest) -> Callable[[CheckResult], Non
         from mlgate.runner import finalize
 
         meta = marker_meta(request.node)
-        final = finalize(result, check_id=meta.check_id, stages=meta.stages,
-                         severity=meta.severity, check_type="python")
+        final = finalize(
+            result,
+            check_id=meta.check_id,
+            stages=meta.stages,
+            severity=meta.severity,
+            check_type="python",
+        )
         request.node.stash[RECORDED_KEY] = final
         apply_outcome(final)
 

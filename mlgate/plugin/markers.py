@@ -63,5 +63,6 @@ def meta_from_marker(item: pytest.Item, all_stages: list[str]) -> CheckMeta:
         )
     kind = str(marker.kwargs.get("kind", "custom"))
     check_id = str(marker.kwargs.get("id", item.name))
-    return CheckMeta(check_id=check_id, kind=kind, severity=severity, stages=stages,
-                     check_type="python")
+    return CheckMeta(
+        check_id=check_id, kind=kind, severity=severity, stages=stages, check_type="python"
+    )

@@ -7,19 +7,45 @@ import pytest
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("mlgate", "mlgate: quality gate for machine-learning models")
-    group.addoption("--mlgate", action="store_true", default=False,
-                    help="run the gate: collect the gate file's checks and decide each stage.")
-    group.addoption("--mlgate-file", metavar="PATH", default=None,
-                    help="gate file (YAML); relative to the invocation directory. "
-                         "Default: mlgate.yaml in the rootdir.")
-    group.addoption("--mlgate-stage", metavar="NAME", action="append", default=[],
-                    help="decide only this stage (repeatable). Default: every stage.")
-    group.addoption("--mlgate-report-dir", metavar="DIR", default=None,
-                    help="where result.json is written; relative to the invocation "
-                         "directory. Default: reports/ in the rootdir.")
-    group.addoption("--mlgate-seed", metavar="N", type=int, default=None,
-                    help="seed for every random draw (bootstrap, sampling). "
-                         "Default: the gate file's 'seed', else 0.")
-    group.addoption("--mlgate-device", metavar="DEVICE", default=None,
-                    help="torch device for model inference (cpu, cuda, cuda:1, ...). "
-                         "Default: cuda when available, else cpu.")
+    group.addoption(
+        "--mlgate",
+        action="store_true",
+        default=False,
+        help="run the gate: collect the gate file's checks and decide each stage.",
+    )
+    group.addoption(
+        "--mlgate-file",
+        metavar="PATH",
+        default=None,
+        help="gate file (YAML); relative to the invocation directory. "
+        "Default: mlgate.yaml in the rootdir.",
+    )
+    group.addoption(
+        "--mlgate-stage",
+        metavar="NAME",
+        action="append",
+        default=[],
+        help="decide only this stage (repeatable). Default: every stage.",
+    )
+    group.addoption(
+        "--mlgate-report-dir",
+        metavar="DIR",
+        default=None,
+        help="where result.json is written; relative to the invocation "
+        "directory. Default: reports/ in the rootdir.",
+    )
+    group.addoption(
+        "--mlgate-seed",
+        metavar="N",
+        type=int,
+        default=None,
+        help="seed for every random draw (bootstrap, sampling). "
+        "Default: the gate file's 'seed', else 0.",
+    )
+    group.addoption(
+        "--mlgate-device",
+        metavar="DEVICE",
+        default=None,
+        help="torch device for model inference (cpu, cuda, cuda:1, ...). "
+        "Default: cuda when available, else cpu.",
+    )

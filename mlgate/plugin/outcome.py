@@ -28,5 +28,7 @@ def apply_outcome(result: CheckResult) -> None:
     if result.blocks:
         raise CheckFailed(result)
     if result.status is not Status.PASSED:  # warned, or a warn-severity check not passing
-        warnings.warn(MlgateCheckWarning(
-            f"{result.check_id} {result.status.value}: {result.message}"), stacklevel=2)
+        warnings.warn(
+            MlgateCheckWarning(f"{result.check_id} {result.status.value}: {result.message}"),
+            stacklevel=2,
+        )

@@ -31,8 +31,9 @@ RESULT_PROPERTY = "mlgate.result"
 
 
 class GateSession:
-    def __init__(self, config: pytest.Config, gate: Gate, stages: list[str],
-                 report_dir: Path, seed: int) -> None:
+    def __init__(
+        self, config: pytest.Config, gate: Gate, stages: list[str], report_dir: Path, seed: int
+    ) -> None:
         self.config = config
         self.gate = gate
         self.stages = stages
@@ -102,8 +103,9 @@ class GateSession:
         if result is not None and report.failed and result.severity is Severity.WARN:
             # A warn-severity check never fails the run: its test passes, the failure text
             # stays in the report as a section and the gate summary shows it as warned.
-            report.sections.append(("mlgate: warn-severity check did not pass",
-                                    str(report.longrepr)))
+            report.sections.append(
+                ("mlgate: warn-severity check did not pass", str(report.longrepr))
+            )
             report.outcome, report.longrepr = "passed", None
         return report
 
@@ -124,12 +126,20 @@ class GateSession:
         code = exit_code(self.decisions)
         finished = time.time()
         doc = build_result(
-            gate_name=self.gate.config.name, gate_file=self._display_path(self.gate.path),
-            task=self.gate.config.task.value, seed=self.seed, stages=self.stages,
-            results=results, decisions=self.decisions, exit_code=code,
+            gate_name=self.gate.config.name,
+            gate_file=self._display_path(self.gate.path),
+            task=self.gate.config.task.value,
+            seed=self.seed,
+            stages=self.stages,
+            results=results,
+            decisions=self.decisions,
+            exit_code=code,
             loaded=self.context.describe(),
-            timing={"started_at": _iso(self._started), "finished_at": _iso(finished),
-                    "duration_s": round(finished - self._started, 3)},
+            timing={
+                "started_at": _iso(self._started),
+                "finished_at": _iso(finished),
+                "duration_s": round(finished - self._started, 3),
+            },
         )
         self.result_path = write_result(doc, self.report_dir)
         if code is ExitCode.HOLD and session.exitstatus in (0, 1):
@@ -143,18 +153,27 @@ class GateSession:
             result = self.results.get(nodeid)
             if result is None:
                 result = finalize(
-                    CheckResult(check_id=meta.check_id, kind=meta.kind, status=Status.SKIPPED,
-                                message="did not run (deselected, or the session stopped early)"),
-                    check_id=meta.check_id, stages=meta.stages, severity=meta.severity,
-                    check_type=meta.check_type)
+                    CheckResult(
+                        check_id=meta.check_id,
+                        kind=meta.kind,
+                        status=Status.SKIPPED,
+                        message="did not run (deselected, or the session stopped early)",
+                    ),
+                    check_id=meta.check_id,
+                    stages=meta.stages,
+                    severity=meta.severity,
+                    check_type=meta.check_type,
+                )
             out.append(result)
         # Under pytest-xdist the controller collects nothing: keep workers' results too.
         out.extend(self.results[n] for n in sorted(self.results) if n not in self.expected)
         return out
 
     def pytest_report_header(self, config: pytest.Config) -> list[str]:
-        return [f"mlgate: gate {self.gate.config.name!r} ({self._display_path(self.gate.path)}), "
-                f"stages {self.stages}, seed {self.seed}"]
+        return [
+            f"mlgate: gate {self.gate.config.name!r} ({self._display_path(self.gate.path)}), "
+            f"stages {self.stages}, seed {self.seed}"
+        ]
 
     def pytest_terminal_summary(self, terminalreporter, exitstatus: int, config) -> None:
         if hasattr(self.config, "workerinput"):
@@ -168,8 +187,9 @@ class GateSession:
             return path.as_posix()
 
 
-def _result_for(item: pytest.Item, meta: CheckMeta, call: pytest.CallInfo[None],
-                report: pytest.TestReport) -> CheckResult | None:
+def _result_for(
+    item: pytest.Item, meta: CheckMeta, call: pytest.CallInfo[None], report: pytest.TestReport
+) -> CheckResult | None:
     """The check result of a gate item after one phase, or None if not decided yet."""
     if FINAL_KEY in item.stash:  # a gate-file check ran and produced its result
         return item.stash[FINAL_KEY]
@@ -183,16 +203,22 @@ def _result_for(item: pytest.Item, meta: CheckMeta, call: pytest.CallInfo[None],
         status, message = Status.SKIPPED, _skip_reason(report)
     elif report.passed:
         status, message = Status.PASSED, "test passed"
-    elif call.excinfo is not None and call.excinfo.errisinstance(AssertionError) \
-            and call.when == "call":
+    elif (
+        call.excinfo is not None
+        and call.excinfo.errisinstance(AssertionError)
+        and call.when == "call"
+    ):
         status, message = Status.FAILED, _short(call.excinfo)
     else:
         where = "" if call.when == "call" else f"in {call.when}: "
         status, message = Status.ERROR, f"{where}{_short(call.excinfo)}"
-    return finalize(CheckResult(check_id=meta.check_id, kind=meta.kind, status=status,
-                                message=message),
-                    check_id=meta.check_id, stages=meta.stages, severity=meta.severity,
-                    check_type=meta.check_type)
+    return finalize(
+        CheckResult(check_id=meta.check_id, kind=meta.kind, status=status, message=message),
+        check_id=meta.check_id,
+        stages=meta.stages,
+        severity=meta.severity,
+        check_type=meta.check_type,
+    )
 
 
 def _short(excinfo: pytest.ExceptionInfo[BaseException] | None) -> str:
@@ -210,8 +236,10 @@ def _skip_reason(report: pytest.TestReport) -> str:
 
 
 def _junit_properties(result: CheckResult) -> list[tuple[str, Any]]:
-    props: list[tuple[str, Any]] = [("mlgate.status", result.status.value),
-                                    ("mlgate.severity", result.severity.value)]
+    props: list[tuple[str, Any]] = [
+        ("mlgate.status", result.status.value),
+        ("mlgate.severity", result.severity.value),
+    ]
     if result.metric is not None:
         props.append(("mlgate.metric", result.metric))
     if result.value is not None:

@@ -17,8 +17,9 @@ SPLIT_SEED = 20261122
 def _split() -> tuple[pd.DataFrame, pd.DataFrame]:
     frame = load_breast_cancer(as_frame=True).frame
     # Label 1 = benign in scikit-learn's encoding; keep it, the gate only needs it consistent.
-    train, test = train_test_split(frame, test_size=0.4, stratify=frame[LABEL],
-                                   random_state=SPLIT_SEED)
+    train, test = train_test_split(
+        frame, test_size=0.4, stratify=frame[LABEL], random_state=SPLIT_SEED
+    )
     return train.reset_index(drop=True), test.reset_index(drop=True)
 
 

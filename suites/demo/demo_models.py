@@ -23,8 +23,9 @@ def _xy(columns: list[str] | None = None):
 
 def candidate(seed: int = 0):
     X, y = _xy()
-    model = make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=2000,
-                                                                random_state=seed))
+    model = make_pipeline(
+        StandardScaler(), LogisticRegression(C=1.0, max_iter=2000, random_state=seed)
+    )
     return model.fit(X, y)
 
 

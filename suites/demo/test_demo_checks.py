@@ -20,9 +20,16 @@ def test_positive_rate_close_to_label_rate(mlgate, mlgate_record):
     y = mlgate.dataset("evaluation").y
     labels = mlgate.predict("candidate", "evaluation").labels
     gap = abs(float((labels == 1).mean()) - float((y == 1).mean()))
-    mlgate_record(CheckResult(
-        check_id="positive-rate-gap", kind="sanity", metric="positive_rate_gap", value=gap,
-        threshold=Threshold("<=", 0.05), sample_size=len(y), method="difference of rates",
-        status=Status.PASSED if gap <= 0.05 else Status.FAILED,
-        message=f"predicted positive rate differs from the label rate by {gap:.3f}",
-    ))
+    mlgate_record(
+        CheckResult(
+            check_id="positive-rate-gap",
+            kind="sanity",
+            metric="positive_rate_gap",
+            value=gap,
+            threshold=Threshold("<=", 0.05),
+            sample_size=len(y),
+            method="difference of rates",
+            status=Status.PASSED if gap <= 0.05 else Status.FAILED,
+            message=f"predicted positive rate differs from the label rate by {gap:.3f}",
+        )
+    )

@@ -58,8 +58,14 @@ def proba_from_hint(X: pd.DataFrame) -> np.ndarray:
     return np.column_stack([1.0 - p, p])
 
 
-def run_one(tmp_path: Path, check: dict, model, data: pd.DataFrame, task: str = "binary",
-            seed: int | None = None) -> CheckResult:
+def run_one(
+    tmp_path: Path,
+    check: dict,
+    model,
+    data: pd.DataFrame,
+    task: str = "binary",
+    seed: int | None = None,
+) -> CheckResult:
     path = write_gate(tmp_path, [{"check": "metric_threshold", **check}], task)
     run = run_gate(path, models={"candidate": model}, datasets={"evaluation": data}, seed=seed)
     (result,) = run.results
@@ -74,20 +80,27 @@ def accurate_95() -> pd.DataFrame:
 # -- known answers ------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("bound", "status"), [
-    (0.9, Status.PASSED), (0.99, Status.FAILED), (0.95, Status.INCONCLUSIVE),
-], ids=["min-0.9-passed", "min-0.99-failed", "min-at-estimate-inconclusive"])
+@pytest.mark.parametrize(
+    ("bound", "status"),
+    [
+        (0.9, Status.PASSED),
+        (0.99, Status.FAILED),
+        (0.95, Status.INCONCLUSIVE),
+    ],
+    ids=["min-0.9-passed", "min-0.99-failed", "min-at-estimate-inconclusive"],
+)
 def test_accuracy_verdicts(tmp_path, accurate_95, bound, status):
-    result = run_one(tmp_path, {"metric": "accuracy", "min": bound}, labels_from_hint,
-                     accurate_95)
+    result = run_one(tmp_path, {"metric": "accuracy", "min": bound}, labels_from_hint, accurate_95)
     assert result.status is status, result.message
     assert result.value == pytest.approx(0.95)
     assert result.interval.low < 0.95 < result.interval.high
     assert result.interval.high - result.interval.low < 0.04  # ±1.96·sqrt(.95·.05/2000)
-    assert (result.sample_size, result.threshold.op, result.threshold.bound) == (
-        2000, ">=", bound)
+    assert (result.sample_size, result.threshold.op, result.threshold.bound) == (2000, ">=", bound)
     assert (result.check_id, result.stages, result.check_type) == (
-        "accuracy", (STAGE,), "metric_threshold")
+        "accuracy",
+        (STAGE,),
+        "metric_threshold",
+    )
 
 
 def test_sample_below_min_samples_is_inconclusive_even_when_perfect(tmp_path):
@@ -100,8 +113,9 @@ def test_sample_below_min_samples_is_inconclusive_even_when_perfect(tmp_path):
 
 def test_min_samples_can_be_lowered(tmp_path):
     data = hinted_data(20, 0)
-    result = run_one(tmp_path, {"metric": "accuracy", "min": 0.5, "min_samples": 10},
-                     labels_from_hint, data)
+    result = run_one(
+        tmp_path, {"metric": "accuracy", "min": 0.5, "min_samples": 10}, labels_from_hint, data
+    )
     assert result.status is Status.PASSED
 
 
@@ -143,12 +157,14 @@ def test_roc_auc_of_a_fitted_estimator_passes(tmp_path):
     assert result.interval.low >= 0.8
 
 
-@pytest.mark.parametrize(("bound", "status"), [(0.5, Status.PASSED), (0.1, Status.FAILED)],
-                         ids=["max-0.5-passed", "max-0.1-failed"])
+@pytest.mark.parametrize(
+    ("bound", "status"),
+    [(0.5, Status.PASSED), (0.1, Status.FAILED)],
+    ids=["max-0.5-passed", "max-0.1-failed"],
+)
 def test_log_loss_max_bound(tmp_path, accurate_95, bound, status):
     # True class gets 0.9 on 95% of rows and 0.1 on 5%: loss = -(.95 ln .9 + .05 ln .1) ≈ 0.215.
-    result = run_one(tmp_path, {"metric": "log_loss", "max": bound}, proba_from_hint,
-                     accurate_95)
+    result = run_one(tmp_path, {"metric": "log_loss", "max": bound}, proba_from_hint, accurate_95)
     assert result.status is status, result.message
     assert result.value == pytest.approx(-(0.95 * np.log(0.9) + 0.05 * np.log(0.1)))
     assert (result.threshold.op, result.threshold.bound) == ("<=", bound)
@@ -162,25 +178,43 @@ def regression_data() -> pd.DataFrame:
     return pd.DataFrame({"pred": y + rng.uniform(-1, 1, size=1000), "y": y})
 
 
-@pytest.mark.parametrize(("bound", "status"), [
-    (0.6, Status.PASSED), (0.4, Status.FAILED),
-], ids=["max-0.6-passed", "max-0.4-failed"])
+@pytest.mark.parametrize(
+    ("bound", "status"),
+    [
+        (0.6, Status.PASSED),
+        (0.4, Status.FAILED),
+    ],
+    ids=["max-0.6-passed", "max-0.4-failed"],
+)
 def test_mae_max_bound(tmp_path, regression_data, bound, status):
-    result = run_one(tmp_path, {"metric": "mae", "max": bound},
-                     lambda X: X["pred"].to_numpy(), regression_data, task="regression")
+    result = run_one(
+        tmp_path,
+        {"metric": "mae", "max": bound},
+        lambda X: X["pred"].to_numpy(),
+        regression_data,
+        task="regression",
+    )
     assert result.status is status, result.message
     assert result.value == pytest.approx(0.5, abs=0.03)
 
 
-def test_failed_warn_check_is_warned_and_the_stage_promotes_with_warnings(tmp_path,
-                                                                          accurate_95):
-    path = write_gate(tmp_path, [
-        {"check": "metric_threshold", "metric": "accuracy", "min": 0.9},
-        {"check": "metric_threshold", "metric": "accuracy", "min": 0.99, "id": "stretch",
-         "severity": "warn"},
-    ])
-    run = run_gate(path, models={"candidate": labels_from_hint},
-                   datasets={"evaluation": accurate_95})
+def test_failed_warn_check_is_warned_and_the_stage_promotes_with_warnings(tmp_path, accurate_95):
+    path = write_gate(
+        tmp_path,
+        [
+            {"check": "metric_threshold", "metric": "accuracy", "min": 0.9},
+            {
+                "check": "metric_threshold",
+                "metric": "accuracy",
+                "min": 0.99,
+                "id": "stretch",
+                "severity": "warn",
+            },
+        ],
+    )
+    run = run_gate(
+        path, models={"candidate": labels_from_hint}, datasets={"evaluation": accurate_95}
+    )
     assert [r.status for r in run.results] == [Status.PASSED, Status.WARNED]
     (decision,) = run.decisions
     assert decision.verdict is Verdict.PROMOTE_WITH_WARNINGS
@@ -212,10 +246,15 @@ def open_with(tmp_path: Path, check: dict, task: str = "binary") -> str:
     return str(info.value)
 
 
-@pytest.mark.parametrize(("task", "metric"), [
-    ("binary", "mae"), ("multiclass", "r2"), ("regression", "accuracy"),
-    ("regression", "roc_auc"),
-])
+@pytest.mark.parametrize(
+    ("task", "metric"),
+    [
+        ("binary", "mae"),
+        ("multiclass", "r2"),
+        ("regression", "accuracy"),
+        ("regression", "roc_auc"),
+    ],
+)
 def test_metric_not_valid_for_the_task_is_a_config_error(tmp_path, task, metric):
     bound = "max" if metric == "mae" else "min"
     text = open_with(tmp_path, {"metric": metric, bound: 0.5}, task)
@@ -230,8 +269,9 @@ def test_run_gate_raises_the_config_error_before_running(tmp_path):
         raise AssertionError("the model ran")
 
     with pytest.raises(ConfigError, match=rf"stages\.{STAGE}\.checks\[0\]\.metric"):
-        run_gate(path, models={"candidate": must_not_run},
-                 datasets={"evaluation": hinted_data(50, 0)})
+        run_gate(
+            path, models={"candidate": must_not_run}, datasets={"evaluation": hinted_data(50, 0)}
+        )
 
 
 def test_unknown_parameter_is_a_config_error_naming_its_key_path(tmp_path):
@@ -264,10 +304,10 @@ def test_unknown_dataset_is_a_config_error_naming_the_key(tmp_path):
 
 def test_label_unknown_to_the_model_is_an_error_not_a_number(tmp_path):
     data = pd.DataFrame({"hint": [0, 1, 2] * 40, "y": [0, 1, 2] * 40})
-    model = LogisticRegression().fit(data[["hint"]].iloc[:80].query("hint < 2"),
-                                     data["y"].iloc[:80][data["hint"].iloc[:80] < 2])
-    result = run_one(tmp_path, {"metric": "accuracy", "min": 0.5}, model, data,
-                     task="multiclass")
+    model = LogisticRegression().fit(
+        data[["hint"]].iloc[:80].query("hint < 2"), data["y"].iloc[:80][data["hint"].iloc[:80] < 2]
+    )
+    result = run_one(tmp_path, {"metric": "accuracy", "min": 0.5}, model, data, task="multiclass")
     assert result.status is Status.ERROR
     assert "label(s) 2 that model 'candidate' does not know" in result.message
 

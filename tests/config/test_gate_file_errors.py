@@ -17,8 +17,7 @@ BASE = {
     "task": "binary",
     "models": {"candidate": {"factory": "m:make"}},
     "datasets": {"evaluation": {"factory": "d:load", "label": "y"}},
-    "stages": {"ci": {"checks": [{"check": "metric_threshold", "metric": "accuracy",
-                                  "min": 0.8}]}},
+    "stages": {"ci": {"checks": [{"check": "metric_threshold", "metric": "accuracy", "min": 0.8}]}},
 }
 
 
@@ -37,35 +36,65 @@ def mutate(path: list, value=None, delete: bool = False) -> dict:
 MISTAKES = [
     ("unknown-top-key", mutate(["stagez"], {}), ["stagez: unknown key"]),
     ("missing-task", mutate(["task"], delete=True), ["task: required key is missing"]),
-    ("bad-task", mutate(["task"], "clustering"),
-     ["task: got 'clustering'", "'binary', 'multiclass' or 'regression'"]),
+    (
+        "bad-task",
+        mutate(["task"], "clustering"),
+        ["task: got 'clustering'", "'binary', 'multiclass' or 'regression'"],
+    ),
     ("seed-negative", mutate(["seed"], -1), ["seed: got -1"]),
-    ("no-candidate", mutate(["models"], {"champ": {"factory": "m:make"}}),
-     ["models: got", "a 'candidate' model is required"]),
-    ("no-evaluation", mutate(["datasets"], {"ref": {"factory": "d:load"}}),
-     ["datasets: got", "an 'evaluation' dataset is required"]),
-    ("model-without-source", mutate(["models", "candidate"], {"trust": True}),
-     ["models.candidate: got", "give 'factory' (module:callable) or 'path'"]),
-    ("factory-not-module-callable", mutate(["models", "candidate", "factory"], "m.make"),
-     ["models.candidate.factory: got 'm.make'", "should match pattern"]),
-    ("unknown-model-key", mutate(["models", "candidate", "weights"], "w.pt"),
-     ["models.candidate.weights: unknown key"]),
-    ("dataset-two-sources", mutate(["datasets", "evaluation", "path"], "x.csv"),
-     ["datasets.evaluation: got", "exactly one of 'path'"]),
-    ("bad-dataset-format", mutate(["datasets", "evaluation", "format"], "xlsx"),
-     ["datasets.evaluation.format: got 'xlsx'"]),
+    (
+        "no-candidate",
+        mutate(["models"], {"champ": {"factory": "m:make"}}),
+        ["models: got", "a 'candidate' model is required"],
+    ),
+    (
+        "no-evaluation",
+        mutate(["datasets"], {"ref": {"factory": "d:load"}}),
+        ["datasets: got", "an 'evaluation' dataset is required"],
+    ),
+    (
+        "model-without-source",
+        mutate(["models", "candidate"], {"trust": True}),
+        ["models.candidate: got", "give 'factory' (module:callable) or 'path'"],
+    ),
+    (
+        "factory-not-module-callable",
+        mutate(["models", "candidate", "factory"], "m.make"),
+        ["models.candidate.factory: got 'm.make'", "should match pattern"],
+    ),
+    (
+        "unknown-model-key",
+        mutate(["models", "candidate", "weights"], "w.pt"),
+        ["models.candidate.weights: unknown key"],
+    ),
+    (
+        "dataset-two-sources",
+        mutate(["datasets", "evaluation", "path"], "x.csv"),
+        ["datasets.evaluation: got", "exactly one of 'path'"],
+    ),
+    (
+        "bad-dataset-format",
+        mutate(["datasets", "evaluation", "format"], "xlsx"),
+        ["datasets.evaluation.format: got 'xlsx'"],
+    ),
     ("empty-stages", mutate(["stages"], {}), ["stages: got {}"]),
-    ("stage-without-checks", mutate(["stages", "ci", "checks"], []),
-     ["stages.ci.checks: got []"]),
-    ("bad-severity", mutate(["stages", "ci", "checks", 0, "severity"], "fatal"),
-     ["stages.ci.checks[0].severity: got 'fatal'", "'block' or 'warn'"]),
-    ("bad-stage-name", mutate(["stages"], {"my stage": BASE["stages"]["ci"]}),
-     ["name 'my stage' is not allowed"]),
+    ("stage-without-checks", mutate(["stages", "ci", "checks"], []), ["stages.ci.checks: got []"]),
+    (
+        "bad-severity",
+        mutate(["stages", "ci", "checks", 0, "severity"], "fatal"),
+        ["stages.ci.checks[0].severity: got 'fatal'", "'block' or 'warn'"],
+    ),
+    (
+        "bad-stage-name",
+        mutate(["stages"], {"my stage": BASE["stages"]["ci"]}),
+        ["name 'my stage' is not allowed"],
+    ),
 ]
 
 
-@pytest.mark.parametrize(("cfg", "expected"), [m[1:] for m in MISTAKES],
-                         ids=[m[0] for m in MISTAKES])
+@pytest.mark.parametrize(
+    ("cfg", "expected"), [m[1:] for m in MISTAKES], ids=[m[0] for m in MISTAKES]
+)
 def test_schema_mistakes_name_path_and_expectation(cfg, expected):
     with pytest.raises(ConfigError) as info:
         parse_gate(cfg, source="gate.yaml")
@@ -88,24 +117,42 @@ def test_not_a_mapping():
 
 
 CHECK_MISTAKES = [
-    ("unknown-check", {"check": "accuracy_above"},
-     ["stages.ci.checks[0].check: unknown check 'accuracy_above'", "metric_threshold"]),
-    ("unknown-param", {"check": "metric_threshold", "metric": "accuracy", "min": 0.8,
-                       "mni": 0.7}, ["stages.ci.checks[0].mni: unknown key"]),
-    ("missing-param", {"check": "metric_threshold", "min": 0.8},
-     ["stages.ci.checks[0].metric: required key is missing"]),
-    ("wrong-type", {"check": "metric_threshold", "metric": "accuracy", "min": "high"},
-     ["stages.ci.checks[0].min: got 'high'"]),
-    ("metric-for-other-task", {"check": "metric_threshold", "metric": "rmse", "max": 1},
-     ["stages.ci.checks[0].metric: metric 'rmse' does not apply to a binary task"]),
-    ("unknown-dataset", {"check": "metric_threshold", "metric": "accuracy", "min": 0.8,
-                         "dataset": "holdout"},
-     ["stages.ci.checks[0].dataset: no dataset 'holdout'; declared: ['evaluation']"]),
+    (
+        "unknown-check",
+        {"check": "accuracy_above"},
+        ["stages.ci.checks[0].check: unknown check 'accuracy_above'", "metric_threshold"],
+    ),
+    (
+        "unknown-param",
+        {"check": "metric_threshold", "metric": "accuracy", "min": 0.8, "mni": 0.7},
+        ["stages.ci.checks[0].mni: unknown key"],
+    ),
+    (
+        "missing-param",
+        {"check": "metric_threshold", "min": 0.8},
+        ["stages.ci.checks[0].metric: required key is missing"],
+    ),
+    (
+        "wrong-type",
+        {"check": "metric_threshold", "metric": "accuracy", "min": "high"},
+        ["stages.ci.checks[0].min: got 'high'"],
+    ),
+    (
+        "metric-for-other-task",
+        {"check": "metric_threshold", "metric": "rmse", "max": 1},
+        ["stages.ci.checks[0].metric: metric 'rmse' does not apply to a binary task"],
+    ),
+    (
+        "unknown-dataset",
+        {"check": "metric_threshold", "metric": "accuracy", "min": 0.8, "dataset": "holdout"},
+        ["stages.ci.checks[0].dataset: no dataset 'holdout'; declared: ['evaluation']"],
+    ),
 ]
 
 
-@pytest.mark.parametrize(("check", "expected"), [m[1:] for m in CHECK_MISTAKES],
-                         ids=[m[0] for m in CHECK_MISTAKES])
+@pytest.mark.parametrize(
+    ("check", "expected"), [m[1:] for m in CHECK_MISTAKES], ids=[m[0] for m in CHECK_MISTAKES]
+)
 def test_check_mistakes_name_the_check_path(tmp_path, check, expected):
     import yaml
 
@@ -137,8 +184,9 @@ def test_missing_file_and_bad_yaml(tmp_path):
         open_gate(bad)
 
 
-@pytest.mark.parametrize("content", ["task: clustering\n", "::: not yaml [\n"],
-                         ids=["schema", "syntax"])
+@pytest.mark.parametrize(
+    "content", ["task: clustering\n", "::: not yaml [\n"], ids=["schema", "syntax"]
+)
 def test_through_pytest_it_is_a_usage_error_before_anything_runs(pytester, content):
     pytester.makefile(".yaml", mlgate=content)
     pytester.makepyfile(test_x="def test_x():\n    open('ran.txt', 'w').close()\n")

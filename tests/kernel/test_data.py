@@ -16,17 +16,26 @@ from mlgate.runner import run_gate
 @pytest.fixture
 def frame() -> pd.DataFrame:
     rng = np.random.default_rng(0)
-    return pd.DataFrame({"a": rng.normal(size=50), "b": rng.integers(0, 5, 50),
-                         "t": pd.date_range("2026-01-01", periods=50, freq="D"),
-                         "y": rng.integers(0, 2, 50)})
+    return pd.DataFrame(
+        {
+            "a": rng.normal(size=50),
+            "b": rng.integers(0, 5, 50),
+            "t": pd.date_range("2026-01-01", periods=50, freq="D"),
+            "y": rng.integers(0, 2, 50),
+        }
+    )
 
 
 @pytest.mark.parametrize("fmt", ["csv", "parquet"])
 def test_files_load_with_roles(tmp_path, frame, fmt):
     path = tmp_path / f"data.{fmt}"
     getattr(frame, f"to_{fmt}")(path, index=False)
-    ds = load_dataset(DatasetSpec(path=path.name, label="y", time="t"), name="evaluation",
-                      base_dir=tmp_path, seed=0)
+    ds = load_dataset(
+        DatasetSpec(path=path.name, label="y", time="t"),
+        name="evaluation",
+        base_dir=tmp_path,
+        seed=0,
+    )
     assert ds.feature_names == ["a", "b"]
     assert list(ds.X.columns) == ["a", "b"] and len(ds) == 50
     np.testing.assert_array_equal(ds.y, frame["y"].to_numpy())
@@ -42,8 +51,12 @@ def test_npz_arrays_become_columns(tmp_path):
 
 def test_factory_results_of_every_shape():
     X = np.ones((4, 3))
-    assert list(as_frame((X, [0, 1, 0, 1]), name="d", label="target").columns) == \
-        ["x0", "x1", "x2", "target"]
+    assert list(as_frame((X, [0, 1, 0, 1]), name="d", label="target").columns) == [
+        "x0",
+        "x1",
+        "x2",
+        "target",
+    ]
     assert list(as_frame({"X": X}, name="d", label=None).columns) == ["x0", "x1", "x2"]
     with pytest.raises(DataError, match="X has 4 rows but y has 3"):
         as_frame((X, [0, 1, 0]), name="d", label="y")
@@ -76,7 +89,7 @@ def test_unreadable_and_unknown_files(tmp_path):
     with pytest.raises(DataError, match="file not found"):
         load_dataset(DatasetSpec(path="no.csv"), name="e", base_dir=tmp_path, seed=0)
     (tmp_path / "d.xlsx").write_text("x")
-    with pytest.raises(DataError, match="cannot tell the format of 'd.xlsx'"):
+    with pytest.raises(DataError, match=r"format of .d\.xlsx.*under datasets\.e\."):
         load_dataset(DatasetSpec(path="d.xlsx"), name="e", base_dir=tmp_path, seed=0)
 
 
@@ -101,22 +114,32 @@ def test_views_are_copies_and_labels_read_only(frame):
 def test_a_whole_gate_run_leaves_the_callers_data_and_model_untouched(tmp_path, frame):
     """Nothing the user gave is modified: the frame passed in is equal, column by column and
     in dtype, to a deep copy taken before the run, even when the model tries to write."""
+
     def meddling_model(X: pd.DataFrame) -> np.ndarray:
         X["a"] = 0.0  # a model writing into its input must not reach the caller's data
         return np.column_stack([np.full(len(X), 0.5), np.full(len(X), 0.5)])
 
     gate = {
-        "name": "g", "task": "binary",
+        "name": "g",
+        "task": "binary",
         "models": {"candidate": {"factory": "unused:unused"}},
         "datasets": {"evaluation": {"factory": "unused:unused", "label": "y", "time": "t"}},
-        "stages": {"ci": {"checks": [
-            {"check": "metric_threshold", "metric": "accuracy", "min": 0.1},
-            {"check": "metric_threshold", "metric": "roc_auc", "min": 0.1}]}},
+        "stages": {
+            "ci": {
+                "checks": [
+                    {"check": "metric_threshold", "metric": "accuracy", "min": 0.1},
+                    {"check": "metric_threshold", "metric": "roc_auc", "min": 0.1},
+                ]
+            }
+        },
     }
     (tmp_path / "mlgate.yaml").write_text(yaml.safe_dump(gate))
     before = frame.copy(deep=True)
-    run_gate(tmp_path / "mlgate.yaml", models={"candidate": meddling_model},
-             datasets={"evaluation": frame})
+    run_gate(
+        tmp_path / "mlgate.yaml",
+        models={"candidate": meddling_model},
+        datasets={"evaluation": frame},
+    )
     pd.testing.assert_frame_equal(frame, before, check_exact=True)
 
 

@@ -25,14 +25,16 @@ def test_good_candidate_promotes_every_stage(pytester, gate):
     gate.write()
     result = pytester.runpytest("--mlgate", "-v")
     assert result.ret == ExitCode.PROMOTE
-    result.stdout.fnmatch_lines([
-        "*mlgate.yaml::staging::accuracy PASSED*",
-        "*mlgate.yaml::production::log_loss PASSED*",
-        "*mlgate gate 'tiny'*",
-        "PASSED*block staging::accuracy accuracy=0.8* >= 0.8 n=400",
-        "stage staging: PROMOTE",
-        "stage production: PROMOTE WITH WARNINGS",
-    ])
+    result.stdout.fnmatch_lines(
+        [
+            "*mlgate.yaml::staging::accuracy PASSED*",
+            "*mlgate.yaml::production::log_loss PASSED*",
+            "*mlgate gate 'tiny'*",
+            "PASSED*block staging::accuracy accuracy=0.8* >= 0.8 n=400",
+            "stage staging: PROMOTE",
+            "stage production: PROMOTE WITH WARNINGS",
+        ]
+    )
     doc = read_result(pytester)
     assert [s["verdict"] for s in doc["stages"]] == ["promote", "promote_with_warnings"]
     assert doc["verdict"] == "promote_with_warnings" and doc["exit_code"] == 0
@@ -48,12 +50,14 @@ def test_worse_candidate_is_held_with_reasons(pytester, gate):
     gate.write(candidate="bad")
     result = pytester.runpytest("--mlgate")
     assert result.ret == ExitCode.HOLD
-    result.stdout.fnmatch_lines([
-        "FAILED*block staging::accuracy*",
-        "stage staging: HOLD",
-        "    accuracy failed: accuracy of 'candidate' on 'evaluation' = *wrong side of >= 0.8",
-        "stage production: HOLD",
-    ])
+    result.stdout.fnmatch_lines(
+        [
+            "FAILED*block staging::accuracy*",
+            "stage staging: HOLD",
+            "    accuracy failed: accuracy of 'candidate' on 'evaluation' = *wrong side of >= 0.8",
+            "stage production: HOLD",
+        ]
+    )
     doc = read_result(pytester)
     assert doc["verdict"] == "hold" and doc["exit_code"] == ExitCode.HOLD
     assert any("accuracy failed" in r for r in doc["stages"][0]["reasons"])
@@ -73,8 +77,9 @@ def test_unknown_stage_is_a_usage_error(pytester, gate):
     gate.write()
     result = pytester.runpytest("--mlgate", "--mlgate-stage", "prod")
     assert result.ret == ExitCode.USAGE_ERROR
-    assert ("unknown stage(s) ['prod'] for --mlgate-stage; the gate declares "
-            "['staging', 'production']") in result.stderr.str()
+    assert (
+        "unknown stage(s) ['prod'] for --mlgate-stage; the gate declares ['staging', 'production']"
+    ) in result.stderr.str()
 
 
 def test_keyword_selection_never_promotes_a_partial_stage(pytester, gate):
@@ -86,7 +91,8 @@ def test_keyword_selection_never_promotes_a_partial_stage(pytester, gate):
     staging = doc["stages"][0]
     assert staging["verdict"] == "hold"
     assert staging["reasons"] == [
-        "roc_auc skipped: did not run (deselected, or the session stopped early)"]
+        "roc_auc skipped: did not run (deselected, or the session stopped early)"
+    ]
 
 
 def test_exitfirst_stops_and_holds(pytester, gate):
@@ -103,8 +109,11 @@ def test_junitxml_carries_check_results_as_properties(pytester, gate):
     result = pytester.runpytest("--mlgate", "--junitxml=junit.xml")
     assert result.ret == ExitCode.PROMOTE
     root = ET.parse(pytester.path / "junit.xml").getroot()
-    case = next(tc for tc in root.iter("testcase") if tc.get("name") == "accuracy"
-                and "staging" in tc.get("classname"))
+    case = next(
+        tc
+        for tc in root.iter("testcase")
+        if tc.get("name") == "accuracy" and "staging" in tc.get("classname")
+    )
     props = {p.get("name"): p.get("value") for p in case.iter("property")}
     assert props["mlgate.status"] == "passed"
     assert props["mlgate.threshold"] == ">= 0.8"
@@ -116,8 +125,14 @@ def test_report_dir_and_gate_file_options(pytester, gate):
     sub = pytester.mkdir("gates")
     gate.folder = sub
     gate.write(name="my-gate.yaml")
-    result = pytester.runpytest("--mlgate", "--mlgate-file", "gates/my-gate.yaml",
-                                "--mlgate-report-dir", "out/gate", "gates")
+    result = pytester.runpytest(
+        "--mlgate",
+        "--mlgate-file",
+        "gates/my-gate.yaml",
+        "--mlgate-report-dir",
+        "out/gate",
+        "gates",
+    )
     assert result.ret == ExitCode.PROMOTE
     doc = json.loads((pytester.path / "out" / "gate" / "result.json").read_text())
     assert doc["gate"]["file"] == "gates/my-gate.yaml"
@@ -164,10 +179,12 @@ def test_result_json_is_byte_identical_except_timestamps(pytester, gate):
     for _ in range(2):
         assert pytester.runpytest("--mlgate").ret == ExitCode.PROMOTE
         texts.append((pytester.path / "reports" / "result.json").read_text())
-    differing = [(a, b) for a, b in zip(texts[0].splitlines(), texts[1].splitlines(),
-                                        strict=True) if a != b]
-    assert all(any(k in a for k in ('"started_at"', '"finished_at"', '"duration_s"'))
-               for a, _ in differing), differing
+    differing = [
+        (a, b) for a, b in zip(texts[0].splitlines(), texts[1].splitlines(), strict=True) if a != b
+    ]
+    assert all(
+        any(k in a for k in ('"started_at"', '"finished_at"', '"duration_s"')) for a, _ in differing
+    ), differing
 
 
 def test_model_load_error_is_an_error_result_that_holds(pytester, gate):

@@ -51,19 +51,22 @@ def test_a_gate_file_is_ignored_without_the_flag(pytester, gate_writer):
 
 def test_options_live_in_one_group(pytester):
     result = pytester.runpytest("--help")
-    result.stdout.fnmatch_lines([
-        "mlgate: quality gate for machine-learning models:",
-        "*--mlgate *run the gate*",
-        "*--mlgate-file=PATH*",
-        "*--mlgate-stage=NAME*",
-        "*--mlgate-report-dir=DIR*",
-        "*--mlgate-seed=N*",
-        "*--mlgate-device=DEVICE*",
-    ])
+    result.stdout.fnmatch_lines(
+        [
+            "mlgate: quality gate for machine-learning models:",
+            "*--mlgate *run the gate*",
+            "*--mlgate-file=PATH*",
+            "*--mlgate-stage=NAME*",
+            "*--mlgate-report-dir=DIR*",
+            "*--mlgate-seed=N*",
+            "*--mlgate-device=DEVICE*",
+        ]
+    )
 
 
 def test_marker_is_registered_with_help_and_strict_markers_is_clean(pytester):
-    pytester.makepyfile(test_marked="""
+    pytester.makepyfile(
+        test_marked="""
         import pytest
 
         @pytest.mark.mlgate(kind="sanity", severity="warn")
@@ -73,7 +76,8 @@ def test_marker_is_registered_with_help_and_strict_markers_is_clean(pytester):
         @pytest.mark.mlgate(kind="sanity")
         def test_plain_marked():
             pass
-    """)
+    """
+    )
     markers = pytester.runpytest("--markers")
     markers.stdout.fnmatch_lines(["@pytest.mark.mlgate(kind='custom', severity='block'*"])
     result = pytester.runpytest("--strict-markers", "-rs")

@@ -76,13 +76,15 @@ def test_marked_tests_become_checks_of_their_stages(pytester, gate):
     ids=["assertion-fails", "exception-errors", "skip-is-not-a-pass"],
 )
 def test_blocking_python_check_outcomes_hold(pytester, gate, body, status):
-    pytester.makepyfile(test_block=f"""
+    pytester.makepyfile(
+        test_block=f"""
         import pytest
 
         @pytest.mark.mlgate(kind="sanity", stages=["staging"])
         def test_blocking():
             {body}
-    """)
+    """
+    )
     result = pytester.runpytest("--mlgate")
     assert result.ret == ExitCode.HOLD
     checks, doc = _checks(pytester)
@@ -92,7 +94,8 @@ def test_blocking_python_check_outcomes_hold(pytester, gate, body, status):
 
 
 def test_recorded_blocking_failure_fails_the_test(pytester, gate):
-    pytester.makepyfile(test_rec="""
+    pytester.makepyfile(
+        test_rec="""
         import pytest
         from mlgate import CheckResult
 
@@ -100,7 +103,8 @@ def test_recorded_blocking_failure_fails_the_test(pytester, gate):
         def test_rec(mlgate_record):
             mlgate_record(CheckResult(check_id="x", kind="custom", status="failed",
                                       message="metric below bound"))
-    """)
+    """
+    )
     result = pytester.runpytest("--mlgate")
     assert result.ret == ExitCode.HOLD
     result.stdout.fnmatch_lines(["*test_rec*failed: metric below bound*"])
@@ -116,13 +120,15 @@ def test_recorded_blocking_failure_fails_the_test(pytester, gate):
     ],
 )
 def test_bad_marker_arguments_are_usage_errors(pytester, gate, marker, message):
-    pytester.makepyfile(test_bad=f"""
+    pytester.makepyfile(
+        test_bad=f"""
         import pytest
 
         @pytest.mark.mlgate({marker})
         def test_x():
             pass
-    """)
+    """
+    )
     result = pytester.runpytest("--mlgate")
     assert result.ret == ExitCode.USAGE_ERROR
     assert message in result.stderr.str()

@@ -22,22 +22,39 @@ def mean_of(x: np.ndarray):
 
 
 def test_same_seed_gives_the_same_interval(normal_sample):
-    runs = [percentile_bootstrap(mean_of(normal_sample), len(normal_sample),
-                                 rng=np.random.default_rng(5), n_resamples=300)
-            for _ in range(2)]
+    runs = [
+        percentile_bootstrap(
+            mean_of(normal_sample),
+            len(normal_sample),
+            rng=np.random.default_rng(5),
+            n_resamples=300,
+        )
+        for _ in range(2)
+    ]
     assert runs[0] == runs[1]
 
 
 def test_different_seed_gives_a_different_interval(normal_sample):
-    a, b = (percentile_bootstrap(mean_of(normal_sample), len(normal_sample),
-                                 rng=np.random.default_rng(seed), n_resamples=300)
-            for seed in (5, 6))
+    a, b = (
+        percentile_bootstrap(
+            mean_of(normal_sample),
+            len(normal_sample),
+            rng=np.random.default_rng(seed),
+            n_resamples=300,
+        )
+        for seed in (5, 6)
+    )
     assert (a.interval.low, a.interval.high) != (b.interval.low, b.interval.high)
 
 
 def test_interval_contains_the_point_estimate(normal_sample):
-    out = percentile_bootstrap(mean_of(normal_sample), len(normal_sample),
-                               rng=np.random.default_rng(1), n_resamples=1000, level=0.9)
+    out = percentile_bootstrap(
+        mean_of(normal_sample),
+        len(normal_sample),
+        rng=np.random.default_rng(1),
+        n_resamples=1000,
+        level=0.9,
+    )
     estimate = normal_sample.mean()
     assert out.interval.low < estimate < out.interval.high
     assert (out.interval.level, out.interval.method) == (0.9, "bootstrap-percentile")
@@ -51,11 +68,20 @@ def test_percentile_interval_of_the_mean_agrees_with_scipy(normal_sample):
     # the difference of two independent runs has sd ≈ 0.0019, so 0.008 is over 4 sd. That is
     # tight enough to catch a wrong level (a 90% interval is 0.016 narrower on each side).
     n_resamples = 10_000
-    ours = percentile_bootstrap(mean_of(normal_sample), len(normal_sample),
-                                rng=np.random.default_rng(7), n_resamples=n_resamples).interval
-    ref = stats.bootstrap((normal_sample,), np.mean, method="percentile",
-                          n_resamples=n_resamples, confidence_level=0.95,
-                          rng=np.random.default_rng(8)).confidence_interval
+    ours = percentile_bootstrap(
+        mean_of(normal_sample),
+        len(normal_sample),
+        rng=np.random.default_rng(7),
+        n_resamples=n_resamples,
+    ).interval
+    ref = stats.bootstrap(
+        (normal_sample,),
+        np.mean,
+        method="percentile",
+        n_resamples=n_resamples,
+        confidence_level=0.95,
+        rng=np.random.default_rng(8),
+    ).confidence_interval
     assert ours.low == pytest.approx(ref.low, abs=0.008)
     assert ours.high == pytest.approx(ref.high, abs=0.008)
 
@@ -69,8 +95,9 @@ def test_undefined_resamples_are_counted_and_left_out():
             raise UndefinedMetricError("row 0 drawn")
         return float(x[idx].mean())
 
-    out = percentile_bootstrap(mean_unless_row_zero, n, rng=np.random.default_rng(seed),
-                               n_resamples=n_resamples, level=0.8)
+    out = percentile_bootstrap(
+        mean_unless_row_zero, n, rng=np.random.default_rng(seed), n_resamples=n_resamples, level=0.8
+    )
     # Replay the same draws: the count and the interval follow from them exactly.
     draws = np.random.default_rng(seed).integers(0, n, size=(n_resamples, n))
     undefined = (draws == 0).any(axis=1)
@@ -97,8 +124,11 @@ def test_other_errors_of_the_statistic_propagate():
         percentile_bootstrap(broken, 20, rng=np.random.default_rng(0), n_resamples=5)
 
 
-@pytest.mark.parametrize("max_cells", [1, 101, 3 * 101 + 1, 7 * 101],
-                         ids=["cap-below-one-row", "chunk=1", "chunk=3", "chunk=7"])
+@pytest.mark.parametrize(
+    "max_cells",
+    [1, 101, 3 * 101 + 1, 7 * 101],
+    ids=["cap-below-one-row", "chunk=1", "chunk=3", "chunk=7"],
+)
 def test_chunked_draws_equal_one_unchunked_draw(monkeypatch, max_cells):
     # n_rows is odd so every chunk draws an odd number of 32-bit values: a generator that
     # dropped its buffered half-word between calls would diverge here.
@@ -109,17 +139,20 @@ def test_chunked_draws_equal_one_unchunked_draw(monkeypatch, max_cells):
         def stat(idx: np.ndarray) -> float:
             seen.append(idx.copy())
             return float(x[idx].mean())
+
         return stat
 
     whole: list[np.ndarray] = []
-    expected = percentile_bootstrap(recording(whole), n_rows, rng=np.random.default_rng(seed),
-                                    n_resamples=n_resamples)
+    expected = percentile_bootstrap(
+        recording(whole), n_rows, rng=np.random.default_rng(seed), n_resamples=n_resamples
+    )
     assert len(whole) == n_resamples  # one chunk: the default cap is far above 101 × 250
 
     monkeypatch.setattr(bootstrap_module, "_MAX_CHUNK_CELLS", max_cells)
     chunked: list[np.ndarray] = []
-    got = percentile_bootstrap(recording(chunked), n_rows, rng=np.random.default_rng(seed),
-                               n_resamples=n_resamples)
+    got = percentile_bootstrap(
+        recording(chunked), n_rows, rng=np.random.default_rng(seed), n_resamples=n_resamples
+    )
     assert got == expected
     assert len(chunked) == n_resamples
     assert np.array_equal(np.stack(chunked), np.stack(whole))
@@ -142,7 +175,8 @@ def test_percentile_interval_of_an_accuracy_covers_the_true_rate():
     covered = 0
     for _ in range(trials):
         correct = (master.random(n) < p).astype(float)
-        ci = percentile_bootstrap(mean_of(correct), n, rng=np.random.default_rng(master.integers(
-            2**32)), n_resamples=500).interval
+        ci = percentile_bootstrap(
+            mean_of(correct), n, rng=np.random.default_rng(master.integers(2**32)), n_resamples=500
+        ).interval
         covered += ci.low <= p <= ci.high
     assert 0.91 <= covered / trials <= 0.98, f"coverage {covered / trials:.1%}"

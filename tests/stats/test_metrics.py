@@ -61,7 +61,8 @@ def labelled_case(draw, ks=(2, 3, 4), min_size=1, max_size=40):
 def test_accuracy_matches_sklearn(case):
     classes, y, pred = case
     assert compute("accuracy", y, pred, classes) == pytest.approx(
-        skm.accuracy_score(y, pred), abs=TOL)
+        skm.accuracy_score(y, pred), abs=TOL
+    )
 
 
 @HYPOTHESIS
@@ -78,8 +79,9 @@ def test_balanced_accuracy_matches_sklearn(case):
 @given(labelled_case(ks=(2,)))
 def test_binary_f1_is_f1_of_the_last_class(case):
     classes, y, pred = case
-    expected = sklearn_quiet(skm.f1_score, y, pred, pos_label=classes[-1], average="binary",
-                             zero_division=0.0)
+    expected = sklearn_quiet(
+        skm.f1_score, y, pred, pos_label=classes[-1], average="binary", zero_division=0.0
+    )
     assert compute("f1", y, pred, classes) == pytest.approx(expected, abs=TOL)
 
 
@@ -135,8 +137,9 @@ def binary_scores(draw, max_size=50):
     decimal, so ties are frequent."""
     classes = sorted(LABEL_SETS[draw(st.sampled_from(sorted(LABEL_SETS)))][:2])
     n = draw(st.integers(2, max_size))
-    codes = draw(st.lists(st.integers(0, 1), min_size=n, max_size=n)
-                 .filter(lambda c: 0 < sum(c) < len(c)))
+    codes = draw(
+        st.lists(st.integers(0, 1), min_size=n, max_size=n).filter(lambda c: 0 < sum(c) < len(c))
+    )
     p = np.round(draw(st.lists(st.floats(0, 1), min_size=n, max_size=n)), 1)
     y = np.asarray(classes)[codes]
     return classes, y, np.column_stack([1.0 - p, p])
@@ -149,9 +152,13 @@ def multiclass_probabilities(draw, max_size=50):
     k = draw(st.sampled_from((3, 4)))
     classes = sorted(LABEL_SETS[draw(st.sampled_from(sorted(LABEL_SETS)))][:k])
     n = draw(st.integers(k, max_size))
-    codes = draw(st.permutations(range(k)).flatmap(
-        lambda head: st.lists(st.integers(0, k - 1), min_size=n - k, max_size=n - k)
-        .map(lambda tail: list(head) + tail)))
+    codes = draw(
+        st.permutations(range(k)).flatmap(
+            lambda head: st.lists(st.integers(0, k - 1), min_size=n - k, max_size=n - k).map(
+                lambda tail: list(head) + tail
+            )
+        )
+    )
     w = np.asarray(draw(st.lists(st.integers(1, 3), min_size=n * k, max_size=n * k)), float)
     w = w.reshape(n, k)
     y = np.asarray(classes)[codes]
@@ -258,8 +265,9 @@ def _regression_cases():
 
 
 @pytest.mark.parametrize("name", sorted(REFERENCE))
-@pytest.mark.parametrize(("case", "y", "values"),
-                         list(_regression_cases()), ids=[c[0] for c in _regression_cases()])
+@pytest.mark.parametrize(
+    ("case", "y", "values"), list(_regression_cases()), ids=[c[0] for c in _regression_cases()]
+)
 def test_regression_metric_matches_sklearn(name, case, y, values):
     expected = REFERENCE[name](y, values)
     got = get_metric(name).compute(y, values, 0)
@@ -284,16 +292,19 @@ def test_label_metrics_of_no_rows_are_undefined(name):
         get_metric(name).compute(empty, empty, 2)
 
 
-@pytest.mark.parametrize(("name", "higher", "needs", "tasks"), [
-    ("accuracy", True, "labels", {Task.BINARY, Task.MULTICLASS}),
-    ("balanced_accuracy", True, "labels", {Task.BINARY, Task.MULTICLASS}),
-    ("f1", True, "labels", {Task.BINARY, Task.MULTICLASS}),
-    ("roc_auc", True, "scores", {Task.BINARY, Task.MULTICLASS}),
-    ("log_loss", False, "scores", {Task.BINARY, Task.MULTICLASS}),
-    ("mae", False, "values", {Task.REGRESSION}),
-    ("rmse", False, "values", {Task.REGRESSION}),
-    ("r2", True, "values", {Task.REGRESSION}),
-])
+@pytest.mark.parametrize(
+    ("name", "higher", "needs", "tasks"),
+    [
+        ("accuracy", True, "labels", {Task.BINARY, Task.MULTICLASS}),
+        ("balanced_accuracy", True, "labels", {Task.BINARY, Task.MULTICLASS}),
+        ("f1", True, "labels", {Task.BINARY, Task.MULTICLASS}),
+        ("roc_auc", True, "scores", {Task.BINARY, Task.MULTICLASS}),
+        ("log_loss", False, "scores", {Task.BINARY, Task.MULTICLASS}),
+        ("mae", False, "values", {Task.REGRESSION}),
+        ("rmse", False, "values", {Task.REGRESSION}),
+        ("r2", True, "values", {Task.REGRESSION}),
+    ],
+)
 def test_metric_definitions(name, higher, needs, tasks):
     metric = METRICS[name]
     assert (metric.higher_is_better, metric.needs, set(metric.tasks)) == (higher, needs, tasks)
