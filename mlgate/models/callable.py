@@ -60,7 +60,7 @@ class CallableAdapter:
                     f"{source} returned shape {raw.shape}; a regression model must return "
                     "one value per row, shape (n,)."
                 )
-            return Predictions(task=self.task, values=_floats(raw, source))
+            return Predictions(task=self.task, values=floats(raw, source))
         if raw.ndim == 1:
             return Predictions(task=self.task, labels=raw, classes=self.classes)
         if raw.ndim != 2 or raw.shape[1] < 2:
@@ -68,7 +68,7 @@ class CallableAdapter:
                 f"{source} returned shape {raw.shape}; a classifier must return 1-D labels "
                 "(n,) or class probabilities (n, k) with one column per class (k >= 2)."
             )
-        return predictions_from_scores(self.task, _floats(raw, source), self.classes, source=source)
+        return predictions_from_scores(self.task, floats(raw, source), self.classes, source=source)
 
     def describe(self) -> dict[str, Any]:
         """Return ``{"kind": "callable", "name": <module.qualname>}``."""
@@ -107,7 +107,8 @@ def predictions_from_scores(
     return Predictions(task=task, labels=labels, scores=scores, classes=classes)
 
 
-def _floats(raw: np.ndarray, source: str) -> np.ndarray:
+def floats(raw: np.ndarray, source: str) -> np.ndarray:
+    """``raw`` as float, or PredictionError naming ``source`` and the dtype."""
     try:
         return raw.astype(float)
     except (TypeError, ValueError) as exc:

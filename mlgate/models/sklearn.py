@@ -11,6 +11,7 @@ import pandas as pd
 from mlgate.config.schema import Task
 from mlgate.errors import PredictionError
 from mlgate.models.base import Predictions
+from mlgate.models.callable import floats
 
 
 class SklearnAdapter:
@@ -75,12 +76,7 @@ class SklearnAdapter:
 def _as_float_vector(raw: np.ndarray, source: str) -> np.ndarray:
     if raw.ndim == 2 and raw.shape[1] == 1:
         raw = raw[:, 0]
-    try:
-        return raw.astype(float)
-    except (TypeError, ValueError) as exc:
-        raise PredictionError(
-            f"{source}: regression predictions of dtype {raw.dtype} cannot be read as numbers."
-        ) from exc
+    return floats(raw, source)
 
 
 def _qualified_class(obj: Any) -> str:

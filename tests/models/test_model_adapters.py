@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from sklearn.datasets import make_classification, make_regression
+from sklearn.datasets import make_regression
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -23,25 +23,6 @@ from mlgate.models import ModelAdapter, Predictions, adapt
 from mlgate.models.callable import CallableAdapter
 from mlgate.models.sklearn import SklearnAdapter
 from mlgate.models.torch import TorchAdapter
-
-
-def _frame(X: np.ndarray) -> pd.DataFrame:
-    return pd.DataFrame(X, columns=[f"f{i}" for i in range(X.shape[1])])
-
-
-@pytest.fixture(scope="module")
-def binary_data():
-    X, y = make_classification(n_samples=120, n_features=4, random_state=0)
-    return _frame(X), y
-
-
-@pytest.fixture(scope="module")
-def multiclass_data():
-    X, y = make_classification(
-        n_samples=150, n_features=5, n_informative=3, n_classes=3, random_state=1
-    )
-    return _frame(X), np.array(["a", "b", "c"])[y]
-
 
 # -- sklearn -----------------------------------------------------------------------------
 
@@ -65,12 +46,12 @@ def test_sklearn_multiclass_string_labels(multiclass_data):
     assert preds.classes == ("a", "b", "c")
 
 
-def test_sklearn_regression_values_are_float():
+def test_sklearn_regression_values_are_float(frame_of):
     X, y = make_regression(n_samples=50, n_features=3, random_state=0)
-    est = Ridge().fit(_frame(X), y)
-    preds = SklearnAdapter(est, Task.REGRESSION).predict(_frame(X))
+    est = Ridge().fit(frame_of(X), y)
+    preds = SklearnAdapter(est, Task.REGRESSION).predict(frame_of(X))
     assert preds.values.dtype == np.float64
-    np.testing.assert_allclose(preds.values, est.predict(_frame(X)))
+    np.testing.assert_allclose(preds.values, est.predict(frame_of(X)))
     assert preds.labels is None and preds.scores is None
 
 

@@ -6,30 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from sklearn.datasets import make_classification
 
 from mlgate.config.schema import Task
 from mlgate.errors import PredictionError
 from mlgate.models.torch import TorchAdapter
-
-
-def _frame(X: np.ndarray) -> pd.DataFrame:
-    return pd.DataFrame(X, columns=[f"f{i}" for i in range(X.shape[1])])
-
-
-@pytest.fixture(scope="module")
-def binary_data():
-    X, y = make_classification(n_samples=120, n_features=4, random_state=0)
-    return _frame(X), y
-
-
-@pytest.fixture(scope="module")
-def multiclass_data():
-    X, y = make_classification(
-        n_samples=150, n_features=5, n_informative=3, n_classes=3, random_state=1
-    )
-    return _frame(X), np.array(["a", "b", "c"])[y]
-
 
 # -- torch -------------------------------------------------------------------------------
 
