@@ -32,10 +32,14 @@ class GateContext:
         device: str | None = None,
         models: Mapping[str, Any] | None = None,
         datasets: Mapping[str, Any] | None = None,
+        update_golden: bool = False,
     ) -> None:
         self.gate = gate
         self.seed = gate.config.seed if seed is None else seed
         self.device = device
+        #: ``--mlgate-update-golden``: golden-file checks rewrite their files instead of
+        #: comparing against them.
+        self.update_golden = update_golden
         self._given_models = dict(models or {})
         self._given_datasets = dict(datasets or {})
         self._models: dict[str, ModelAdapter | BaseException] = {}

@@ -49,3 +49,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="torch device for model inference (cpu, cuda, cuda:1, ...). "
         "Default: cuda when available, else cpu.",
     )
+    group.addoption(
+        "--mlgate-update-golden",
+        action="store_true",
+        default=False,
+        help="(re)write golden files from the current candidate instead of checking them.",
+    )

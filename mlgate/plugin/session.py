@@ -39,7 +39,12 @@ class GateSession:
         self.stages = stages
         self.report_dir = report_dir
         self.seed = seed
-        self.context = GateContext(gate, seed=seed, device=config.getoption("mlgate_device"))
+        self.context = GateContext(
+            gate,
+            seed=seed,
+            device=config.getoption("mlgate_device"),
+            update_golden=config.getoption("mlgate_update_golden"),
+        )
         self.expected: dict[str, CheckMeta] = {}  # nodeid → meta, for selected gate items
         self.results: dict[str, CheckResult] = {}
         self.decisions: list[StageDecision] = []
