@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import zlib
 from collections.abc import Mapping
 from typing import Any
@@ -14,6 +16,7 @@ from mlgate.data import Dataset, load_dataset
 from mlgate.errors import ConfigError
 from mlgate.gate import Gate
 from mlgate.models import ModelAdapter, Predictions, adapt, load_model
+from mlgate.result import jsonable
 
 
 class GateContext:
@@ -126,7 +129,7 @@ class GateContext:
         """Models and datasets that were loaded, for result.json (nothing is loaded here)."""
         return {
             "models": {
-                n: m.describe()
+                n: _describe_model(m, self.gate.config.models.get(n))
                 for n, m in sorted(self._models.items())
                 if not isinstance(m, BaseException)
             },
@@ -136,6 +139,21 @@ class GateContext:
                 if not isinstance(d, BaseException)
             },
         }
+
+
+def _describe_model(adapter: ModelAdapter, spec: Any) -> dict[str, Any]:
+    """The adapter's description, where it came from, and an identity hash: the adapter's
+    own ``identity()`` when it has one (a content hash), else a hash of the description."""
+    info = dict(adapter.describe())
+    if spec is not None:
+        info["source"] = {k: v for k, v in (("factory", spec.factory), ("path", spec.path)) if v}
+    identity = getattr(adapter, "identity", None)
+    if callable(identity):
+        info["identity"] = identity()
+    else:
+        canonical = json.dumps(jsonable(info), sort_keys=True).encode()
+        info["identity"] = "sha256:" + hashlib.sha256(canonical).hexdigest()
+    return info
 
 
 def _memo(store: dict[str, Any], name: str, load) -> Any:

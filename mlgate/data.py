@@ -93,6 +93,9 @@ class Dataset:
             "columns": [str(c) for c in self.frame.columns],
             "features": [str(c) for c in self.feature_names],
             "label": self.spec.label,
+            "time": self.spec.time,
+            "sensitive": list(self.spec.sensitive),
+            "slices": list(self.spec.slices),
             "fingerprint": "sha256:" + self.fingerprint,
         }
 

@@ -120,7 +120,7 @@ class CheckResult:
             "sample_size": self.sample_size,
             "method": self.method,
             "message": self.message,
-            "evidence": _jsonable(self.evidence),
+            "evidence": jsonable(self.evidence),
         }
 
     @classmethod
@@ -153,16 +153,16 @@ def _json_float(x: float | None) -> float | None:
     return x if math.isfinite(x) else None
 
 
-def _jsonable(obj: Any) -> Any:
+def jsonable(obj: Any) -> Any:
     """Convert evidence (NumPy scalars/arrays, tuples, enums) into plain JSON types."""
     import numpy as np
 
     if isinstance(obj, Mapping):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
+        return {str(k): jsonable(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
-        return [_jsonable(v) for v in obj]
+        return [jsonable(v) for v in obj]
     if isinstance(obj, np.ndarray):
-        return [_jsonable(v) for v in obj.tolist()]
+        return [jsonable(v) for v in obj.tolist()]
     if isinstance(obj, enum.Enum):
         return obj.value
     if isinstance(obj, (bool, np.bool_)):

@@ -131,9 +131,8 @@ class GateSession:
         code = exit_code(self.decisions)
         finished = time.time()
         doc = build_result(
-            gate_name=self.gate.config.name,
+            config=self.gate.config,
             gate_file=self._display_path(self.gate.path),
-            task=self.gate.config.task.value,
             seed=self.seed,
             stages=self.stages,
             results=results,

@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from mlgate import __version__
+from mlgate.config.schema import GateConfig
 from mlgate.decision import ExitCode, StageDecision
-from mlgate.result import CheckResult
+from mlgate.result import CheckResult, jsonable
 
 SCHEMA_VERSION = "1.0"
 TIMING_KEYS = ("started_at", "finished_at", "duration_s")
@@ -22,9 +23,8 @@ TIMING_KEYS = ("started_at", "finished_at", "duration_s")
 
 def build_result(
     *,
-    gate_name: str,
+    config: GateConfig,
     gate_file: str,
-    task: str,
     seed: int,
     stages: Iterable[str],
     results: Iterable[CheckResult],
@@ -37,7 +37,12 @@ def build_result(
     return {
         "schema_version": SCHEMA_VERSION,
         "mlgate_version": __version__,
-        "gate": {"name": gate_name, "file": gate_file, "task": task},
+        "gate": {
+            "name": config.name,
+            "description": config.description,
+            "file": gate_file,
+            "task": config.task.value,
+        },
         "run": {
             "seed": seed,
             "stages": list(stages),
@@ -50,6 +55,7 @@ def build_result(
         "checks": [r.to_dict() for r in results],
         "models": dict(loaded.get("models", {})),
         "datasets": dict(loaded.get("datasets", {})),
+        "model_card": jsonable(config.model_card),
     }
 
 
