@@ -57,3 +57,19 @@ def require(module: str, *, extra: str, feature: str, package: str | None = None
         return importlib.import_module(module)
     except ImportError as exc:
         raise MissingDependencyError(package or module, extra=extra, feature=feature) from exc
+
+
+class HistoryError(MlgateError, RuntimeError):
+    """The run-history database cannot be used: the file is corrupt, is not an mlgate
+    history (another SQLite database or not SQLite at all), or was written by a newer
+    mlgate. The file is left exactly as it was."""
+
+    def __init__(self, message: str, *, path: str | None = None) -> None:
+        self.path = path
+        self.message = message
+        super().__init__(f"{path}: {message}" if path else message)
+
+
+class ResultError(MlgateError, ValueError):
+    """A result document (the content of ``result.json``) is not what mlgate wrote: not a
+    mapping, or a required field is missing or of the wrong type."""

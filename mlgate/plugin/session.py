@@ -23,7 +23,8 @@ from mlgate.plugin.collect import GateCheckItem, GateFile
 from mlgate.plugin.keys import FINAL_KEY, META_KEY, RECORDED_KEY
 from mlgate.plugin.markers import CheckMeta, meta_from_marker
 from mlgate.plugin.terminal import write_summary
-from mlgate.report.result_json import build_result, write_result
+from mlgate.report.outputs import default_step_summary, write_outputs
+from mlgate.report.result_json import build_result
 from mlgate.result import CheckResult, Severity, Status
 from mlgate.runner import finalize, select_stages
 
@@ -49,6 +50,7 @@ class GateSession:
         self.results: dict[str, CheckResult] = {}
         self.decisions: list[StageDecision] = []
         self.result_path: Path | None = None
+        self.outputs: dict[str, Path] = {}
         self._started = time.time()
 
     @classmethod
@@ -145,7 +147,8 @@ class GateSession:
                 "duration_s": round(finished - self._started, 3),
             },
         )
-        self.result_path = write_result(doc, self.report_dir)
+        self.outputs = write_outputs(doc, self.report_dir, step_summary=default_step_summary())
+        self.result_path = self.outputs["result"]
         if code is ExitCode.HOLD and session.exitstatus in (0, 1):
             session.exitstatus = int(ExitCode.HOLD)
 

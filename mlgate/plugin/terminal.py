@@ -55,5 +55,5 @@ def write_summary(tr, gs: GateSession) -> None:
         tr.write_line(d.verdict.value.upper().replace("_", " "), **_VERDICT_MARKUP[d.verdict])
         for reason in d.reasons:
             tr.write_line(f"    {reason}")
-    if gs.result_path is not None:
-        tr.write_line(f"result: {gs.result_path}")
+    for name, path in gs.outputs.items():
+        tr.write_line(f"{name}: {path}")
