@@ -9,8 +9,17 @@ from __future__ import annotations
 import enum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PositiveInt, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PositiveInt,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
+from mlgate.report.card.spec import ModelCardSpec
 from mlgate.result import Severity
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
@@ -108,7 +117,7 @@ class GateConfig(_Strict):
     models: dict[str, ModelSpec]
     datasets: dict[str, DatasetSpec]
     stages: dict[str, StageSpec] = Field(min_length=1)
-    model_card: dict[str, Any] = Field(default_factory=dict)
+    model_card: ModelCardSpec = Field(default_factory=ModelCardSpec)
 
     @field_validator("models")
     @classmethod
@@ -122,6 +131,19 @@ class GateConfig(_Strict):
     def _has_evaluation(cls, v: dict[str, DatasetSpec]) -> dict[str, DatasetSpec]:
         if "evaluation" not in v:
             raise ValueError(f"an 'evaluation' dataset is required; got datasets {sorted(v)}")
+        return v
+
+    @field_validator("model_card")
+    @classmethod
+    def _card_datasets(cls, v: ModelCardSpec, info: ValidationInfo) -> ModelCardSpec:
+        names = info.data.get("datasets") or {}
+        for section in ("training_data", "evaluation_data"):
+            ref = getattr(v, section).dataset
+            if ref is not None and ref not in names:
+                raise ValueError(
+                    f"{section}.dataset {ref!r} is not a dataset of this gate; "
+                    f"expected one of {sorted(names)}"
+                )
         return v
 
     @field_validator("models", "datasets", "stages")

@@ -55,3 +55,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=False,
         help="(re)write golden files from the current candidate instead of checking them.",
     )
+    group.addoption(
+        "--mlgate-history",
+        metavar="PATH",
+        default=None,
+        help="SQLite database the run is recorded in; 'off' to not record. "
+        "Default: history.sqlite in the report directory.",
+    )

@@ -17,8 +17,9 @@ import pytest
 
 from mlgate.context import GateContext
 from mlgate.decision import ExitCode, StageDecision, decide_stage, exit_code
-from mlgate.errors import ConfigError
+from mlgate.errors import ConfigError, HistoryError
 from mlgate.gate import Gate, open_gate
+from mlgate.history import DEFAULT_FILENAME
 from mlgate.plugin.collect import GateCheckItem, GateFile
 from mlgate.plugin.keys import FINAL_KEY, META_KEY, RECORDED_KEY
 from mlgate.plugin.markers import CheckMeta, meta_from_marker
@@ -51,6 +52,7 @@ class GateSession:
         self.decisions: list[StageDecision] = []
         self.result_path: Path | None = None
         self.outputs: dict[str, Path] = {}
+        self.history_error: str | None = None
         self._started = time.time()
 
     @classmethod
@@ -147,10 +149,27 @@ class GateSession:
                 "duration_s": round(finished - self._started, 3),
             },
         )
-        self.outputs = write_outputs(doc, self.report_dir, step_summary=default_step_summary())
+        try:
+            self.outputs = write_outputs(
+                doc,
+                self.report_dir,
+                history=self._history_path(),
+                step_summary=default_step_summary(),
+            )
+        except HistoryError as exc:  # the reports are written; only the record failed
+            self.history_error = str(exc)
+            self.outputs = {"result": self.report_dir / "result.json"}
         self.result_path = self.outputs["result"]
         if code is ExitCode.HOLD and session.exitstatus in (0, 1):
             session.exitstatus = int(ExitCode.HOLD)
+
+    def _history_path(self) -> Path | None:
+        opt = self.config.getoption("mlgate_history")
+        if opt == "off":
+            return None
+        if opt:
+            return (self.config.invocation_params.dir / opt).resolve()
+        return self.report_dir / DEFAULT_FILENAME
 
     def ordered_results(self) -> list[CheckResult]:
         """Results in collection order; selected gate items that produced none (deselected

@@ -57,3 +57,5 @@ def write_summary(tr, gs: GateSession) -> None:
             tr.write_line(f"    {reason}")
     for name, path in gs.outputs.items():
         tr.write_line(f"{name}: {path}")
+    if gs.history_error:
+        tr.write_line(f"history not recorded: {gs.history_error}", yellow=True)

@@ -7,24 +7,39 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from mlgate.history import History
+from mlgate.report.card import write_cards
 from mlgate.report.html import render_html
 from mlgate.report.markdown import render_summary
 from mlgate.report.result_json import write_result
 
 
 def write_outputs(
-    doc: Mapping[str, Any], report_dir: Path, *, step_summary: str | None = None
+    doc: Mapping[str, Any],
+    report_dir: Path,
+    *,
+    step_summary: str | None = None,
+    history: Path | None = None,
 ) -> dict[str, Path]:
-    """Write ``result.json`` (first: it is the source of the rest), ``report.html`` and
-    ``summary.md`` into ``report_dir``; append the summary to ``step_summary`` (the
-    ``$GITHUB_STEP_SUMMARY`` file) when given. Returns the paths written, by name."""
+    """Write ``result.json`` (first: it is the source of the rest), ``report.html``,
+    ``summary.md`` and the model card files into ``report_dir``; append the summary to
+    ``step_summary`` (the ``$GITHUB_STEP_SUMMARY`` file) when given; record the run in the
+    ``history`` database when given. Returns the paths written, by name.
+
+    Raises :class:`~mlgate.errors.HistoryError` (after everything else is written) when the
+    history file is corrupt or not mlgate's; it is never overwritten."""
     paths = {"result": write_result(doc, report_dir)}
     paths["report"] = _write(report_dir / "report.html", render_html(doc))
     summary = render_summary(doc)
     paths["summary"] = _write(report_dir / "summary.md", summary)
+    for fmt, path in write_cards(doc, report_dir).items():
+        paths[f"model card ({fmt})"] = path
     if step_summary:
         with open(step_summary, "a", encoding="utf-8") as fh:
             fh.write(summary + "\n")
+    if history is not None:
+        History(history).record(doc)
+        paths["history"] = history
     return paths
 
 

@@ -15,7 +15,7 @@ from typing import Any
 from mlgate import __version__
 from mlgate.config.schema import GateConfig
 from mlgate.decision import ExitCode, StageDecision
-from mlgate.result import CheckResult, jsonable
+from mlgate.result import CheckResult
 
 SCHEMA_VERSION = "1.0"
 TIMING_KEYS = ("started_at", "finished_at", "duration_s")
@@ -55,7 +55,7 @@ def build_result(
         "checks": [r.to_dict() for r in results],
         "models": dict(loaded.get("models", {})),
         "datasets": dict(loaded.get("datasets", {})),
-        "model_card": jsonable(config.model_card),
+        "model_card": config.model_card.to_json(),
     }
 
 

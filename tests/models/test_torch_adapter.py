@@ -159,3 +159,90 @@ def test_torch_empty_frame_and_describe(multiclass_data):
         "parameters": 18,
         "device": "cpu",
     }
+
+
+# -- autocast and the one copy to the CPU --------------------------------------------------
+
+
+class _DtypeRecorder(torch.nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.linear = _linear(5, 3)
+        self.dtypes: list[torch.dtype] = []
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.linear(x)
+        self.dtypes.append(out.dtype)
+        return out
+
+
+@pytest.mark.parametrize(
+    ("autocast", "dtype", "atol"),
+    [("bf16", torch.bfloat16, 2e-2), ("fp16", torch.float16, 2e-3)],
+)
+def test_torch_autocast_runs_in_low_precision_and_returns_float64(
+    multiclass_data, autocast, dtype, atol
+):
+    X, _ = multiclass_data
+    module = _DtypeRecorder()
+    exact = TorchAdapter(module.linear, Task.MULTICLASS, device="cpu").predict(X)
+    preds = TorchAdapter(
+        module, Task.MULTICLASS, device="cpu", autocast=autocast, batch_size=40
+    ).predict(X)
+    assert module.dtypes == [dtype] * 4  # 150 rows in batches of 40
+    assert preds.scores.dtype == np.float64
+    np.testing.assert_allclose(preds.scores, exact.scores, atol=atol)
+    np.testing.assert_allclose(preds.scores.sum(axis=1), 1.0, rtol=1e-6)
+    adapter = TorchAdapter(module, Task.MULTICLASS, device="cpu", autocast=autocast)
+    assert adapter.describe()["autocast"] == autocast
+
+
+def test_torch_autocast_none_is_full_precision_and_bad_values_are_rejected(multiclass_data):
+    X, _ = multiclass_data
+    module = _DtypeRecorder()
+    for off in (None, "none"):
+        TorchAdapter(module, Task.MULTICLASS, autocast=off).predict(X)
+        assert "autocast" not in TorchAdapter(module, Task.MULTICLASS, autocast=off).describe()
+    assert set(module.dtypes) == {torch.float32}
+    with pytest.raises(
+        ValueError,
+        match=r"autocast must be one of \['bf16', 'fp16', 'none'\] or None, got 'float16'",
+    ):
+        TorchAdapter(module, Task.MULTICLASS, autocast="float16")
+
+
+@pytest.mark.parametrize("task", [Task.MULTICLASS, Task.REGRESSION])
+def test_torch_results_are_copied_to_the_cpu_once_whatever_the_batch_count(
+    multiclass_data, monkeypatch, task
+):
+    X, _ = multiclass_data
+    module = _linear(5, 3 if task is Task.MULTICLASS else 1)
+    calls = []
+    original = torch.Tensor.cpu
+
+    def counting_cpu(self, *args, **kwargs):
+        calls.append(tuple(self.shape))
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(torch.Tensor, "cpu", counting_cpu)
+    TorchAdapter(module, task, device="cpu", batch_size=7).predict(X)  # 22 batches
+    assert calls == [(150, 3) if task is Task.MULTICLASS else (150,)]
+
+
+class _WritesIntoInput(torch.nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.linear = _linear(5, 3)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        assert x.is_contiguous()  # models may call .view() on their input
+        x.mul_(0.0)  # bad manners: must not reach the caller's frame
+        return self.linear(x)
+
+
+def test_torch_model_writing_into_its_input_leaves_the_frame_alone(multiclass_data):
+    X, _ = multiclass_data
+    before = X.copy()
+    preds = TorchAdapter(_WritesIntoInput(), Task.MULTICLASS, batch_size=16).predict(X)
+    pd.testing.assert_frame_equal(X, before)
+    assert preds.scores.shape == (150, 3)

@@ -1,0 +1,53 @@
+"""The ``mlgate`` command: what is not a test run — run a gate, render a report or a model
+card from a stored result, compare two runs, show history, scaffold a gate file.
+
+Exit codes follow the gate's: 0 success (or promote), 10 hold (``run``), 4 usage errors and
+unreadable inputs, each message naming the file and what is wrong.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from mlgate import __version__
+from mlgate.cli import commands
+from mlgate.decision import ExitCode
+from mlgate.errors import MlgateError
+
+DESCRIPTION = (
+    "mlgate: what is not a test run. Run a gate, render a report or a model card from a "
+    "stored result.json, compare two runs, show the run history, scaffold a gate file."
+)
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # argparse would exit 2; usage errors are 4 everywhere
+        self.print_usage(sys.stderr)
+        self.exit(int(ExitCode.USAGE_ERROR), f"{self.prog}: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="mlgate", description=DESCRIPTION)
+    parser.add_argument("--version", action="version", version=f"mlgate {__version__}")
+    sub = parser.add_subparsers(
+        dest="command", required=True, metavar="COMMAND", parser_class=_Parser
+    )
+    for register in commands.REGISTRY:
+        register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``mlgate`` console script. Returns the exit code."""
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.handler(args))
+    except MlgateError as exc:
+        print(f"mlgate {args.command}: error: {exc}", file=sys.stderr)
+        return int(ExitCode.USAGE_ERROR)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,230 @@
+"""The subcommands: each a ``register(subparsers)`` that sets a ``handler``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from mlgate.cli.inputs import InputError, read_result_file, write_text
+
+
+def register_run(sub) -> None:
+    p = sub.add_parser(
+        "run",
+        help="run a gate (the same as pytest --mlgate)",
+        description="Run a gate through pytest: the gate file's checks plus the Python gate "
+        "checks in PATHS (default: the gate file's folder). Arguments after '--' "
+        "go to pytest unchanged. Exit code 0 promote, 10 hold, 4 usage error.",
+    )
+    p.add_argument("paths", nargs="*", help="test paths to collect besides the gate file")
+    p.add_argument("-f", "--file", default="mlgate.yaml", help="gate file (default: mlgate.yaml)")
+    p.add_argument("-s", "--stage", action="append", default=[], help="decide only this stage")
+    p.add_argument("-o", "--report-dir", default=None, help="report directory (default: reports/)")
+    p.add_argument("--seed", type=int, default=None, help="seed (default: the gate file's)")
+    p.add_argument("--device", default=None, help="torch device (default: cuda if available)")
+    p.add_argument("--update-golden", action="store_true", help="rewrite golden files")
+    p.add_argument("pytest_args", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+    p.set_defaults(handler=_run)
+
+
+def _run(args) -> int:
+    import pytest
+
+    gate = Path(args.file)
+    if not gate.is_file():
+        raise InputError(f"{gate}: gate file not found (pass one with -f)")
+    argv = ["--mlgate", "--mlgate-file", str(gate)]
+    for stage in args.stage:
+        argv += ["--mlgate-stage", stage]
+    for flag, value in (
+        ("--mlgate-report-dir", args.report_dir),
+        ("--mlgate-seed", args.seed),
+        ("--mlgate-device", args.device),
+    ):
+        if value is not None:
+            argv += [flag, str(value)]
+    if args.update_golden:
+        argv.append("--mlgate-update-golden")
+    extra = [a for a in args.pytest_args if a != "--"]
+    argv += list(args.paths) or [str(gate.parent)]
+    return int(pytest.main(argv + extra))
+
+
+def register_report(sub) -> None:
+    p = sub.add_parser(
+        "report",
+        help="render the gate report from a result.json",
+        description="Render the HTML gate report (or the Markdown summary) "
+        "from a stored result.json; no model is needed.",
+    )
+    p.add_argument("result", help="a result.json written by mlgate")
+    p.add_argument(
+        "-o",
+        "--output",
+        default=None,
+        help="output file, '-' for stdout (default: report.html / summary.md next to the result)",
+    )
+    p.add_argument("--format", choices=("html", "markdown"), default="html")
+    p.set_defaults(handler=_report)
+
+
+def _report(args) -> int:
+    doc = read_result_file(args.result)
+    if args.format == "html":
+        from mlgate.report.html import render_html
+
+        text, name = render_html(doc), "report.html"
+    else:
+        from mlgate.report.markdown import render_summary
+
+        text, name = render_summary(doc), "summary.md"
+    path = write_text(text, args.output, Path(args.result).parent / name)
+    if path:
+        print(f"wrote {path}")
+    return 0
+
+
+def register_card(sub) -> None:
+    p = sub.add_parser(
+        "card",
+        help="render the model card from a result.json",
+        description="Render the model card (Markdown with a Hugging Face-style "
+        "metadata header, Model Card Toolkit JSON, HTML) from a "
+        "stored result.json.",
+    )
+    p.add_argument("result", help="a result.json written by mlgate")
+    p.add_argument(
+        "-o",
+        "--output-dir",
+        default=None,
+        help="folder for the card files (default: next to the result)",
+    )
+    p.add_argument("--format", choices=("markdown", "json", "html", "all"), default="all")
+    p.set_defaults(handler=_card)
+
+
+def _card(args) -> int:
+    from mlgate.report.card import write_cards
+
+    doc = read_result_file(args.result)
+    out = Path(args.output_dir) if args.output_dir else Path(args.result).parent
+    formats = ("markdown", "json", "html") if args.format == "all" else (args.format,)
+    for path in write_cards(doc, out, formats=formats).values():
+        print(f"wrote {path}")
+    return 0
+
+
+def register_compare(sub) -> None:
+    p = sub.add_parser(
+        "compare",
+        help="compare two results metric by metric",
+        description="Compare two gate results (result.json files, or runs "
+        "from the history as 'run:ID') metric by metric, with "
+        "intervals.",
+    )
+    p.add_argument("first")
+    p.add_argument("second")
+    p.add_argument("--db", default="reports/history.sqlite", help="history database for run:ID")
+    p.set_defaults(handler=_compare)
+
+
+def _compare(args) -> int:
+    from mlgate.report.compare import compare, format_comparison
+
+    a, b = (_load_run(x, args.db) for x in (args.first, args.second))
+    print(format_comparison(compare(a, b), a, b))
+    return 0
+
+
+def _load_run(ref: str, db: str) -> dict:
+    if ref.startswith("run:"):
+        from mlgate.history import History
+
+        try:
+            run_id = int(ref[4:])
+        except ValueError:
+            raise InputError(f"{ref!r}: expected run:<integer id> (see 'mlgate history')") from None
+        return History(db).get(run_id)
+    return read_result_file(ref)
+
+
+def register_history(sub) -> None:
+    p = sub.add_parser(
+        "history",
+        help="list recorded gate runs",
+        description="List the gate runs recorded in the history database.",
+    )
+    p.add_argument("--db", default="reports/history.sqlite", help="history database")
+    p.add_argument("--gate", default=None, help="only runs of this gate")
+    p.add_argument("-n", "--limit", type=int, default=20)
+    p.set_defaults(handler=_history)
+
+
+def _history(args) -> int:
+    from mlgate.history import History
+
+    if not Path(args.db).is_file():
+        raise InputError(
+            f"{args.db}: no history database (gate runs record one in the report "
+            "directory; pass --db)"
+        )
+    runs = History(args.db).runs(gate=args.gate, limit=args.limit)
+    if not runs:
+        print("no runs recorded")
+        return 0
+    print(f"{'id':>5}  {'finished':<25} {'gate':<24} {'verdict':<22} model")
+    for run in runs:
+        print(
+            f"{run.run_id:>5}  {run.finished_at or ''!s:<25} {run.gate[:24]:<24} "
+            f"{run.verdict:<22} {(run.model_identity or '')[:19]}"
+        )
+    return 0
+
+
+def register_init(sub) -> None:
+    p = sub.add_parser(
+        "init",
+        help="scaffold a gate file from a dataset (and a model)",
+        description="Write a starting gate file: the dataset's columns and "
+        "inferred task, and metric checks with thresholds from a "
+        "zero-rule baseline or, given a model, from its current "
+        "performance.",
+    )
+    p.add_argument("--data", required=True, help="evaluation data (.csv or .parquet)")
+    p.add_argument("--label", required=True, help="the label column")
+    p.add_argument(
+        "--model", default=None, help="the candidate: a model file (.skops, ...) or module:callable"
+    )
+    p.add_argument("--task", choices=("auto", "binary", "multiclass", "regression"), default="auto")
+    p.add_argument("-o", "--output", default="mlgate.yaml")
+    p.add_argument("--force", action="store_true", help="overwrite an existing file")
+    p.set_defaults(handler=_init)
+
+
+def _init(args) -> int:
+    from mlgate.cli.scaffold import scaffold_gate
+
+    out = Path(args.output)
+    if out.exists() and not args.force:
+        raise InputError(f"{out}: already exists; pass --force to overwrite it")
+    text = scaffold_gate(
+        data=Path(args.data),
+        label=args.label,
+        model=args.model,
+        task=args.task,
+        gate_dir=out.parent.resolve(),
+    )
+    out.write_text(text, encoding="utf-8")
+    print(f"wrote {out}", file=sys.stderr)
+    return 0
+
+
+REGISTRY = (
+    register_run,
+    register_report,
+    register_card,
+    register_compare,
+    register_history,
+    register_init,
+)

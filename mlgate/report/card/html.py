@@ -1,0 +1,65 @@
+"""The card as one self-contained HTML file (Jinja2, autoescaped, inline CSS, no scripts).
+
+The template is package data (``templates/card.html.j2``). Autoescaping is on for every
+template, whatever its name, so names and values from the result are shown as text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from mlgate.report.card.blocks import Link
+from mlgate.report.card.build import ModelCard, build_card
+from mlgate.report.card.layout import card_document
+
+TEMPLATE = "card.html.j2"
+STATUS_COLUMNS = frozenset({"status", "verdict"})
+KNOWN_STATUSES = frozenset(
+    {"passed", "failed", "warned", "inconclusive", "error", "skipped"}
+    | {"promote", "promote_with_warnings", "hold"}
+)
+
+
+def _status_class(column: str, value: str) -> str:
+    return f"st-{value}" if column in STATUS_COLUMNS and value in KNOWN_STATUSES else ""
+
+
+def _environment():
+    import jinja2  # a core dependency; imported here so the card package imports without it
+
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("mlgate.report.card", "templates"),
+        autoescape=True,  # every template, whatever its file name
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=False,
+    )
+    env.globals.update(is_link=lambda v: isinstance(v, Link), status_class=_status_class)
+    return env
+
+
+def render_html(card: ModelCard) -> str:
+    """The HTML text of a built card."""
+    finished = card.run.get("finished_at")
+    provenance = f"Gate {card.gate['name']}"
+    if card.gate["file"]:
+        provenance += f" ({card.gate['file']})"
+    if card.gate["task"]:
+        provenance += f", task {card.gate['task']}"
+    if finished:
+        provenance += f", run finished {finished}"
+    verdict = card.verdict if card.verdict in KNOWN_STATUSES else ""
+    template = _environment().get_template(TEMPLATE)
+    return template.render(
+        card=card,
+        sections=card_document(card),
+        provenance=provenance,
+        verdict_class=f"v-{verdict}" if verdict else "",
+    )
+
+
+def card_html(result: Mapping[str, Any]) -> str:
+    """The model card of a ``result.json`` document as one self-contained HTML page (inline
+    CSS, no scripts, no external resources). Raises what :func:`build_card` raises."""
+    return render_html(build_card(result))
