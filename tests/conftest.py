@@ -114,3 +114,9 @@ class GateWriter:
 @pytest.fixture
 def gate_writer(tmp_path: Path) -> GateWriter:
     return GateWriter(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def gate_writer_class() -> type[GateWriter]:
+    """The GateWriter class, for module- or session-scoped fixtures."""
+    return GateWriter

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from conftest import STAGE, CountingModel, run_check, write_gate
+from behavior_helpers import STAGE, CountingModel, run_check, write_gate
 
 from mlgate.behavior import minimum_functionality_check
 from mlgate.behavior.cases import expand_cases

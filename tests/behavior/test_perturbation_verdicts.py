@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from conftest import STAGE, proba, run_check, write_gate
+from behavior_helpers import STAGE, proba, run_check, write_gate
 from scipy import stats
 from sklearn.metrics import accuracy_score, roc_auc_score
 

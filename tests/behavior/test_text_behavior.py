@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from conftest import run_check
+from behavior_helpers import run_check
 from test_text_transforms import edit_distance
 
 from mlgate.behavior import find_counterexample, minimum_functionality_check

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import CountingModel, proba, run_check
+from behavior_helpers import CountingModel, proba, run_check
 
 from mlgate.behavior import perturbation_check
 from mlgate.behavior.compare import change_compare

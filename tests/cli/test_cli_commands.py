@@ -19,18 +19,14 @@ SUBCOMMANDS = ("run", "report", "card", "compare", "history", "init")
 
 
 @pytest.fixture(scope="module")
-def stored_result(tmp_path_factory) -> Path:
+def stored_result(tmp_path_factory, gate_writer_class) -> Path:
     """A result.json from a real gate run (the tiny gate, run through `mlgate run`)."""
-    import sys as _sys
-
-    _sys.path.insert(0, str(Path(__file__).parents[1]))
-    from conftest import GateWriter
-
     folder = tmp_path_factory.mktemp("cli_gate")
-    writer = GateWriter(folder)
+    writer = gate_writer_class(folder)
     gate = writer.write()
-    code = main(["run", "-f", str(gate), "-o", str(folder / "out"), "--",
-                 "-q", "-p", "no:cacheprovider"])
+    code = main(
+        ["run", "-f", str(gate), "-o", str(folder / "out"), "--", "-q", "-p", "no:cacheprovider"]
+    )
     assert code == ExitCode.PROMOTE
     return folder / "out" / "result.json"
 
@@ -44,8 +40,9 @@ def test_every_subcommand_has_help(command, capsys):
 
 
 def test_console_script_and_module_entry_point():
-    out = subprocess.run([sys.executable, "-m", "mlgate", "--version"], capture_output=True,
-                         text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "mlgate", "--version"], capture_output=True, text=True, check=True
+    )
     assert out.stdout.startswith("mlgate ")
 
 
@@ -85,8 +82,21 @@ def test_unreadable_results_name_the_file(tmp_path, capsys, content, message):
 
 def test_run_holds_a_worse_candidate(tmp_path, gate_writer):
     gate = gate_writer.write(candidate="bad")
-    code = main(["run", "-f", str(gate), "-o", str(tmp_path / "out"), "--stage", "staging",
-                 "--", "-q", "-p", "no:cacheprovider"])
+    code = main(
+        [
+            "run",
+            "-f",
+            str(gate),
+            "-o",
+            str(tmp_path / "out"),
+            "--stage",
+            "staging",
+            "--",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+        ]
+    )
     assert code == ExitCode.HOLD
     doc = json.loads((tmp_path / "out" / "result.json").read_text())
     assert doc["run"]["stages"] == ["staging"] and doc["verdict"] == "hold"
@@ -133,19 +143,38 @@ def test_init_with_a_model_sets_thresholds_it_meets(tmp_path, csv_data):
     model.fit(frame.drop(columns="target"), frame["target"])
     sio.dump(model, tmp_path / "m.skops")
     out = tmp_path / "mlgate.yaml"
-    assert main(["init", "--data", str(csv_data), "--label", "target",
-                 "--model", str(tmp_path / "m.skops"), "-o", str(out)]) == 0
+    assert (
+        main(
+            [
+                "init",
+                "--data",
+                str(csv_data),
+                "--label",
+                "target",
+                "--model",
+                str(tmp_path / "m.skops"),
+                "-o",
+                str(out),
+            ]
+        )
+        == 0
+    )
     cfg = yaml.safe_load(out.read_text())
     assert cfg["models"]["candidate"] == {"path": "m.skops"}
     assert {c["metric"] for c in cfg["stages"]["staging"]["checks"]} == {
-        "accuracy", "balanced_accuracy", "roc_auc"}
-    code = main(["run", "-f", str(out), "-o", str(tmp_path / "out"), "--", "-q",
-                 "-p", "no:cacheprovider"])
+        "accuracy",
+        "balanced_accuracy",
+        "roc_auc",
+    }
+    code = main(
+        ["run", "-f", str(out), "-o", str(tmp_path / "out"), "--", "-q", "-p", "no:cacheprovider"]
+    )
     assert code == ExitCode.PROMOTE
 
 
 def test_init_rejects_an_unknown_label(csv_data, tmp_path, capsys):
-    code = main(["init", "--data", str(csv_data), "--label", "nope", "-o",
-                 str(tmp_path / "g.yaml")])
+    code = main(
+        ["init", "--data", str(csv_data), "--label", "nope", "-o", str(tmp_path / "g.yaml")]
+    )
     assert code == ExitCode.USAGE_ERROR
     assert "no column 'nope'" in capsys.readouterr().err
