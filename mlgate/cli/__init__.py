@@ -41,7 +41,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``mlgate`` console script. Returns the exit code."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # Everything after the first "--" goes to pytest unchanged. Split it off before argparse:
+    # argparse would otherwise read those arguments as `run`'s PATHS, and a nested pytest with
+    # no path collects the current project's whole test suite instead of the gate's folder.
+    passthrough: list[str] = []
+    if "--" in argv:
+        cut = argv.index("--")
+        argv, passthrough = argv[:cut], argv[cut + 1 :]
     args = build_parser().parse_args(argv)
+    if passthrough and args.command != "run":
+        build_parser().error(f"arguments after '--' are only for 'mlgate run', got {passthrough}")
+    args.pytest_args = passthrough
     try:
         return int(args.handler(args))
     except MlgateError as exc:

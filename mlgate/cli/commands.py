@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -24,7 +23,6 @@ def register_run(sub) -> None:
     p.add_argument("--seed", type=int, default=None, help="seed (default: the gate file's)")
     p.add_argument("--device", default=None, help="torch device (default: cuda if available)")
     p.add_argument("--update-golden", action="store_true", help="rewrite golden files")
-    p.add_argument("pytest_args", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
     p.set_defaults(handler=_run)
 
 
@@ -46,9 +44,8 @@ def _run(args) -> int:
             argv += [flag, str(value)]
     if args.update_golden:
         argv.append("--mlgate-update-golden")
-    extra = [a for a in args.pytest_args if a != "--"]
     argv += list(args.paths) or [str(gate.parent)]
-    return int(pytest.main(argv + extra))
+    return int(pytest.main(argv + list(args.pytest_args)))
 
 
 def register_report(sub) -> None:

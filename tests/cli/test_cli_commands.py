@@ -178,3 +178,72 @@ def test_init_rejects_an_unknown_label(csv_data, tmp_path, capsys):
     )
     assert code == ExitCode.USAGE_ERROR
     assert "no column 'nope'" in capsys.readouterr().err
+
+
+def test_result_validates_against_the_shipped_schema(stored_result):
+    import jsonschema
+
+    schema_path = Path(__import__("mlgate").__file__).parent / "schemas" / "result.schema.json"
+    schema = json.loads(schema_path.read_text())
+    jsonschema.Draft202012Validator.check_schema(schema)
+    doc = json.loads(stored_result.read_text())
+    jsonschema.Draft202012Validator(schema).validate(doc)
+    doc["checks"][0]["status"] = "fine"
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.Draft202012Validator(schema).validate(doc)
+
+
+def test_card_writes_the_requested_formats(stored_result, tmp_path):
+    assert main(["card", str(stored_result), "-o", str(tmp_path), "--format", "json"]) == 0
+    assert [p.name for p in tmp_path.iterdir()] == ["model_card.json"]
+    card = json.loads((tmp_path / "model_card.json").read_text())
+    assert card["model_details"]["name"]
+    assert main(["card", str(stored_result), "-o", str(tmp_path)]) == 0
+    assert {p.name for p in tmp_path.iterdir()} == {
+        "model_card.json",
+        "model_card.md",
+        "model_card.html",
+    }
+
+
+def test_history_and_compare_read_recorded_runs(stored_result, tmp_path, capsys):
+    db = stored_result.parent / "history.sqlite"
+    assert db.is_file()  # the gate run recorded itself
+    assert main(["history", "--db", str(db)]) == 0
+    out = capsys.readouterr().out
+    assert "tiny" in out and "promote_with_warnings" in out
+    run_id = out.splitlines()[1].split()[0]
+    assert main(["compare", str(stored_result), f"run:{run_id}", "--db", str(db)]) == 0
+    assert "accuracy" in capsys.readouterr().out
+    assert main(["history", "--db", str(tmp_path / "none.sqlite")]) == ExitCode.USAGE_ERROR
+    (tmp_path / "foreign.sqlite").write_text("not a database")
+    assert main(["history", "--db", str(tmp_path / "foreign.sqlite")]) == ExitCode.USAGE_ERROR
+    assert "foreign.sqlite" in capsys.readouterr().err
+
+
+def test_run_passes_arguments_after_the_separator_to_pytest_not_as_paths(
+    tmp_path, gate_writer_class, monkeypatch
+):
+    # Regression: argparse read the arguments after `--` as `run`'s PATHS, so the nested
+    # pytest got no path and collected the current project's whole test suite (in CI that
+    # was mlgate's own suite, recursively, until the run timed out).
+    project = tmp_path / "project"
+    (project / "tests").mkdir(parents=True)
+    (project / "pytest.ini").write_text("[pytest]\ntestpaths = tests\n")
+    (project / "tests" / "test_unrelated.py").write_text("def test_boom():\n    raise SystemExit\n")
+    gate_dir = project / "gate"
+    gate_dir.mkdir()
+    gate = gate_writer_class(gate_dir).write()
+    monkeypatch.chdir(project)
+    out = tmp_path / "out"
+    code = main(["run", "-f", str(gate), "-o", str(out), "--", "-q", "-p", "no:cacheprovider"])
+    assert code == ExitCode.PROMOTE
+    ids = [c["id"] for c in json.loads((out / "result.json").read_text())["checks"]]
+    assert sorted(ids) == ["accuracy", "accuracy", "log_loss", "roc_auc"]
+
+
+def test_separator_arguments_are_only_for_run(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["history", "--", "-q"])
+    assert info.value.code == ExitCode.USAGE_ERROR
+    assert "only for 'mlgate run'" in capsys.readouterr().err
