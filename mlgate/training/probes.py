@@ -167,7 +167,9 @@ def batch_accuracy(runner: ProbeRunner, traj: Trajectory) -> float | None:
     was_training = model.training
     model.eval()
     try:
-        with torch.no_grad():
+        # Seeded like every other forward pass: a model whose eval mode is still random
+        # (dropout left on) must get the same verdict whatever ran before it.
+        with runner.seeded(), torch.no_grad():
             out = model(x)
     finally:
         model.train(was_training)

@@ -305,3 +305,16 @@ def test_curve_keeps_first_and_last_and_at_most_the_limit():
     assert len(points) == CURVE_POINTS
     assert points[0] == [0, 0.0] and points[-1] == [999, 999.0]
     assert curve(losses[:7]) == [[i, float(i)] for i in range(7)]
+
+
+def test_overfit_verdict_does_not_depend_on_the_global_random_state(digits_batch):
+    # Regression: the eval-mode accuracy after overfitting ran outside the seeded block, so
+    # for a model whose eval mode is random (dropout left on) the verdict followed whatever
+    # torch.manual_seed an earlier test or user code had set.
+    model = functools.partial(make_net, dropout_in_eval=True)
+    seen = set()
+    for global_seed in range(6):
+        torch.manual_seed(global_seed)
+        result = run(digits_batch, ["overfit"], model=model, target_loss=0.5, min_accuracy=1.0)
+        seen.add((result.status, result.evidence["batch_accuracy"]))
+    assert len(seen) == 1
