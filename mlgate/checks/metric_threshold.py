@@ -1,5 +1,6 @@
 """Metric threshold: a metric of a model on a dataset must clear a bound, judged on its
-bootstrap confidence interval.
+confidence interval (``interval``: bootstrap ``percentile`` (default) or ``bca``, ``wilson`` for
+proportions, ``delong`` for binary ROC AUC).
 
 ``passed`` only when the whole interval clears the bound, ``failed`` when it lies wholly on
 the wrong side, ``inconclusive`` when it straddles the bound, when the sample is smaller than
@@ -10,16 +11,16 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, model_validator
 
-from mlgate.config.schema import GateConfig, Task
+from mlgate.checks._scoring import check_dataset, check_metric, check_model, encode
+from mlgate.config.schema import GateConfig
 from mlgate.context import GateContext
 from mlgate.errors import ConfigError, DataError
 from mlgate.registry import CheckType
 from mlgate.result import CheckResult, Interval, Status, Threshold
-from mlgate.stats.bootstrap import percentile_bootstrap
-from mlgate.stats.metrics import METRICS, UndefinedMetricError, encode_labels, get_metric
+from mlgate.stats.evaluate import INTERVAL_METHODS, estimate, interval_problem
+from mlgate.stats.metrics import UndefinedMetricError, get_metric
 
 KIND = "metric"
 
@@ -36,11 +37,21 @@ class MetricThresholdParams(BaseModel):
     n_resamples: PositiveInt = 1000
     min_samples: PositiveInt = 30
     max_undefined_fraction: float = Field(0.05, ge=0.0, le=1.0)
+    interval: str = "percentile"
 
     @model_validator(mode="after")
     def _one_bound(self) -> MetricThresholdParams:
-        if self.metric not in METRICS:
-            raise ValueError(f"unknown metric {self.metric!r}; known: {', '.join(METRICS)}")
+        try:
+            metric = get_metric(self.metric)
+        except KeyError as exc:
+            raise ValueError(str(exc.args[0])) from None
+        if self.interval not in INTERVAL_METHODS:
+            raise ValueError(
+                f"unknown interval {self.interval!r}; use one of {list(INTERVAL_METHODS)}"
+            )
+        problem = interval_problem(metric, self.interval, None)
+        if problem:
+            raise ValueError(problem)
         if (self.min is None) == (self.max is None):
             raise ValueError(
                 "give exactly one of 'min' (the metric must be at least this) or "
@@ -54,51 +65,34 @@ class MetricThresholdParams(BaseModel):
 
 
 def _validate(params: MetricThresholdParams, config: GateConfig) -> None:
-    metric = get_metric(params.metric)
-    if config.task not in metric.tasks:
-        allowed = sorted(n for n, m in METRICS.items() if config.task in m.tasks)
-        raise ConfigError(
-            f"metric {params.metric!r} does not apply to a {config.task.value} task; "
-            f"use one of {allowed}",
-            path="metric",
-        )
-    if params.model not in config.models:
-        raise ConfigError(
-            f"no model {params.model!r}; declared: {sorted(config.models)}", path="model"
-        )
-    if params.dataset not in config.datasets:
-        raise ConfigError(
-            f"no dataset {params.dataset!r}; declared: {sorted(config.datasets)}", path="dataset"
-        )
-    if config.datasets[params.dataset].label is None:
-        raise ConfigError(
-            f"dataset {params.dataset!r} has no 'label' column to score against", path="dataset"
-        )
+    check_metric(params.metric, config.task)
+    check_model(config, params.model)
+    check_dataset(config, params.dataset)
+    if params.interval in ("wilson", "delong") and params.metric != "accuracy":
+        from mlgate.config.schema import Task
+
+        if config.task is not Task.BINARY:
+            raise ConfigError(
+                f"a {params.interval} interval of {params.metric!r} needs a binary task",
+                path="interval",
+            )
 
 
 def run_metric_threshold(ctx: GateContext, params: MetricThresholdParams) -> CheckResult:
     metric = get_metric(params.metric)
     data = ctx.dataset(params.dataset)
     preds = ctx.predict(params.model, params.dataset)
-    output = getattr(preds, metric.needs)
-    if output is None:
-        return _result(
-            params,
-            Status.ERROR,
-            n=len(data),
-            message=(
-                f"{params.metric} needs class scores but model {params.model!r} gives only labels "
-                "(no predict_proba)"
-            ),
-        )
-    y, output, k = _encode(data.y, output, preds, metric.needs, ctx.task, params)
-
-    def stat(idx: np.ndarray) -> float:
-        return metric.compute(y[idx], output[idx], k)
-
-    n = len(y)
+    n = len(data)
     try:
-        value = stat(np.arange(n))
+        y, (output,), k = encode(
+            data.y, [preds], metric, ctx.task, models=[params.model], dataset=params.dataset
+        )
+    except DataError as exc:
+        if "gives only labels" not in str(exc):
+            raise
+        return _result(params, Status.ERROR, n=n, message=str(exc))
+    try:
+        value = metric.compute(y, output, k)
     except UndefinedMetricError as exc:
         return _result(
             params, Status.INCONCLUSIVE, message=f"{params.metric} undefined: {exc}", n=n
@@ -115,75 +109,47 @@ def run_metric_threshold(ctx: GateContext, params: MetricThresholdParams) -> Che
             ),
         )
     rng = ctx.rng(f"metric_threshold:{params.metric}:{params.model}:{params.dataset}")
-    boot = percentile_bootstrap(
-        stat, n, rng=rng, n_resamples=params.n_resamples, level=params.confidence
+    est = estimate(
+        metric,
+        y,
+        output,
+        k,
+        method=params.interval,  # type: ignore[arg-type]
+        level=params.confidence,
+        rng=rng,
+        n_resamples=params.n_resamples,
     )
-    evidence = {
-        "n_resamples": boot.n_resamples,
-        "undefined_resamples": boot.n_undefined,
-        "higher_is_better": metric.higher_is_better,
-    }
-    if boot.interval is None or boot.undefined_fraction > params.max_undefined_fraction:
+    evidence: dict[str, Any] = {"higher_is_better": metric.higher_is_better}
+    if params.interval in ("percentile", "bca"):
+        evidence |= {
+            "n_resamples": est.n_resamples,
+            "undefined_resamples": est.n_undefined,
+            "resampling": est.scheme,
+        }
+    if est.interval is None or est.undefined_fraction > params.max_undefined_fraction:
+        why = (
+            f"{params.metric} was undefined on {est.n_undefined} of {est.n_resamples} "
+            "resamples (too few rows of some class)"
+            if est.n_undefined
+            else f"no {params.interval} interval: {est.reason}"
+        )
         return _result(
             params,
             Status.INCONCLUSIVE,
             **base,
             evidence=evidence,
-            message=(
-                f"{params.metric} was undefined on {boot.n_undefined} of {boot.n_resamples} "
-                "resamples (too few rows of some class)"
-            ),
-            interval=boot.interval,
+            message=why,
+            interval=est.interval,
         )
-    status = _judge(boot.interval, params.threshold)
+    status = _judge(est.interval, params.threshold)
     return _result(
         params,
         status,
         **base,
-        interval=boot.interval,
+        interval=est.interval,
         evidence=evidence,
-        message=_describe(params, value, boot.interval, status),
+        message=_describe(params, value, est.interval, status),
     )
-
-
-def _encode(
-    y: np.ndarray, output: np.ndarray, preds, needs: str, task: Task, p: MetricThresholdParams
-):
-    """Encode labels once (integer codes into the model's classes) so each resample is cheap.
-
-    Raises DataError when the dataset has labels the model does not know, or when a binary
-    task's two classes cannot be told apart (which one is positive would be a guess).
-    """
-    if needs == "values":
-        return np.asarray(y, dtype=float), np.asarray(output, dtype=float), 0
-    classes = preds.classes if preds.classes is not None else _seen_classes(y, preds.labels)
-    if task is Task.BINARY and len(classes) != 2:
-        raise DataError(
-            f"binary task, but model {p.model!r} on {p.dataset!r} shows classes "
-            f"{list(classes)}; declare both under models.{p.model}.classes "
-            "(the last one is the positive class)"
-        )
-    codes = encode_labels(y, classes)
-    if (codes < 0).any():
-        unknown = sorted({repr(v) for v in np.asarray(y, dtype=object)[codes < 0]})
-        raise DataError(
-            f"dataset {p.dataset!r} has label(s) {', '.join(unknown[:5])} that model "
-            f"{p.model!r} does not know (its classes: {list(classes)}); metrics would be "
-            "meaningless. Fix the labels or the model's classes."
-        )
-    if needs == "labels":
-        return codes, encode_labels(output, classes), len(classes)
-    return codes, np.asarray(output, dtype=float), len(classes)
-
-
-def _seen_classes(y: np.ndarray, labels: np.ndarray) -> tuple[Any, ...]:
-    """For a model that gives labels only: the sorted classes seen in truth and predictions
-    (sorted like scikit-learn, so the last is the positive class of a binary task)."""
-    seen = set(np.asarray(y).tolist()) | set(np.asarray(labels).tolist())
-    try:
-        return tuple(sorted(seen))
-    except TypeError:  # mixed types: any stable order
-        return tuple(sorted(seen, key=repr))
 
 
 def _judge(ci: Interval, t: Threshold) -> Status:
@@ -252,8 +218,9 @@ METRIC_THRESHOLD = CheckType(
     kind=KIND,
     params=MetricThresholdParams,
     run=run_metric_threshold,
-    summary="A metric (accuracy, balanced_accuracy, f1, roc_auc, log_loss, mae, rmse, r2) "
-    "must clear min/max, judged on its bootstrap confidence interval.",
+    summary="A metric (accuracy, f1, roc_auc, log_loss, mae, rmse, r2, ...; see "
+    "mlgate.stats.metrics) must clear min/max, judged on its confidence interval (bootstrap "
+    "percentile or BCa, Wilson, DeLong).",
     validate=_validate,
     default_id=_default_id,
 )

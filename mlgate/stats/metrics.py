@@ -1,49 +1,58 @@
-"""Metric definitions: what each metric needs from a model, which way is better, and a
-vectorised NumPy implementation that agrees with scikit-learn (tests/stats/test_metrics.py
-checks each against ``sklearn.metrics`` to 1e-9).
+"""Metric definitions: what each metric needs from a model, which way is better, its mergeable
+accumulator (:mod:`mlgate.stats.accumulators`) and its resampling statistic
+(:mod:`mlgate.stats.cells`). Each agrees with scikit-learn to 1e-9 (tests/stats).
 
 Classification metrics work on *encoded* inputs, so a bootstrap encodes labels once:
 ``y`` and predicted labels are integer codes into ``classes`` (``-1`` for a label the model
-does not know), scores are an (n, k) array whose columns follow ``classes``.
+does not know), scores are an (n, k) array whose columns follow ``classes``. For a binary task
+the positive class is the last one (code 1).
 
 A metric that is undefined on the data it is given (ROC AUC with one class, R² on a
-constant target) raises :class:`UndefinedMetricError`; checks turn that into
-``inconclusive``, never into a number.
+constant target, average precision without positives) raises :class:`UndefinedMetricError`;
+checks turn that into ``inconclusive``, never into a number.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from scipy.stats import rankdata
 
 from mlgate.config.schema import Task
-from mlgate.errors import MlgateError
+from mlgate.stats import confusion, losses, ranking
+from mlgate.stats.accumulators import Accumulator, UndefinedMetricError
+from mlgate.stats.cells import CellStatistic
+
+__all__ = ["METRICS", "MetricDef", "UndefinedMetricError", "encode_labels", "get_metric"]
 
 Needs = Literal["labels", "scores", "values"]
 _CLS = frozenset({Task.BINARY, Task.MULTICLASS})
 _REG = frozenset({Task.REGRESSION})
 
 
-class UndefinedMetricError(MlgateError, ValueError):
-    """The metric has no value on this data (e.g. only one class present)."""
-
-
 @dataclass(frozen=True)
 class MetricDef:
-    """A metric: ``compute(y, output, k)`` where ``output`` is the array named by ``needs``
-    (label codes, class scores, or regression values) and ``k`` the number of classes."""
+    """A metric. ``accumulator(k)`` makes its mergeable state for ``k`` classes (0 for
+    regression); ``statistic(y, output, k)`` its resampling statistic over cells; ``output``
+    is the array named by ``needs`` (label codes, class scores, or regression values)."""
 
     name: str
     higher_is_better: bool
     tasks: frozenset[Task]
     needs: Needs
-    compute: Callable[[np.ndarray, np.ndarray, int], float]
+    accumulator: Callable[[int], Accumulator]
+    statistic: Callable[[np.ndarray, np.ndarray, int], CellStatistic]
     description: str
+    wilson: bool = False  # a plain proportion of rows: a Wilson interval applies
+    delong: bool = False  # binary ROC AUC: a DeLong interval applies
+
+    def compute(self, y: Any, output: Any, k: int) -> float:
+        """The metric of all rows. Raises :class:`UndefinedMetricError` when it has none."""
+        return self.accumulator(k).update(y, output).compute()
 
 
 def encode_labels(values: Any, classes: Sequence[Any]) -> np.ndarray:
@@ -51,135 +60,169 @@ def encode_labels(values: Any, classes: Sequence[Any]) -> np.ndarray:
     return pd.Index(list(classes)).get_indexer(np.asarray(values, dtype=object))
 
 
-def _confusion(y: np.ndarray, pred: np.ndarray, k: int) -> np.ndarray:
-    """k×k counts (rows: true, columns: predicted); rows/columns of unknown codes dropped."""
-    ok = (y >= 0) & (pred >= 0)
-    return np.bincount(y[ok] * k + pred[ok], minlength=k * k).reshape(k, k)
+# -- builders per family ------------------------------------------------------------------
+def _label(name: str, fn, reason: str, description: str, wilson: bool = False) -> MetricDef:
+    return MetricDef(
+        name,
+        True,
+        _CLS,
+        "labels",
+        lambda k: confusion.ConfusionAccumulator(name, k, fn, reason),
+        lambda y, out, k: confusion.confusion_statistic(name, fn, y, out, k),
+        description,
+        wilson=wilson,
+    )
 
 
-def _accuracy(y, pred, k) -> float:
-    # Two different unknown labels share the code -1; neither is a correct prediction.
-    hit = (y == pred) & (y >= 0)
-    return float(np.mean(hit)) if len(y) else _undefined("accuracy of no rows")
+def _ranking(name: str, curve: ranking.Curve, average: ranking.Average, text: str) -> MetricDef:
+    def statistic(y, scores, k):
+        if k == 2:
+            return ranking.binary_statistic(name, curve, y, scores)
+        return ranking.one_vs_rest_statistic(name, curve, average, y, scores)
+
+    return MetricDef(
+        name,
+        True,
+        _CLS,
+        "scores",
+        lambda k: ranking.ScoreAccumulator(name, k, curve, average),
+        statistic,
+        text,
+        delong=curve == "roc_auc",
+    )
 
 
-def _balanced_accuracy(y, pred, k) -> float:
-    support = np.bincount(y[y >= 0], minlength=k)
-    hits = np.bincount(y[(y == pred) & (y >= 0)], minlength=k)
-    present = support > 0
-    if not present.any():
-        _undefined("balanced accuracy needs at least one labelled row")
-    return float(np.mean(hits[present] / support[present]))
+def _mean_loss(
+    name: str, rows: losses.LossFn, tasks, needs: Needs, text: str, root: bool = False
+) -> MetricDef:
+    return MetricDef(
+        name,
+        False,
+        tasks,
+        needs,
+        lambda k: losses.MeanLossAccumulator(name, k, rows, root),
+        lambda y, out, k: losses.mean_loss_statistic(name, rows(y, out, k), root),
+        text,
+    )
 
 
-def _f1_per_class(y, pred, k) -> np.ndarray:
-    cm = _confusion(y, pred, k)
-    tp = np.diag(cm).astype(float)
-    fp = np.bincount(pred[(pred >= 0) & (pred != y)], minlength=k)
-    fn = np.bincount(y[(y >= 0) & (pred != y)], minlength=k)
-    denom = 2 * tp + fp + fn
-    return np.divide(2 * tp, denom, out=np.zeros(k), where=denom > 0)
+def _pinball(alpha: float, name: str | None = None) -> MetricDef:
+    name = name or f"pinball_loss_{alpha:g}"
+    return _mean_loss(
+        name,
+        losses.pinball_rows(alpha),
+        _REG,
+        "values",
+        f"mean pinball (quantile) loss at quantile {alpha:g}",
+    )
 
 
-def _f1(y, pred, k) -> float:
-    # Binary: F1 of the positive class (the last of ``classes``); multiclass: macro F1 over
-    # the classes that occur in truth or predictions, as sklearn's ``average="macro"`` does:
-    # a class of the model that no row has or gets would otherwise add a spurious 0.
-    if not len(y):
-        _undefined("F1 of no rows")
-    per_class = _f1_per_class(y, pred, k)
-    if k == 2:
-        return float(per_class[-1])
-    seen = np.bincount(y[y >= 0], minlength=k) + np.bincount(pred[pred >= 0], minlength=k)
-    if not seen.any():
-        _undefined("macro F1 needs at least one labelled row or prediction")
-    return float(per_class[seen > 0].mean())
-
-
-def _binary_auc(positive: np.ndarray, score: np.ndarray) -> float:
-    n_pos = int(positive.sum())
-    n_neg = len(positive) - n_pos
-    if n_pos == 0 or n_neg == 0:
-        _undefined("ROC AUC needs rows of both classes")
-    ranks = rankdata(score)  # average ranks: ties count one half (Mann–Whitney U)
-    return float((ranks[positive].sum() - n_pos * (n_pos + 1) / 2.0) / (n_pos * n_neg))
-
-
-def _roc_auc(y, scores, k) -> float:
-    if k == 2:
-        return _binary_auc(y == 1, scores[:, 1])
-    missing = np.setdiff1d(np.arange(k), y)
-    if len(missing):
-        _undefined(f"one-vs-rest ROC AUC needs every class; class codes {missing.tolist()} absent")
-    return float(np.mean([_binary_auc(y == c, scores[:, c]) for c in range(k)]))
-
-
-def _log_loss(y, scores, k) -> float:
-    if (y < 0).any():
-        _undefined("log loss of a label the model has no score for")
-    eps = np.finfo(scores.dtype if scores.dtype.kind == "f" else float).eps
-    p = np.clip(scores[np.arange(len(y)), y], eps, 1 - eps)
-    return float(-np.mean(np.log(p)))
-
-
-def _mae(y, values, k) -> float:
-    return float(np.mean(np.abs(y - values)))
-
-
-def _rmse(y, values, k) -> float:
-    return float(np.sqrt(np.mean((y - values) ** 2)))
-
-
-def _r2(y, values, k) -> float:
-    ss_tot = float(np.sum((y - y.mean()) ** 2))
-    if ss_tot == 0.0:
-        _undefined("R² is undefined when the target is constant")
-    return 1.0 - float(np.sum((y - values) ** 2)) / ss_tot
-
-
-def _undefined(reason: str):
-    raise UndefinedMetricError(reason)
+def _label_metrics() -> list[MetricDef]:
+    none = "no rows"
+    defs = [
+        _label(
+            "accuracy",
+            confusion.accuracy,
+            "accuracy of no rows",
+            "fraction of correct labels",
+            True,
+        ),
+        _label(
+            "balanced_accuracy",
+            confusion.balanced_accuracy,
+            "balanced accuracy needs at least one labelled row",
+            "mean recall over the classes present",
+        ),
+        _label(
+            "f1",
+            confusion.averaged("f1", "binary"),
+            f"F1 of {none}",
+            "F1 of the positive (last) class if binary, else macro F1",
+        ),
+    ]
+    for score in ("precision", "recall"):
+        defs.append(
+            _label(
+                score,
+                confusion.averaged(score, "binary"),
+                f"{score} of {none}",
+                f"{score} of the positive (last) class if binary, else macro {score}",
+                wilson=True,
+            )
+        )
+    for score in ("precision", "recall", "f1"):
+        for average in ("micro", "macro", "weighted"):
+            defs.append(
+                _label(
+                    f"{score}_{average}",
+                    confusion.averaged(score, average),
+                    f"{score} of {none}",
+                    f"{average}-averaged {score} over the classes that occur",
+                )
+            )
+    return defs
 
 
 METRICS: dict[str, MetricDef] = {
     m.name: m
     for m in (
-        MetricDef("accuracy", True, _CLS, "labels", _accuracy, "fraction of correct labels"),
-        MetricDef(
-            "balanced_accuracy",
-            True,
-            _CLS,
-            "labels",
-            _balanced_accuracy,
-            "mean recall over the classes present",
-        ),
-        MetricDef(
-            "f1",
-            True,
-            _CLS,
-            "labels",
-            _f1,
-            "F1 of the positive (last) class if binary, else macro F1",
-        ),
-        MetricDef(
+        *_label_metrics(),
+        _ranking("roc_auc", "roc_auc", "macro", "ROC AUC (binary) or macro one-vs-rest ROC AUC"),
+        _ranking(
+            "roc_auc_weighted",
             "roc_auc",
-            True,
-            _CLS,
-            "scores",
-            _roc_auc,
-            "ROC AUC (binary) or macro one-vs-rest ROC AUC (multiclass)",
+            "weighted",
+            "ROC AUC (binary) or prevalence-weighted one-vs-rest ROC AUC",
         ),
-        MetricDef("log_loss", False, _CLS, "scores", _log_loss, "cross-entropy of class scores"),
-        MetricDef("mae", False, _REG, "values", _mae, "mean absolute error"),
-        MetricDef("rmse", False, _REG, "values", _rmse, "root mean squared error"),
-        MetricDef("r2", True, _REG, "values", _r2, "coefficient of determination"),
+        _ranking(
+            "average_precision",
+            "average_precision",
+            "macro",
+            "average precision / PR AUC (binary) or macro one-vs-rest",
+        ),
+        _ranking(
+            "average_precision_weighted",
+            "average_precision",
+            "weighted",
+            "average precision / PR AUC (binary) or prevalence-weighted one-vs-rest",
+        ),
+        _mean_loss(
+            "log_loss", losses.log_loss_rows, _CLS, "scores", "cross-entropy of class scores"
+        ),
+        _mean_loss("brier", losses.brier_rows, _CLS, "scores", "Brier score of class scores"),
+        _mean_loss("mae", losses.abs_rows, _REG, "values", "mean absolute error"),
+        _mean_loss(
+            "rmse", losses.squared_rows, _REG, "values", "root mean squared error", root=True
+        ),
+        _mean_loss(
+            "mape", losses.ape_rows, _REG, "values", "mean absolute percentage error (fraction)"
+        ),
+        _pinball(0.5, "pinball_loss"),
+        MetricDef(
+            "r2",
+            True,
+            _REG,
+            "values",
+            lambda k: losses.R2Accumulator("r2", k),
+            lambda y, out, k: losses.r2_statistic(y, out),
+            "coefficient of determination",
+        ),
     )
 }
 
+_PINBALL = re.compile(r"^pinball_loss_(0?\.\d+)$")
+
 
 def get_metric(name: str) -> MetricDef:
-    """The metric called ``name``; raises KeyError listing the known ones."""
-    try:
+    """The metric called ``name``: one of :data:`METRICS`, or ``pinball_loss_<alpha>`` for the
+    pinball loss of another quantile (e.g. ``pinball_loss_0.9``). Raises KeyError listing the
+    known ones."""
+    if name in METRICS:
         return METRICS[name]
-    except KeyError:
-        raise KeyError(f"unknown metric {name!r}; known metrics: {', '.join(METRICS)}") from None
+    match = _PINBALL.match(name)
+    if match and 0.0 < float(match.group(1)) < 1.0:
+        return _pinball(float(match.group(1)), name)
+    raise KeyError(
+        f"unknown metric {name!r}; known metrics: {', '.join(METRICS)}, "
+        "and pinball_loss_<alpha> for a quantile alpha in (0, 1)"
+    )

@@ -317,3 +317,57 @@ def test_labels_only_binary_model_seeing_one_class_is_an_error(tmp_path):
     result = run_one(tmp_path, {"metric": "f1", "min": 0.5}, labels_from_hint, data)
     assert result.status is Status.ERROR
     assert "declare both under models.candidate.classes" in result.message
+
+
+# -- interval methods ---------------------------------------------------------------------
+
+
+def test_wilson_interval_of_accuracy(tmp_path, accurate_95):
+    from mlgate.stats.intervals import wilson_interval
+
+    check = {"metric": "accuracy", "min": 0.9, "interval": "wilson"}
+    result = run_one(tmp_path, check, labels_from_hint, accurate_95)
+    assert result.status is Status.PASSED, result.message
+    assert result.interval == wilson_interval(1900, 2000, 0.95)
+    assert "n_resamples" not in result.evidence  # analytic: nothing was resampled
+    assert result.method == "accuracy (mlgate.stats.metrics), wilson over rows"
+
+
+def test_delong_interval_of_roc_auc(tmp_path):
+    X, y = make_classification(n_samples=600, n_features=4, class_sep=1.0, random_state=3)
+    data = pd.DataFrame(X, columns=[f"x{i}" for i in range(4)]).assign(y=y)
+    model = LogisticRegression().fit(data.drop(columns="y"), y)
+    check = {"metric": "roc_auc", "min": 0.7, "interval": "delong"}
+    result = run_one(tmp_path, check, model, data)
+    assert result.interval.method == "delong"
+    assert result.interval.low < result.value < result.interval.high
+
+
+def test_bca_interval_is_reproducible_and_named(tmp_path, accurate_95):
+    check = {"metric": "log_loss", "max": 0.5, "interval": "bca", "n_resamples": 500}
+    a, b = (run_one(tmp_path, check, proba_from_hint, accurate_95) for _ in range(2))
+    assert a.interval == b.interval and a.interval.method == "bootstrap-bca"
+    assert a.status is Status.PASSED
+
+
+@pytest.mark.parametrize(
+    ("check", "task", "text"),
+    [
+        ({"metric": "roc_auc", "min": 0.5, "interval": "wilson"}, "binary", "Wilson interval"),
+        ({"metric": "f1", "min": 0.5, "interval": "delong"}, "binary", "DeLong interval"),
+        ({"metric": "roc_auc", "min": 0.5, "interval": "delong"}, "multiclass", "binary task"),
+        ({"metric": "accuracy", "min": 0.5, "interval": "basic"}, "binary", "unknown interval"),
+    ],
+)
+def test_interval_method_that_does_not_apply_is_a_config_error(tmp_path, check, task, text):
+    assert text in open_with(tmp_path, check, task)
+
+
+@pytest.mark.parametrize(
+    ("metric", "bound", "task"),
+    [("average_precision", "min", "binary"), ("pinball_loss_0.9", "max", "regression")],
+)
+def test_metrics_beyond_the_first_eight_are_accepted(tmp_path, metric, bound, task):
+    path = write_gate(tmp_path, [{"check": "metric_threshold", "metric": metric, bound: 0.5}], task)
+    (planned,) = open_gate(path).checks
+    assert planned.check_id == metric
