@@ -31,7 +31,9 @@ def test_metrics_come_from_the_result_with_their_intervals(demo_result):
         assert row.stages == tuple(check["stages"])
         assert row.model == check["evidence"]["model"]
     assert {r.model for r in card.metrics} == {"candidate", "champion"}
-    assert card.interval_methods() == ("95% bootstrap-percentile",)
+    # metric thresholds and the baseline use the bootstrap; the champion check reports its
+    # headline metric (ROC AUC) with DeLong's paired interval
+    assert card.interval_methods() == ("95% bootstrap-percentile", "95% delong-paired")
 
 
 def test_model_data_and_verdicts_are_filled_from_the_result(demo_result):
@@ -46,8 +48,9 @@ def test_model_data_and_verdicts_are_filled_from_the_result(demo_result):
     (data,) = card.evaluation_data
     assert (data.role, data.rows, data.fingerprint) == ("evaluation", 228, ev["fingerprint"])
     assert len(data.features) == 30 and data.label == "target"
-    # the demo's card names the training split, which no check loads: shown as not loaded
-    assert card.training_data.role == "reference" and not card.training_data.loaded
+    # the demo's card names the training split, which the baseline check fits on
+    assert card.training_data.role == "reference" and card.training_data.loaded
+    assert card.training_data.rows == 341
     assert [(s.name, s.verdict) for s in card.stages] == [
         (s["name"], s["verdict"]) for s in demo_result["stages"]
     ]
@@ -103,8 +106,8 @@ def test_each_check_kind_lands_in_its_section(kinds_result):
     assert sections == {
         "Per-slice and intersectional analysis": ["slice-accuracy"],
         "Calibration": ["ece"],
-        "Baselines": ["beats-majority"],
-        "Champion comparison and regression": ["vs-champion"],
+        "Baselines": ["baseline-accuracy", "beats-majority"],
+        "Champion comparison and regression": ["non-inferior-to-champion", "vs-champion"],
         "Drift": ["feature-drift"],
     }
     (slice_check,) = card.sections[0][1]
