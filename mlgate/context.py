@@ -16,6 +16,7 @@ from mlgate.data import Dataset, load_dataset
 from mlgate.errors import ConfigError
 from mlgate.gate import Gate
 from mlgate.models import ModelAdapter, Predictions, adapt, load_model
+from mlgate.progress import Progress
 from mlgate.result import jsonable
 
 
@@ -48,6 +49,8 @@ class GateContext:
         self._models: dict[str, ModelAdapter | BaseException] = {}
         self._datasets: dict[str, Dataset | BaseException] = {}
         self.predictions = PredictionCache(self._predict)
+        #: Where long checks report how far they have got (a no-op unless a terminal shows it).
+        self.progress: Progress = Progress()
 
     # -- what checks use -------------------------------------------------------------
     @property

@@ -22,7 +22,8 @@ def run_check(ctx: GateContext, planned: PlannedCheck) -> CheckResult:
     A check that raises becomes an ``error`` result naming the exception; nothing escapes.
     """
     try:
-        result = planned.check_type.run(ctx, planned.params)
+        with ctx.progress.check(planned.check_id):
+            result = planned.check_type.run(ctx, planned.params)
     except MlgateError as exc:
         result = error_result(planned.kind, exc)
     except Exception as exc:  # a bug in a check or a model: report it, never pass

@@ -26,6 +26,7 @@ from mlgate.behavior.transforms.registry import (
 )
 from mlgate.errors import DataError
 from mlgate.models.base import ModelAdapter, Predictions
+from mlgate.progress import Advance
 
 
 @dataclass(frozen=True)
@@ -140,6 +141,7 @@ def evaluate_variants(
     batch_rows: int = 1_000_000,
     n_examples: int = 10,
     source: str = "model",
+    progress: Advance | None = None,
 ) -> VariantOutcome:
     """Apply ``applied`` to ``n_variants`` copies of ``X`` and predict them in chunks of at
     most ``batch_rows`` pairs, one model call per chunk.
@@ -180,6 +182,8 @@ def evaluate_variants(
             perturbed, pairs, rows, n, changed[start:stop], bad, size, n_examples, n_variants
         )
         chunks.append(preds)
+        if progress is not None:
+            progress(stop - start)
     examples = _dedupe_rows(sorted(candidates, key=_badness), n_examples)
     return VariantOutcome(
         n_rows=n,

@@ -114,19 +114,21 @@ def run_baseline(ctx: GateContext, p: BaselineParams) -> CheckResult:
             y, (out_c, out_b), k = encode(
                 data.y, [cand, preds], metric, ctx.task, models=[p.model, name], dataset=p.dataset
             )
-            cmp = compare(
-                metric,
-                y,
-                out_c,
-                out_b,
-                k,
-                boundary=p.margin,
-                test="bootstrap",
-                level=p.confidence,
-                rng=ctx.rng(key + ":bootstrap"),
-                n_resamples=p.n_resamples,
-                bootstrap_method=p.interval,  # type: ignore[arg-type]
-            )
+            with ctx.progress.task(f"vs {name} bootstrap", p.n_resamples) as advance:
+                cmp = compare(
+                    metric,
+                    y,
+                    out_c,
+                    out_b,
+                    k,
+                    boundary=p.margin,
+                    test="bootstrap",
+                    level=p.confidence,
+                    rng=ctx.rng(key + ":bootstrap"),
+                    n_resamples=p.n_resamples,
+                    bootstrap_method=p.interval,  # type: ignore[arg-type]
+                    progress=advance,
+                )
         except UndefinedMetricError as exc:
             comparisons.append((Status.INCONCLUSIVE, None))
             rows.append({"baseline": name, "status": "inconclusive", "message": f"{exc}"})

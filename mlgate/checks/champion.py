@@ -142,8 +142,8 @@ def run_champion(ctx: GateContext, p: ChampionParams) -> CheckResult:
                 models=[p.model, p.champion],
                 dataset=p.dataset,
             )
-            results.append(
-                compare(
+            with ctx.progress.task(f"{name} vs champion", p.n_resamples) as advance:
+                cmp = compare(
                     metric,
                     y,
                     out_c,
@@ -155,8 +155,9 @@ def run_champion(ctx: GateContext, p: ChampionParams) -> CheckResult:
                     rng=ctx.rng(f"champion:{name}:{p.model}:{p.champion}:{p.dataset}"),
                     n_resamples=p.n_resamples,
                     bootstrap_method=p.interval,
+                    progress=advance,
                 )
-            )
+            results.append(cmp)
         except UndefinedMetricError as exc:
             results.append(f"{name} undefined: {exc}")
         except MlgateError as exc:

@@ -109,16 +109,18 @@ def run_metric_threshold(ctx: GateContext, params: MetricThresholdParams) -> Che
             ),
         )
     rng = ctx.rng(f"metric_threshold:{params.metric}:{params.model}:{params.dataset}")
-    est = estimate(
-        metric,
-        y,
-        output,
-        k,
-        method=params.interval,  # type: ignore[arg-type]
-        level=params.confidence,
-        rng=rng,
-        n_resamples=params.n_resamples,
-    )
+    with ctx.progress.task(f"{params.metric} bootstrap", params.n_resamples) as advance:
+        est = estimate(
+            metric,
+            y,
+            output,
+            k,
+            method=params.interval,  # type: ignore[arg-type]
+            level=params.confidence,
+            rng=rng,
+            n_resamples=params.n_resamples,
+            progress=advance,
+        )
     evidence: dict[str, Any] = {"higher_is_better": metric.higher_is_better}
     if params.interval in ("percentile", "bca"):
         evidence |= {

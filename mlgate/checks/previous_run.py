@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, field_validator, model_validator
@@ -44,10 +44,23 @@ from mlgate.stats.power import required_rows
 KIND = "regression"
 
 
+class HistorySource(BaseModel):
+    """An earlier run in a history database: ``run`` is a run id, ``latest`` (the newest run
+    of the gate) or ``latest_promoted`` (the newest that was promoted, with or without
+    warnings); ``gate`` defaults to this gate's name."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    db: str
+    run: PositiveInt | Literal["latest", "latest_promoted"] = "latest_promoted"
+    gate: str | None = None
+
+
 class PreviousRunParams(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    path: str
+    path: str | None = None
+    history: HistorySource | None = None
     metrics: list[str] = Field(min_length=1)
     margin: float | dict[str, float] = 0.0
     model: str = "candidate"
@@ -68,6 +81,11 @@ class PreviousRunParams(BaseModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> PreviousRunParams:
+        if (self.path is None) == (self.history is None):
+            raise ValueError(
+                "give exactly one of 'path' (an earlier result.json) and 'history' "
+                "({db: history.sqlite, run: latest_promoted | latest | <id>})"
+            )
         for name in self.metrics:
             try:
                 metric = get_metric(name)
@@ -106,6 +124,32 @@ def _validate(p: PreviousRunParams, config: GateConfig) -> None:
         check_metric(name, config.task, path=f"metrics[{i}]")
     check_model(config, p.model)
     check_dataset(config, p.dataset)
+
+
+def from_history(ctx: GateContext, source: HistorySource) -> tuple[dict[str, Any], str]:
+    """The stored result of the run ``source`` names, and a label for it. Raises DataError
+    when the database or the run is missing (HistoryError for a foreign or corrupt file)."""
+    from mlgate.history import History
+
+    db = (ctx.gate.base_dir / source.db).resolve()
+    if not db.is_file():
+        raise DataError(
+            f"previous run: no history database at {str(db)!r} (gate runs record one in their "
+            "report directory; point 'history.db' at it, relative to the gate file)"
+        )
+    history = History(db)
+    gate = source.gate or ctx.gate.config.name
+    if isinstance(source.run, int):
+        return history.get(source.run), f"{source.db} run {source.run}"
+    verdicts = ("promote", "promote_with_warnings") if source.run == "latest_promoted" else None
+    doc = history.latest(gate, verdict=verdicts)
+    if doc is None:
+        which = "promoted run" if verdicts else "run"
+        raise DataError(
+            f"previous run: {str(db)!r} has no {which} of gate {gate!r} to compare with "
+            "(the first run has nothing before it; use a stored result.json with 'path')"
+        )
+    return doc, f"{source.db} {source.run} of {gate!r}"
 
 
 def load_previous(path: Path) -> dict[str, Any]:
@@ -153,8 +197,10 @@ def stored_check(doc: dict[str, Any], p: PreviousRunParams, metric: str) -> dict
 
 
 def run_previous_run(ctx: GateContext, p: PreviousRunParams) -> CheckResult:
-    path = (ctx.gate.base_dir / p.path).resolve()
-    doc = load_previous(path)
+    if p.history is not None:
+        doc, source = from_history(ctx, p.history)
+    else:
+        doc, source = load_previous((ctx.gate.base_dir / p.path).resolve()), p.path
     data = ctx.dataset(p.dataset)
     preds = ctx.predict(p.model, p.dataset)
     n = len(data)
@@ -167,16 +213,18 @@ def run_previous_run(ctx: GateContext, p: PreviousRunParams) -> CheckResult:
             data.y, [preds], metric, ctx.task, models=[p.model], dataset=p.dataset
         )
         try:
-            est = estimate(
-                metric,
-                y,
-                out,
-                k,
-                method=p.interval,
-                level=p.confidence,  # type: ignore[arg-type]
-                rng=ctx.rng(f"previous_run:{name}:{p.model}:{p.dataset}"),
-                n_resamples=p.n_resamples,
-            )
+            with ctx.progress.task(f"{name} bootstrap", p.n_resamples) as advance:
+                est = estimate(
+                    metric,
+                    y,
+                    out,
+                    k,
+                    method=p.interval,
+                    level=p.confidence,  # type: ignore[arg-type]
+                    rng=ctx.rng(f"previous_run:{name}:{p.model}:{p.dataset}"),
+                    n_resamples=p.n_resamples,
+                    progress=advance,
+                )
         except UndefinedMetricError as exc:
             rows.append({"metric": name, "status": "inconclusive", "message": f"{exc}"})
             p_values.append(1.0)
@@ -188,7 +236,7 @@ def run_previous_run(ctx: GateContext, p: PreviousRunParams) -> CheckResult:
     for row, q in zip(rows, adjusted, strict=True):
         if "improvement" in row:
             _judge(row, float(q), p, n)
-    return _result(p, rows, n, doc, ctx)
+    return _result(p, rows, n, doc, ctx, source)
 
 
 def _se(interval: Interval | dict | None) -> float | None:
@@ -283,7 +331,9 @@ def _judge(row: dict[str, Any], p_adj: float, p: PreviousRunParams, n: int) -> N
 _ORDER = (Status.FAILED, Status.INCONCLUSIVE, Status.PASSED)
 
 
-def _result(p: PreviousRunParams, rows, n: int, doc: dict[str, Any], ctx) -> CheckResult:
+def _result(
+    p: PreviousRunParams, rows, n: int, doc: dict[str, Any], ctx, source: str
+) -> CheckResult:
     statuses = [Status(r["status"]) for r in rows]
     status = next(s for s in _ORDER if s in statuses)
     i = statuses.index(status)
@@ -319,7 +369,7 @@ def _result(p: PreviousRunParams, rows, n: int, doc: dict[str, Any], ctx) -> Che
         evidence={
             "model": p.model,
             "dataset": p.dataset,
-            "previous": p.path,
+            "previous": source,
             "previous_run": (doc.get("run") or {}).get("started_at"),
             "same_data": same,
             "metrics": rows,

@@ -62,3 +62,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="SQLite database the run is recorded in; 'off' to not record. "
         "Default: history.sqlite in the report directory.",
     )
+    group.addoption(
+        "--mlgate-progress",
+        choices=("auto", "on", "off"),
+        default="auto",
+        help="show the progress of long checks (bootstrap, perturbations, slice discovery). "
+        "Default auto: on a terminal, not with -q, not when CI is set.",
+    )

@@ -195,6 +195,11 @@ class GateSession:
         out.extend(self.results[n] for n in sorted(self.results) if n not in self.expected)
         return out
 
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        from mlgate.plugin.progress import terminal_progress
+
+        self.context.progress = terminal_progress(self.config)
+
     def pytest_report_header(self, config: pytest.Config) -> list[str]:
         return [
             f"mlgate: gate {self.gate.config.name!r} ({self._display_path(self.gate.path)}), "

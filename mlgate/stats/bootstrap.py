@@ -18,6 +18,7 @@ from typing import Literal
 import numpy as np
 from scipy.special import ndtr, ndtri
 
+from mlgate.progress import Advance
 from mlgate.result import Interval
 from mlgate.stats import resampling
 from mlgate.stats.accumulators import UndefinedMetricError
@@ -59,28 +60,36 @@ def bootstrap_values(
     rng: np.random.Generator,
     n_resamples: int = 1000,
     scheme: resampling.Scheme = "auto",
+    progress: Advance | None = None,
 ) -> tuple[np.ndarray, str]:
     """(n_resamples,) values of ``stat`` on bootstrap resamples (NaN where undefined) and the
-    drawing method used. Deterministic for a given ``rng`` state."""
+    drawing method used. Deterministic for a given ``rng`` state. ``progress(n)`` (optional)
+    is told after each chunk how many resamples it held."""
     how = resampling.choose(scheme, stat.n_rows, stat.n_cells, n_resamples)
     counts = stat.counts
     out: list[np.ndarray] = []
+
+    def done(values: np.ndarray) -> None:
+        out.append(values)
+        if progress is not None:
+            progress(len(values))
+
     if how == "multinomial-cells":
         for size in resampling.chunk_sizes(n_resamples, stat.n_cells):
-            out.append(stat.batch(resampling.multinomial_cells(rng, counts, size)))
+            done(stat.batch(resampling.multinomial_cells(rng, counts, size)))
     elif how == "multinomial-rows":
         for size in resampling.chunk_sizes(n_resamples, max(stat.n_rows, stat.n_cells)):
             w = resampling.multinomial_rows(rng, stat.row_cell, stat.n_cells, size)
-            out.append(stat.batch(w))
+            done(stat.batch(w))
     else:
         multi_rng = np.random.default_rng(rng.integers(0, 2**63))
         fast = stat.batch_bits is not None and bool((counts == 1).all())
         for size in resampling.chunk_sizes(n_resamples, stat.n_cells):
             bits = resampling.random_bits(rng, stat.n_cells, size)
             if fast:
-                out.append(stat.batch_bits(bits))
+                done(stat.batch_bits(bits))
             else:
-                out.append(stat.batch(resampling.double_or_nothing(multi_rng, counts, bits)))
+                done(stat.batch(resampling.double_or_nothing(multi_rng, counts, bits)))
     return np.concatenate(out) if out else np.zeros(0), how
 
 
@@ -92,6 +101,7 @@ def bootstrap_interval(
     level: float = 0.95,
     method: Method = "percentile",
     scheme: resampling.Scheme = "auto",
+    progress: Advance | None = None,
 ) -> BootstrapOutcome:
     """A two-sided ``level`` interval of ``stat`` from ``n_resamples`` seeded resamples.
 
@@ -104,7 +114,9 @@ def bootstrap_interval(
     _check_level(level)
     if method not in ("percentile", "bca"):
         raise ValueError(f"unknown bootstrap method {method!r}; use 'percentile' or 'bca'")
-    values, how = bootstrap_values(stat, rng=rng, n_resamples=n_resamples, scheme=scheme)
+    values, how = bootstrap_values(
+        stat, rng=rng, n_resamples=n_resamples, scheme=scheme, progress=progress
+    )
     defined = values[~np.isnan(values)]
     n_undefined = len(values) - len(defined)
     common = {"n_resamples": n_resamples, "n_undefined": n_undefined, "scheme": how}

@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from mlgate.progress import Advance
 from mlgate.result import Interval
 from mlgate.stats import paired
 from mlgate.stats.bootstrap import bootstrap_interval
@@ -75,6 +76,7 @@ def estimate(
     level: float = 0.95,
     rng: np.random.Generator | None = None,
     n_resamples: int = 1000,
+    progress: Advance | None = None,
 ) -> MetricEstimate:
     """``metric`` of the rows with a ``level`` interval by ``method``.
 
@@ -97,7 +99,12 @@ def estimate(
     if rng is None:
         raise ValueError("a bootstrap interval needs rng (a seeded numpy Generator)")
     boot = bootstrap_interval(
-        metric.statistic(y, output, k), rng=rng, n_resamples=n_resamples, level=level, method=method
+        metric.statistic(y, output, k),
+        rng=rng,
+        n_resamples=n_resamples,
+        level=level,
+        method=method,
+        progress=progress,
     )
     return MetricEstimate(
         metric.name,
@@ -159,6 +166,7 @@ def compare(
     rng: np.random.Generator | None = None,
     n_resamples: int = 1000,
     bootstrap_method: Literal["percentile", "bca"] = "percentile",
+    progress: Advance | None = None,
 ) -> Comparison:
     """Paired comparison of two models' ``metric`` on rows ``y``.
 
@@ -213,7 +221,12 @@ def compare(
     a, b = metric.statistic(y, candidate, k), metric.statistic(y, reference, k)
     diff = paired.paired_difference(a, b) if sign > 0 else paired.paired_difference(b, a)
     boot = bootstrap_interval(
-        diff, rng=rng, n_resamples=n_resamples, level=level, method=bootstrap_method
+        diff,
+        rng=rng,
+        n_resamples=n_resamples,
+        level=level,
+        method=bootstrap_method,
+        progress=progress,
     )
     return Comparison(
         **common,

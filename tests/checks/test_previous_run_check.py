@@ -182,3 +182,82 @@ def test_callable_from_python(tmp_path):
     )
     r = previous_run_check(ctx, path=prev, metrics=["accuracy"], interval="wilson")
     assert isinstance(r, CheckResult) and r.status is Status.PASSED
+
+
+# -- an earlier run from the history database ---------------------------------------------
+
+
+def record(db: Path, value: float, verdict: str, gate: str = "previous") -> int:
+    from mlgate.history import History
+
+    doc = {
+        "schema_version": "1.0",
+        "gate": {"name": gate, "file": "mlgate.yaml", "task": "binary"},
+        "run": {"seed": 0, "started_at": f"2026-01-0{int(value * 10) % 9 + 1}T00:00:00+00:00"},
+        "verdict": verdict,
+        "exit_code": 10 if verdict == "hold" else 0,
+        "stages": [{"name": STAGE, "verdict": verdict, "reasons": [], "counts": {}}],
+        "checks": [entry("accuracy", value, value - 0.02, value + 0.02)],
+        "models": {},
+        "datasets": {},
+    }
+    return History(db).record(doc)
+
+
+def test_history_latest_promoted_run_is_the_default(tmp_path):
+    db = tmp_path / "reports" / "history.sqlite"
+    db.parent.mkdir()
+    record(db, 0.80, "promote")
+    record(db, 0.99, "hold")  # newer, but held: not what the candidate must keep up with
+    record(db, 0.95, "promote", gate="another-gate")
+    check = {"history": {"db": "reports/history.sqlite"}, "metrics": "accuracy", "margin": 0.01}
+    r = run(tmp_path, check, hinted(2000, 0.1))
+    assert r.status is Status.PASSED, r.message
+    assert r.evidence["metrics"][0]["previous"] == 0.8
+    assert r.evidence["previous"] == "reports/history.sqlite latest_promoted of 'previous'"
+
+
+def test_history_latest_run_and_run_by_id(tmp_path):
+    db = tmp_path / "history.sqlite"
+    first = record(db, 0.80, "promote")
+    record(db, 0.99, "hold")
+    latest = run(
+        tmp_path,
+        {"history": {"db": "history.sqlite", "run": "latest"}, "metrics": "accuracy"},
+        hinted(2000, 0.1),
+    )
+    assert latest.status is Status.FAILED  # 0.90 now against 0.99 then
+    by_id = run(
+        tmp_path,
+        {"history": {"db": "history.sqlite", "run": first}, "metrics": "accuracy"},
+        hinted(2000, 0.1),
+    )
+    assert by_id.status is Status.PASSED and by_id.evidence["metrics"][0]["previous"] == 0.8
+
+
+@pytest.mark.parametrize(
+    ("history", "says"),
+    [
+        ({"db": "none.sqlite"}, "no history database at"),
+        ({"db": "history.sqlite", "gate": "nobody"}, "has no promoted run of gate 'nobody'"),
+        ({"db": "history.sqlite", "run": 42}, "there is no run 42"),
+    ],
+)
+def test_history_without_the_run_is_an_error_saying_so(tmp_path, history, says):
+    record(tmp_path / "history.sqlite", 0.80, "promote")
+    r = run(tmp_path, {"history": history, "metrics": "accuracy"}, hinted(500, 0.1))
+    assert r.status is Status.ERROR and says in r.message
+
+
+@pytest.mark.parametrize(
+    "check",
+    [
+        {"metrics": "accuracy"},
+        {"metrics": "accuracy", "path": "p.json", "history": {"db": "h.sqlite"}},
+    ],
+    ids=["neither", "both"],
+)
+def test_exactly_one_source_of_the_previous_run(tmp_path, check):
+    path = write_gate(tmp_path, [{"check": "previous_run", **check}])
+    with pytest.raises(ConfigError, match="exactly one of 'path'"):
+        open_gate(path)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,7 @@ from mlgate.context import GateContext
 from mlgate.data import Dataset
 from mlgate.errors import ConfigError, DataError, MissingDependencyError
 from mlgate.models import ModelAdapter, Predictions, adapt
+from mlgate.progress import Progress
 from mlgate.result import Interval, Status
 
 
@@ -116,6 +117,7 @@ class Inputs:
     base_dir: Path | None = None
     model_name: str = "candidate"
     dataset_name: str = "evaluation"
+    progress: Progress = field(default_factory=Progress)
 
     @property
     def source(self) -> str:
@@ -139,6 +141,7 @@ def inputs_from_context(ctx: GateContext, p: BehaviorParams, kind: str) -> Input
         base_dir=ctx.gate.base_dir,
         model_name=p.model,
         dataset_name=p.dataset,
+        progress=ctx.progress,
     )
 
 
@@ -214,18 +217,20 @@ def run_variants(
         sensitive=inp.sensitive,
         base_dir=inp.base_dir,
     )
-    outcome = evaluate_variants(
-        inp.adapter,
-        inp.X,
-        applied,
-        original=inp.original,
-        compare=compare,
-        rng=inp.rng,
-        n_variants=p.variants,
-        batch_rows=p.batch_rows,
-        n_examples=p.max_examples,
-        source=inp.source,
-    )
+    with inp.progress.task(f"{applied.name} variants", len(inp.X) * p.variants) as advance:
+        outcome = evaluate_variants(
+            inp.adapter,
+            inp.X,
+            applied,
+            original=inp.original,
+            compare=compare,
+            rng=inp.rng,
+            n_variants=p.variants,
+            batch_rows=p.batch_rows,
+            n_examples=p.max_examples,
+            source=inp.source,
+            progress=advance,
+        )
     return applied, outcome
 
 
