@@ -23,6 +23,7 @@ combinations; a truncated search says so). The number of slices evaluated is at 
 from __future__ import annotations
 
 import itertools
+import math
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,6 +34,7 @@ from scipy.special import ndtr
 from scipy.stats import hypergeom
 
 from mlgate.errors import DataError
+from mlgate.progress import Advance
 from mlgate.stats.intervals import wilson_interval
 from mlgate.stats.multiple_testing import Correction, adjust
 
@@ -152,6 +154,11 @@ def _unravel(cells: np.ndarray, dims: list[int]) -> np.ndarray:
     return np.stack(np.unravel_index(cells, dims), axis=1)
 
 
+def n_combinations(n_features: int, max_level: int) -> int:
+    """How many feature combinations a search up to ``max_level`` visits."""
+    return sum(math.comb(n_features, lvl) for lvl in range(1, max_level + 1))
+
+
 def discover(
     errors: Any,
     binned: BinnedFeatures,
@@ -165,8 +172,11 @@ def discover(
     max_seconds: float = 60.0,
     score_alpha: float = 0.95,
     level: float = 0.95,
+    progress: Advance | None = None,
 ) -> Discovery:
     """Search the slices of ``binned`` for high ``errors`` (n,) non-negative per-row errors.
+    ``progress(1)`` (optional) is called after each feature combination; there are
+    :func:`n_combinations` of them.
 
     Raises DataError for errors of the wrong length or negative ones."""
     start = time.perf_counter()
@@ -203,6 +213,8 @@ def discover(
             cells = np.flatnonzero(keep)
             if len(cells):
                 table.add(feats, cells, size[cells], esum[cells], esq[cells])
+            if progress is not None:
+                progress(1)
         if truncated:
             break
         levels_done = lvl

@@ -18,7 +18,7 @@ from mlgate.checks._scoring import encode, rounded, seen_classes
 from mlgate.config.schema import Task
 from mlgate.context import GateContext
 from mlgate.result import CheckResult, Interval, Status, Threshold
-from mlgate.slices.discovery import bin_features, discover
+from mlgate.slices.discovery import bin_features, discover, n_combinations
 from mlgate.slices.evaluate import SliceEstimate, slice_estimate, with_gaps_to_best
 from mlgate.slices.fairness import fairness_estimate, group_tables, rates
 from mlgate.slices.spec import as_spec, materialize_all
@@ -295,18 +295,21 @@ def run_discovery(ctx: GateContext, p: Any, check_id: str) -> CheckResult:
     columns = p.features or [*data.spec.slices, *data.spec.sensitive] or data.feature_names
     columns = list(dict.fromkeys(columns))
     binned = bin_features(data.frame, columns, n_bins=p.n_bins, max_categories=p.max_categories)
-    d = discover(
-        errors,
-        binned,
-        min_size=p.min_size,
-        max_level=p.max_level,
-        alpha=p.alpha,
-        correction=p.correction,
-        min_gap=p.min_gap,
-        top_k=p.top_k,
-        max_seconds=p.max_seconds,
-        level=p.confidence,
-    )
+    total = n_combinations(len(binned.labels), p.max_level)
+    with ctx.progress.task("slice search", total) as advance:
+        d = discover(
+            errors,
+            binned,
+            min_size=p.min_size,
+            max_level=p.max_level,
+            alpha=p.alpha,
+            correction=p.correction,
+            min_gap=p.min_gap,
+            top_k=p.top_k,
+            max_seconds=p.max_seconds,
+            level=p.confidence,
+            progress=advance,
+        )
     if d.n_evaluated == 0:
         status = Status.INCONCLUSIVE
         head = f"no slice has between {p.min_size} and {len(errors) - p.min_size} rows"

@@ -152,3 +152,16 @@ def test_log_loss_errors_are_searched_with_welch(tmp_path):
     assert r.evidence["error"] == "log_loss" and "Welch" in r.method
     assert r.status is Status.FAILED
     assert any(is_planted(row) for row in r.evidence["slices"][:3])
+
+
+def test_progress_counts_every_feature_combination_and_changes_nothing():
+    from mlgate.slices.discovery import n_combinations
+
+    frame = planted(2000, 3)
+    errors = (frame["y"] != frame["truth"]).to_numpy().astype(float)
+    binned = bin_features(frame, ["region", "device"], n_bins=4)
+    seen: list[int] = []
+    watched = discover(errors, binned, max_level=2, progress=seen.append)
+    plain = discover(errors, binned, max_level=2)
+    assert sum(seen) == n_combinations(2, 2) == 3
+    assert watched.slices == plain.slices
