@@ -3,6 +3,7 @@ no network), rendered from ``result.json`` alone with Jinja2 autoescaping."""
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -54,7 +55,10 @@ def _safe(fn):
 def _evidence_plots(evidence: Mapping[str, Any]) -> list[Markup]:
     """Plots for evidence that follows the conventions in docs/interfaces.md:
     ``reliability`` (rows with ``confidence`` and ``accuracy``), ``slices`` (rows with
-    ``slice`` and ``value``) and ``curve`` (``x``, ``y``, optional labels)."""
+    ``slice`` and ``value``), ``effects`` (rows with ``column``, ``value``, optional
+    ``effect``: drift effect sizes as bars), ``histograms`` (rows with ``column``, ``bins``,
+    ``reference`` and ``current`` shares: drift) and ``curve`` (``x``, ``y``, optional labels
+    and per-point ``low`` / ``high`` interval bounds)."""
     out = []
     rel = evidence.get("reliability")
     if _rows_with(rel, "confidence", "accuracy"):
@@ -72,17 +76,54 @@ def _evidence_plots(evidence: Mapping[str, Any]) -> list[Markup]:
     if _rows_with(sl, "slice", "value"):
         rows = [r for r in sl if r["value"] is not None][:30]
         out.append(plots.bars_svg([str(r["slice"]) for r in rows], [r["value"] for r in rows]))
+    eff = evidence.get("effects")
+    if _rows_with(eff, "column", "value"):
+        rows = [r for r in eff if _numbers([r["value"]], 1)][:30]
+        labels = [
+            f"{r['column']} ({r['effect']})" if r.get("effect") else str(r["column"]) for r in rows
+        ]
+        if rows:
+            out.append(plots.bars_svg(labels, [r["value"] for r in rows], title="effect size"))
+    hist = evidence.get("histograms")
+    if _rows_with(hist, "column", "bins", "reference", "current"):
+        for h in hist[:6]:
+            n = len(h["bins"]) if isinstance(h["bins"], list) else 0
+            if _numbers(h["reference"], n) and _numbers(h["current"], n):
+                out.append(
+                    plots.histogram_svg(
+                        [str(b) for b in h["bins"][:50]],
+                        h["reference"][:50],
+                        h["current"][:50],
+                        title=str(h["column"]),
+                    )
+                )
     curve = evidence.get("curve")
     if isinstance(curve, Mapping) and isinstance(curve.get("x"), list) and curve.get("y"):
+        n = len(curve["y"])
+        band = _numbers(curve.get("low"), n) and _numbers(curve.get("high"), n)
         out.append(
             plots.curve_svg(
                 curve["x"],
                 curve["y"],
                 xlabel=str(curve.get("xlabel", "x")),
                 ylabel=str(curve.get("ylabel", "y")),
+                low=curve["low"] if band else None,
+                high=curve["high"] if band else None,
             )
         )
     return [Markup(svg) for svg in out]
+
+
+def _numbers(value: Any, n: int) -> bool:
+    """Whether ``value`` is a non-empty list of ``n`` finite numbers (no nulls)."""
+    return (
+        isinstance(value, list)
+        and len(value) == n > 0
+        and all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+            for v in value
+        )
+    )
 
 
 def _rows_with(value: Any, *keys: str) -> bool:

@@ -84,15 +84,45 @@ def bars_svg(labels: list[str], values: list[float], *, title: str = "") -> str:
 
 
 def curve_svg(
-    x: list[float], y: list[float], *, xlabel: str, ylabel: str, diagonal: bool = False
+    x: list[float],
+    y: list[float],
+    *,
+    xlabel: str,
+    ylabel: str,
+    diagonal: bool = False,
+    low: list[float] | None = None,
+    high: list[float] | None = None,
 ) -> str:
-    """A line plot (reliability diagram with ``diagonal=True``, risk–coverage, decay)."""
+    """A line plot (reliability diagram with ``diagonal=True``, risk–coverage, decay), with an
+    interval per point as error bars when ``low`` and ``high`` are given."""
     fig = _figure(3.4, 2.6)
     ax = fig.add_subplot()
     if diagonal:
         ax.plot([0, 1], [0, 1], color="#8c959f", linestyle=":", linewidth=1)
+    if low is not None and high is not None:
+        below = [max(v - lo, 0.0) for v, lo in zip(y, low, strict=True)]
+        above = [max(hi - v, 0.0) for v, hi in zip(y, high, strict=True)]
+        ax.errorbar(x, y, yerr=[below, above], fmt="none", ecolor="#8c959f", capsize=2)
     ax.plot(x, y, marker="o", markersize=3, color="#0969da")
     ax.set_xlabel(xlabel, fontsize=8)
     ax.set_ylabel(ylabel, fontsize=8)
     ax.tick_params(labelsize=7)
+    return _svg(fig)
+
+
+def histogram_svg(
+    bins: list[str], reference: list[float], current: list[float], *, title: str
+) -> str:
+    """Reference and current shares side by side per bin or category (drift evidence)."""
+    n = len(bins)
+    fig = _figure(max(3.4, 0.28 * n + 1.2), 2.4)
+    ax = fig.add_subplot()
+    pos = list(range(n))
+    ax.bar([p - 0.2 for p in pos], reference, width=0.4, color="#8c959f", label="reference")
+    ax.bar([p + 0.2 for p in pos], current, width=0.4, color="#0969da", label="current")
+    ax.set_xticks(pos, [str(b) for b in bins], fontsize=6, rotation=45, ha="right")
+    ax.set_ylabel("share", fontsize=8)
+    ax.tick_params(axis="y", labelsize=7)
+    ax.set_title(str(title), fontsize=8)
+    ax.legend(fontsize=6, frameon=False)
     return _svg(fig)
