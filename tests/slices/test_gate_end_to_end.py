@@ -76,7 +76,7 @@ def gate(scale: float) -> dict:
 def write(pytester, scale: float) -> None:
     (pytester.path / "gatefix_e2e_cal.py").write_text(MODULE)
     (pytester.path / "mlgate.yaml").write_text(yaml.safe_dump(gate(scale), sort_keys=False))
-    (pytester.path / "test_python_checks.py").write_text(textwrap.dedent(PYTHON_TEST))
+    (pytester.path / "test_python_slice_checks.py").write_text(textwrap.dedent(PYTHON_TEST))
 
 
 def test_a_calibrated_fair_model_promotes_and_the_report_draws_the_evidence(pytester):
