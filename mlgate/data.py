@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from mlgate.config.schema import DatasetSpec
-from mlgate.errors import DataError, require
+from mlgate.errors import DataError, EmptyDatasetError, require
 from mlgate.imports import call_factory
 
 
@@ -31,7 +31,9 @@ class Dataset:
 
     def __post_init__(self) -> None:
         if len(self.frame) == 0:
-            raise DataError(f"dataset {self.name!r} has no rows; a gate cannot judge empty data.")
+            raise EmptyDatasetError(
+                f"dataset {self.name!r} has no rows; a gate cannot judge empty data."
+            )
         missing = [c for c in self._declared_columns() if c not in self.frame.columns]
         if missing:
             raise DataError(

@@ -33,6 +33,11 @@ class DataError(MlgateError, ValueError):
     """A dataset is missing, unreadable or does not match the roles the gate file declares."""
 
 
+class EmptyDatasetError(DataError):
+    """A dataset has no rows. A check that needs it is ``inconclusive``: there is nothing to
+    judge, which is never a pass (and not a broken setup either)."""
+
+
 class PredictionError(MlgateError, ValueError):
     """A model returned predictions of the wrong shape, type or with non-finite values."""
 

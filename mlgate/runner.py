@@ -9,7 +9,7 @@ from typing import Any
 
 from mlgate.context import GateContext
 from mlgate.decision import StageDecision, decide_stage
-from mlgate.errors import MlgateError
+from mlgate.errors import EmptyDatasetError, MlgateError
 from mlgate.gate import Gate, PlannedCheck, open_gate
 from mlgate.result import CheckResult, Severity, Status
 
@@ -24,6 +24,10 @@ def run_check(ctx: GateContext, planned: PlannedCheck) -> CheckResult:
     try:
         with ctx.progress.check(planned.check_id):
             result = planned.check_type.run(ctx, planned.params)
+    except EmptyDatasetError as exc:  # nothing to judge: too little data, never a pass
+        result = CheckResult(
+            check_id="?", kind=planned.kind, status=Status.INCONCLUSIVE, message=str(exc)
+        )
     except MlgateError as exc:
         result = error_result(planned.kind, exc)
     except Exception as exc:  # a bug in a check or a model: report it, never pass

@@ -234,3 +234,13 @@ def test_the_core_data_checks_import_neither_gx_nor_deepchecks():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_an_empty_dataset_in_a_gate_run_is_inconclusive_and_holds(tmp_path):
+    # The kernel refuses to build a dataset with no rows; every check that needs it is
+    # inconclusive (nothing to judge), never passed and not an error of the setup.
+    checks = [DECLARED, {"check": "metric_threshold", "metric": "accuracy", "min": 0.5}]
+    result = run(tmp_path, checks, table().iloc[:0])
+    assert [r.status for r in result.results] == [Status.INCONCLUSIVE, Status.INCONCLUSIVE]
+    assert all("has no rows" in r.message for r in result.results)
+    assert result.decisions[0].verdict is Verdict.HOLD
