@@ -10,7 +10,7 @@ entry-point group. mlgate's built-in checks are registered the same way, in mlga
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from importlib.metadata import EntryPoint, entry_points
 from typing import TYPE_CHECKING, Any
@@ -89,3 +89,39 @@ class CheckRegistry:
             )
         self._loaded[name] = obj
         return obj
+
+
+# -- what a check type needs to validate its declaration (public: plugins use these too) --
+def parse_params(check_type: CheckType, config: GateConfig, params: Mapping[str, Any]) -> BaseModel:
+    """Validate keyword parameters of a check called from Python exactly as the gate file's
+    would be: the check type's schema, then its ``validate``. Raises ConfigError listing
+    every problem."""
+    from pydantic import ValidationError
+
+    from mlgate.config.load import format_validation_error
+
+    try:
+        parsed = check_type.params.model_validate(dict(params))
+    except ValidationError as exc:
+        text = format_validation_error(exc, source=f"check {check_type.name!r}")
+        raise ConfigError(text.replace("invalid gate file", "invalid parameters")) from None
+    if check_type.validate is not None:
+        check_type.validate(parsed, config)
+    return parsed
+
+
+def require_model(config: GateConfig, name: str, path: str = "model") -> None:
+    """ConfigError at ``path`` unless the gate declares model ``name``."""
+    if name not in config.models:
+        raise ConfigError(f"no model {name!r}; declared: {sorted(config.models)}", path=path)
+
+
+def require_dataset(
+    config: GateConfig, name: str, path: str = "dataset", *, label: bool = True
+) -> None:
+    """ConfigError at ``path`` unless the gate declares dataset ``name`` (with a ``label``
+    column, unless ``label=False``)."""
+    if name not in config.datasets:
+        raise ConfigError(f"no dataset {name!r}; declared: {sorted(config.datasets)}", path=path)
+    if label and config.datasets[name].label is None:
+        raise ConfigError(f"dataset {name!r} has no 'label' column to score against", path=path)

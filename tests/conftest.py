@@ -120,3 +120,39 @@ def gate_writer(tmp_path: Path) -> GateWriter:
 def gate_writer_class() -> type[GateWriter]:
     """The GateWriter class, for module- or session-scoped fixtures."""
     return GateWriter
+
+
+def write_passed_in_gate(
+    folder: Path,
+    checks: list[dict],
+    *,
+    task: str = "binary",
+    label: str | None = "y",
+    time: str | None = None,
+    datasets: tuple[str, ...] = ("reference", "evaluation"),
+    name: str = "passed-in",
+) -> Path:
+    """A gate file with one stage ``ci`` whose models and datasets the test passes in
+    (``run_gate(path, models=..., datasets=...)``): their factories are never called."""
+    spec: dict = {"factory": "unused:unused"}
+    if label:
+        spec["label"] = label
+    if time:
+        spec["time"] = time
+    config = {
+        "name": name,
+        "task": task,
+        "seed": 0,
+        "models": {"candidate": {"factory": "unused:unused"}},
+        "datasets": {role: dict(spec) for role in datasets},
+        "stages": {"ci": {"checks": checks}},
+    }
+    path = folder / "mlgate.yaml"
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    return path
+
+
+@pytest.fixture
+def write_gate():
+    """``write_gate(folder, checks, task=..., label=..., time=...)`` → the gate file's path."""
+    return write_passed_in_gate

@@ -26,14 +26,14 @@ import pandas as pd
 from pydantic import ConfigDict, Field, PositiveInt, model_validator
 
 from mlgate.backtest.decay import WindowScore, decay, judge_bound, judge_decay
-from mlgate.checks._scoring import check_dataset, check_metric, check_model, encode, python_params
+from mlgate.checks._scoring import check_metric, encode
 from mlgate.config.schema import GateConfig
 from mlgate.context import GateContext
 from mlgate.drift.windows import Window, WindowSpec, cut_windows, format_time, time_values
 from mlgate.errors import ConfigError, DataError
 from mlgate.imports import resolve_callable
 from mlgate.models import Predictions, adapt
-from mlgate.registry import CheckType
+from mlgate.registry import CheckType, parse_params, require_dataset, require_model
 from mlgate.result import CheckResult, Status, Threshold
 from mlgate.stats.evaluate import INTERVAL_METHODS, estimate, interval_problem
 from mlgate.stats.metrics import UndefinedMetricError, get_metric
@@ -81,8 +81,8 @@ class BacktestParams(WindowSpec):
 def _validate(p: BacktestParams, config: GateConfig) -> None:
     check_metric(p.metric, config.task)
     if p.train is None:
-        check_model(config, p.model)
-    check_dataset(config, p.dataset)
+        require_model(config, p.model)
+    require_dataset(config, p.dataset)
     if config.datasets[p.dataset].time is None:
         raise ConfigError(
             f"dataset {p.dataset!r} declares no 'time' column; a backtest needs one "
@@ -295,7 +295,7 @@ def _default_id(p: BacktestParams) -> str:
 def backtest_check(ctx: GateContext, **params: Any) -> CheckResult:
     """Run the backtest from Python: ``backtest_check(mlgate, metric="accuracy", every="30D",
     min=0.8, cutoff="2024-01-01")``. Raises ConfigError for bad parameters."""
-    return run_backtest(ctx, python_params(BACKTEST, ctx.gate.config, params))  # type: ignore[arg-type]
+    return run_backtest(ctx, parse_params(BACKTEST, ctx.gate.config, params))  # type: ignore[arg-type]
 
 
 BACKTEST = CheckType(

@@ -15,11 +15,10 @@ from mlgate.calibration.confidence import run_confidence
 from mlgate.calibration.quantiles import run_quantiles
 from mlgate.calibration.recalibrate import RecalibrationMethod
 from mlgate.calibration.regression import run_regression
-from mlgate.checks._scoring import check_dataset, check_model, python_params
 from mlgate.config.schema import GateConfig, Task
 from mlgate.context import GateContext
 from mlgate.errors import ConfigError
-from mlgate.registry import CheckType
+from mlgate.registry import CheckType, parse_params, require_dataset, require_model
 from mlgate.result import CheckResult
 
 Fraction = Field(0.5, gt=0.0, lt=1.0)
@@ -70,10 +69,10 @@ class CalibrationParams(BaseModel):
 
 
 def _validate_calibration(p: CalibrationParams, config: GateConfig) -> None:
-    check_model(config, p.model)
-    check_dataset(config, p.dataset)
+    require_model(config, p.model)
+    require_dataset(config, p.dataset)
     if p.calibrate_on is not None:
-        check_dataset(config, p.calibrate_on, path="calibrate_on")
+        require_dataset(config, p.calibrate_on, path="calibrate_on")
     if config.task is Task.REGRESSION:
         if p.recalibrate is not None or p.max_ece is not None:
             raise ConfigError(
@@ -142,8 +141,8 @@ class ConfidenceParams(BaseModel):
 def _validate_confidence(p: ConfidenceParams, config: GateConfig) -> None:
     if config.task is Task.REGRESSION:
         raise ConfigError("confidence thresholds need a classifier's class probabilities")
-    check_model(config, p.model)
-    check_dataset(config, p.dataset)
+    require_model(config, p.model)
+    require_dataset(config, p.dataset)
 
 
 def _confidence_id(p: ConfidenceParams) -> str:
@@ -158,14 +157,14 @@ def calibration_check(ctx: GateContext, **params: Any) -> CheckResult:
     """Run the calibration check from Python (e.g. in a test using the ``mlgate`` fixture):
     ``calibration_check(mlgate, max_ece=0.05, recalibrate="temperature")``. Raises ConfigError
     for bad parameters."""
-    return run_calibration(ctx, python_params(CALIBRATION, ctx.gate.config, params))
+    return run_calibration(ctx, parse_params(CALIBRATION, ctx.gate.config, params))
 
 
 def confidence_check(ctx: GateContext, **params: Any) -> CheckResult:
     """Run the confidence-threshold check from Python:
     ``confidence_check(mlgate, threshold=0.7, min_coverage=0.8, min_accuracy=0.95)``. Raises
     ConfigError for bad parameters."""
-    return run_confidence_check(ctx, python_params(CONFIDENCE, ctx.gate.config, params))
+    return run_confidence_check(ctx, parse_params(CONFIDENCE, ctx.gate.config, params))
 
 
 CALIBRATION = CheckType(

@@ -1,5 +1,6 @@
-"""What the statistics checks share: encoding predictions for a metric, gate-file validation
-of model / dataset names, and rounding evidence for result.json."""
+"""What the statistics checks share: encoding predictions for a metric, checking a metric
+name against the task, and rounding evidence for result.json. (Validating model and dataset
+names is public, in :mod:`mlgate.registry`, for plugins too.)"""
 
 from __future__ import annotations
 
@@ -7,30 +8,14 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from pydantic import BaseModel, ValidationError
 
-from mlgate.config.schema import GateConfig, Task
+from mlgate.config.schema import Task
 from mlgate.errors import ConfigError, DataError
 from mlgate.models.base import Predictions
 from mlgate.stats.metrics import METRICS, MetricDef, encode_labels, get_metric
 
 
 # -- validation ------------------------------------------------------------------------------
-def python_params(check_type: Any, config: GateConfig, params: dict[str, Any]) -> BaseModel:
-    """Validate keyword parameters of a check called from Python exactly as the gate file's
-    would be. Raises ConfigError listing every problem."""
-    from mlgate.config.load import format_validation_error
-
-    try:
-        parsed = check_type.params.model_validate(params)
-    except ValidationError as exc:
-        text = format_validation_error(exc, source=f"check {check_type.name!r}")
-        raise ConfigError(text.replace("invalid gate file", "invalid parameters")) from None
-    if check_type.validate is not None:
-        check_type.validate(parsed, config)
-    return parsed
-
-
 def check_metric(name: str, task: Task, path: str = "metric") -> MetricDef:
     """The metric ``name`` if it applies to ``task``; ConfigError at ``path`` otherwise."""
     try:
@@ -44,18 +29,6 @@ def check_metric(name: str, task: Task, path: str = "metric") -> MetricDef:
             path=path,
         )
     return metric
-
-
-def check_model(config: GateConfig, name: str, path: str = "model") -> None:
-    if name not in config.models:
-        raise ConfigError(f"no model {name!r}; declared: {sorted(config.models)}", path=path)
-
-
-def check_dataset(config: GateConfig, name: str, path: str = "dataset", label: bool = True) -> None:
-    if name not in config.datasets:
-        raise ConfigError(f"no dataset {name!r}; declared: {sorted(config.datasets)}", path=path)
-    if label and config.datasets[name].label is None:
-        raise ConfigError(f"dataset {name!r} has no 'label' column to score against", path=path)
 
 
 # -- encoding --------------------------------------------------------------------------------

@@ -15,15 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, model_validator
 
-from mlgate.checks._scoring import (
-    check_dataset,
-    check_metric,
-    check_model,
-    encode,
-    python_params,
-    rounded,
-    seen_classes,
-)
+from mlgate.checks._scoring import check_metric, encode, rounded, seen_classes
 from mlgate.checks.baseline_models import (
     CallableBaseline,
     ModelBaseline,
@@ -35,7 +27,7 @@ from mlgate.checks.baseline_models import (
 from mlgate.config.schema import GateConfig, Task
 from mlgate.context import GateContext
 from mlgate.errors import ConfigError, MlgateError
-from mlgate.registry import CheckType
+from mlgate.registry import CheckType, parse_params, require_dataset, require_model
 from mlgate.result import CheckResult, Status, Threshold
 from mlgate.stats.evaluate import Comparison, compare
 from mlgate.stats.metrics import UndefinedMetricError, get_metric
@@ -74,10 +66,10 @@ class BaselineParams(BaseModel):
 
 def _validate(p: BaselineParams, config: GateConfig) -> None:
     check_metric(p.metric, config.task)
-    check_model(config, p.model)
-    check_dataset(config, p.dataset)
+    require_model(config, p.model)
+    require_dataset(config, p.dataset)
     if p.fit_on is not None:
-        check_dataset(config, p.fit_on, path="fit_on")
+        require_dataset(config, p.fit_on, path="fit_on")
     for i, spec in enumerate(p.against):
         problem = check_spec(spec, config.task, list(config.models))
         if problem:
@@ -227,7 +219,7 @@ def baseline_check(ctx: GateContext, **params: Any) -> CheckResult:
     """Run the baseline check from Python (e.g. in a test using the ``mlgate`` fixture):
     ``baseline_check(mlgate, metric="accuracy", margin=0.02)``. Raises ConfigError for bad
     parameters."""
-    return run_baseline(ctx, python_params(BASELINE, ctx.gate.config, params))
+    return run_baseline(ctx, parse_params(BASELINE, ctx.gate.config, params))
 
 
 BASELINE = CheckType(

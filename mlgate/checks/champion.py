@@ -21,18 +21,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, field_validator, model_validator
 
-from mlgate.checks._scoring import (
-    check_dataset,
-    check_metric,
-    check_model,
-    encode,
-    python_params,
-    rounded,
-)
+from mlgate.checks._scoring import check_metric, encode, rounded
 from mlgate.config.schema import GateConfig
 from mlgate.context import GateContext
 from mlgate.errors import ConfigError, MlgateError
-from mlgate.registry import CheckType
+from mlgate.registry import CheckType, parse_params, require_dataset, require_model
 from mlgate.result import CheckResult, Status, Threshold
 from mlgate.stats.evaluate import TESTS, Comparison, choose_test, compare
 from mlgate.stats.metrics import UndefinedMetricError, get_metric
@@ -120,9 +113,9 @@ def _validate(p: ChampionParams, config: GateConfig) -> None:
             choose_test(metric, 2 if config.task.value == "binary" else 3, p.test_of(name))
         except ValueError as exc:
             raise ConfigError(str(exc), path="test") from None
-    check_model(config, p.model)
-    check_model(config, p.champion, path="champion")
-    check_dataset(config, p.dataset)
+    require_model(config, p.model)
+    require_model(config, p.champion, path="champion")
+    require_dataset(config, p.dataset)
 
 
 def run_champion(ctx: GateContext, p: ChampionParams) -> CheckResult:
@@ -299,7 +292,7 @@ def _default_id(p: ChampionParams) -> str:
 def champion_check(ctx: GateContext, **params: Any) -> CheckResult:
     """Run the champion comparison from Python: ``champion_check(mlgate, metrics=["accuracy"],
     margin=0.01)``. Raises ConfigError for bad parameters."""
-    return run_champion(ctx, python_params(CHAMPION, ctx.gate.config, params))
+    return run_champion(ctx, parse_params(CHAMPION, ctx.gate.config, params))
 
 
 CHAMPION = CheckType(

@@ -22,13 +22,13 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt
 
 from mlgate import __version__
-from mlgate.checks._scoring import check_dataset, check_model, python_params, rounded
+from mlgate.checks._scoring import rounded
 from mlgate.checks.golden_io import GoldenCases, golden_format, plain, read_golden, write_golden
 from mlgate.config.schema import GateConfig, Task
 from mlgate.context import GateContext
 from mlgate.errors import ConfigError, DataError
 from mlgate.models import Predictions
-from mlgate.registry import CheckType
+from mlgate.registry import CheckType, parse_params, require_dataset, require_model
 from mlgate.result import CheckResult, Status, Threshold
 
 KIND = "regression"
@@ -52,8 +52,8 @@ def _validate(p: GoldenParams, config: GateConfig) -> None:
         golden_format(Path(p.path))
     except DataError as exc:
         raise ConfigError(str(exc), path="path") from None
-    check_model(config, p.model)
-    check_dataset(config, p.dataset, label=False)
+    require_model(config, p.model)
+    require_dataset(config, p.dataset, label=False)
 
 
 def run_golden(ctx: GateContext, p: GoldenParams) -> CheckResult:
@@ -242,7 +242,7 @@ def _default_id(p: GoldenParams) -> str:
 def golden_check(ctx: GateContext, **params: Any) -> CheckResult:
     """Run the golden check from Python: ``golden_check(mlgate, path="golden.csv")``.
     Raises ConfigError for bad parameters."""
-    return run_golden(ctx, python_params(GOLDEN, ctx.gate.config, params))
+    return run_golden(ctx, parse_params(GOLDEN, ctx.gate.config, params))
 
 
 GOLDEN = CheckType(

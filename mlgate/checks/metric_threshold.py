@@ -13,11 +13,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, model_validator
 
-from mlgate.checks._scoring import check_dataset, check_metric, check_model, encode
+from mlgate.checks._scoring import check_metric, encode
 from mlgate.config.schema import GateConfig
 from mlgate.context import GateContext
 from mlgate.errors import ConfigError, DataError
-from mlgate.registry import CheckType
+from mlgate.registry import CheckType, require_dataset, require_model
 from mlgate.result import CheckResult, Interval, Status, Threshold
 from mlgate.stats.evaluate import INTERVAL_METHODS, estimate, interval_problem
 from mlgate.stats.metrics import UndefinedMetricError, get_metric
@@ -66,8 +66,8 @@ class MetricThresholdParams(BaseModel):
 
 def _validate(params: MetricThresholdParams, config: GateConfig) -> None:
     check_metric(params.metric, config.task)
-    check_model(config, params.model)
-    check_dataset(config, params.dataset)
+    require_model(config, params.model)
+    require_dataset(config, params.dataset)
     if params.interval in ("wilson", "delong") and params.metric != "accuracy":
         from mlgate.config.schema import Task
 

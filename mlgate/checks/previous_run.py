@@ -22,18 +22,11 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, field_validator, model_validator
 from scipy.special import ndtr
 
-from mlgate.checks._scoring import (
-    check_dataset,
-    check_metric,
-    check_model,
-    encode,
-    python_params,
-    rounded,
-)
+from mlgate.checks._scoring import check_metric, encode, rounded
 from mlgate.config.schema import GateConfig
 from mlgate.context import GateContext
 from mlgate.errors import DataError
-from mlgate.registry import CheckType
+from mlgate.registry import CheckType, parse_params, require_dataset, require_model
 from mlgate.result import CheckResult, Interval, Status, Threshold
 from mlgate.stats.evaluate import estimate, interval_problem
 from mlgate.stats.intervals import normal_interval, z_value
@@ -122,8 +115,8 @@ class PreviousRunParams(BaseModel):
 def _validate(p: PreviousRunParams, config: GateConfig) -> None:
     for i, name in enumerate(p.metrics):
         check_metric(name, config.task, path=f"metrics[{i}]")
-    check_model(config, p.model)
-    check_dataset(config, p.dataset)
+    require_model(config, p.model)
+    require_dataset(config, p.dataset)
 
 
 def from_history(ctx: GateContext, source: HistorySource) -> tuple[dict[str, Any], str]:
@@ -391,7 +384,7 @@ def _default_id(p: PreviousRunParams) -> str:
 def previous_run_check(ctx: GateContext, **params: Any) -> CheckResult:
     """Run the previous-run check from Python: ``previous_run_check(mlgate,
     path="baseline/result.json", metrics=["accuracy"], margin=0.01)``."""
-    return run_previous_run(ctx, python_params(PREVIOUS_RUN, ctx.gate.config, params))
+    return run_previous_run(ctx, parse_params(PREVIOUS_RUN, ctx.gate.config, params))
 
 
 PREVIOUS_RUN = CheckType(

@@ -22,7 +22,6 @@ from typing import Any
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, model_validator
 
-from mlgate.checks._scoring import check_dataset, python_params
 from mlgate.config.schema import GateConfig
 from mlgate.context import GateContext
 from mlgate.data_checks import spec as S
@@ -31,7 +30,7 @@ from mlgate.data_checks.gx_json import write_gx_suite
 from mlgate.data_checks.infer import infer_suite
 from mlgate.data_checks.verdict import KIND, data_result
 from mlgate.errors import ConfigError
-from mlgate.registry import CheckType
+from mlgate.registry import CheckType, parse_params, require_dataset
 from mlgate.result import CheckResult
 
 _SUITE_SUFFIXES = (".yaml", ".yml", ".json")
@@ -70,7 +69,7 @@ def _unique_names(expectations: list[Any], path: str) -> None:
 
 
 def _validate_expectations(p: DataExpectationsParams, config: GateConfig) -> None:
-    check_dataset(config, p.dataset, label=False)
+    require_dataset(config, p.dataset, label=False)
     _unique_names(p.declared(), "expectations")
 
 
@@ -148,8 +147,8 @@ class DataSchemaParams(BaseModel):
 
 
 def _validate_schema(p: DataSchemaParams, config: GateConfig) -> None:
-    check_dataset(config, p.reference, path="reference", label=False)
-    check_dataset(config, p.dataset, label=False)
+    require_dataset(config, p.reference, path="reference", label=False)
+    require_dataset(config, p.dataset, label=False)
 
 
 def run_data_schema(ctx: GateContext, p: DataSchemaParams) -> CheckResult:
@@ -191,12 +190,12 @@ def _out(ctx: GateContext, rel: str) -> Path:
 def data_expectations_check(ctx: GateContext, **params: Any) -> CheckResult:
     """Run ``data_expectations`` from Python with gate-file parameters; returns a
     CheckResult. Raises ConfigError for bad parameters."""
-    return run_data_expectations(ctx, python_params(DATA_EXPECTATIONS, ctx.gate.config, params))
+    return run_data_expectations(ctx, parse_params(DATA_EXPECTATIONS, ctx.gate.config, params))
 
 
 def data_schema_check(ctx: GateContext, **params: Any) -> CheckResult:
     """Run ``data_schema`` from Python with gate-file parameters; returns a CheckResult."""
-    return run_data_schema(ctx, python_params(DATA_SCHEMA, ctx.gate.config, params))
+    return run_data_schema(ctx, parse_params(DATA_SCHEMA, ctx.gate.config, params))
 
 
 DATA_EXPECTATIONS = CheckType(

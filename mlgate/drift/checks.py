@@ -16,12 +16,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mlgate.checks._scoring import check_dataset, check_model, python_params
 from mlgate.config.schema import GateConfig, Task
 from mlgate.context import GateContext
 from mlgate.drift.table import ColumnDrift, DriftRule, compare_columns, rule_text
 from mlgate.errors import ConfigError, DataError
-from mlgate.registry import CheckType
+from mlgate.registry import CheckType, parse_params, require_dataset, require_model
 from mlgate.result import CheckResult, Status, Threshold
 
 KIND = "drift"
@@ -36,9 +35,9 @@ def validate_target(p: DriftRule, config: GateConfig, datasets: list[str]) -> No
     """Gate-file validation shared by the drift checks. Raises ConfigError."""
     for key in datasets:
         name = getattr(p, key)
-        check_dataset(config, name, path=key, label=p.target == "labels")
+        require_dataset(config, name, path=key, label=p.target == "labels")
     if p.target == "predictions":
-        check_model(config, p.model)
+        require_model(config, p.model)
     if p.target != "features" and p.columns is not None:
         raise ConfigError(
             f"'columns' picks feature columns; it cannot be used with target={p.target!r}",
@@ -186,7 +185,7 @@ def drift_check(ctx: GateContext, **params: Any) -> CheckResult:
     """Run the drift check from Python (e.g. in a test using the ``mlgate`` fixture):
     ``drift_check(mlgate, target="features", alpha=0.01)``. Raises ConfigError for bad
     parameters."""
-    return run_drift(ctx, python_params(DRIFT, ctx.gate.config, params))  # type: ignore[arg-type]
+    return run_drift(ctx, parse_params(DRIFT, ctx.gate.config, params))  # type: ignore[arg-type]
 
 
 DRIFT = CheckType(

@@ -18,7 +18,6 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt
 
-from mlgate.checks._scoring import python_params
 from mlgate.config.schema import GateConfig
 from mlgate.context import GateContext
 from mlgate.drift.checks import target_frame, validate_target
@@ -27,7 +26,7 @@ from mlgate.drift.mmd import mmd_test
 from mlgate.drift.table import is_categorical
 from mlgate.errors import ConfigError, DataError
 from mlgate.imports import resolve_callable
-from mlgate.registry import CheckType
+from mlgate.registry import CheckType, parse_params
 from mlgate.result import CheckResult, Status, Threshold
 
 KIND = "drift"
@@ -185,7 +184,7 @@ def _default_id(p: MultivariateDriftParams) -> str:
 def multivariate_drift_check(ctx: GateContext, **params: Any) -> CheckResult:
     """Run ``multivariate_drift`` from Python: ``multivariate_drift_check(mlgate, pca=5)``.
     Raises ConfigError for bad parameters, MissingDependencyError without torch."""
-    p = python_params(MULTIVARIATE_DRIFT, ctx.gate.config, params)
+    p = parse_params(MULTIVARIATE_DRIFT, ctx.gate.config, params)
     return run_multivariate_drift(ctx, p)  # type: ignore[arg-type]
 
 

@@ -26,13 +26,12 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, PositiveInt, model_validator
 
-from mlgate.checks._scoring import python_params
 from mlgate.config.schema import GateConfig
 from mlgate.context import GateContext
 from mlgate.drift.checks import column_evidence, summarize, target_frame, validate_target
 from mlgate.drift.table import ColumnDrift, DriftRule, compare_columns, judge, rule_text
 from mlgate.errors import ConfigError, DataError
-from mlgate.registry import CheckType
+from mlgate.registry import CheckType, parse_params
 from mlgate.result import CheckResult, Status, Threshold
 
 KIND = "drift"
@@ -296,7 +295,7 @@ def _default_id(p: DriftWindowsParams) -> str:
 def drift_windows_check(ctx: GateContext, **params: Any) -> CheckResult:
     """Run ``drift_windows`` from Python: ``drift_windows_check(mlgate, every="30D")``.
     Raises ConfigError for bad parameters."""
-    p = python_params(DRIFT_WINDOWS, ctx.gate.config, params)
+    p = parse_params(DRIFT_WINDOWS, ctx.gate.config, params)
     return run_drift_windows(ctx, p)  # type: ignore[arg-type]
 
 

@@ -9,11 +9,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, model_validator
 
-from mlgate.checks._scoring import check_dataset, check_metric, check_model, python_params
+from mlgate.checks._scoring import check_metric
 from mlgate.config.schema import GateConfig, Task
 from mlgate.context import GateContext
 from mlgate.errors import ConfigError
-from mlgate.registry import CheckType
+from mlgate.registry import CheckType, parse_params, require_dataset, require_model
 from mlgate.result import CheckResult
 from mlgate.slices.fairness import FairnessMetric
 from mlgate.slices.runs import run_discovery, run_fairness, run_slices
@@ -90,8 +90,8 @@ class DiscoveryParams(BaseModel):
 
 
 def _validate_common(p: Any, config: GateConfig) -> None:
-    check_model(config, p.model)
-    check_dataset(config, p.dataset)
+    require_model(config, p.model)
+    require_dataset(config, p.dataset)
 
 
 def _validate_slices(p: SlicesParams, config: GateConfig) -> None:
@@ -156,7 +156,7 @@ def slices_check(ctx: GateContext, **params: Any) -> CheckResult:
     """Run the declared-slices check from Python:
     ``slices_check(mlgate, metric="accuracy", slices=["region"], max_gap=0.05)``. Raises
     ConfigError for bad parameters."""
-    p = python_params(SLICES, ctx.gate.config, params)
+    p = parse_params(SLICES, ctx.gate.config, params)
     return run_slices(ctx, p, _slices_id(p))
 
 
@@ -164,14 +164,14 @@ def fairness_check(ctx: GateContext, **params: Any) -> CheckResult:
     """Run the fairness-gap check from Python:
     ``fairness_check(mlgate, metric="equalized_odds_difference", max=0.1)``. Raises
     ConfigError for bad parameters."""
-    p = python_params(FAIRNESS, ctx.gate.config, params)
+    p = parse_params(FAIRNESS, ctx.gate.config, params)
     return run_fairness(ctx, p, _fairness_id(p))
 
 
 def slice_discovery_check(ctx: GateContext, **params: Any) -> CheckResult:
     """Run slice discovery from Python: ``slice_discovery_check(mlgate, min_size=50)``.
     Raises ConfigError for bad parameters."""
-    p = python_params(SLICE_DISCOVERY, ctx.gate.config, params)
+    p = parse_params(SLICE_DISCOVERY, ctx.gate.config, params)
     return run_discovery(ctx, p, _discovery_id(p))
 
 

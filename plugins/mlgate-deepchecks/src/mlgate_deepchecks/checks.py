@@ -17,9 +17,8 @@ from pydantic import BaseModel, ConfigDict, Field, PositiveInt
 from mlgate.config.schema import GateConfig
 from mlgate.context import GateContext
 from mlgate.errors import ConfigError
-from mlgate.registry import CheckType
+from mlgate.registry import CheckType, parse_params, require_dataset, require_model
 from mlgate.result import CheckResult, Status
-from mlgate_deepchecks._params import parse_params, require_dataset, require_model
 from mlgate_deepchecks._require import deepchecks_module
 from mlgate_deepchecks.runner import (
     KIND,
@@ -77,9 +76,9 @@ def _model(p: _Common, suite: str | None) -> str | None:
 
 
 def _validate_common(p: _Common, config: GateConfig, train: str | None) -> None:
-    require_dataset(config, p.dataset)
+    require_dataset(config, p.dataset, label=False)
     if train is not None:
-        require_dataset(config, train, path="train")
+        require_dataset(config, train, path="train", label=False)
     if p.model is not None:
         require_model(config, p.model)
 

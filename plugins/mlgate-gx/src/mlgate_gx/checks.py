@@ -25,9 +25,8 @@ from mlgate.data_checks.gx_json import NotTranslatable
 from mlgate.data_checks.spec import expectation_name
 from mlgate.data_checks.verdict import KIND, data_result
 from mlgate.errors import ConfigError, DataError
-from mlgate.registry import CheckType
+from mlgate.registry import CheckType, parse_params, require_dataset
 from mlgate.result import CheckResult, Status
-from mlgate_gx._params import parse_params, require_dataset
 from mlgate_gx.engine import build_expectation, raised, validate
 
 METHOD = "Great Expectations {version} (pandas execution engine, ephemeral context)"
@@ -64,7 +63,7 @@ class GXParams(BaseModel):
 
 
 def _validate(p: GXParams, config: GateConfig) -> None:
-    require_dataset(config, p.dataset)
+    require_dataset(config, p.dataset, label=False)
     for i, e in enumerate(p.expectations):
         build_expectation(e.model_dump(), where=f"expectations[{i}]")
 
