@@ -100,9 +100,19 @@ def checks_by_stage(result: Mapping[str, Any]) -> dict[str, list[CheckView]]:
     return out
 
 
-def evidence_blocks(evidence: Mapping[str, Any]) -> list[tuple[str, str, Any]]:
-    """Classify evidence entries for display: ``(key, shape, value)`` with shape ``table``
-    (a list of mappings), ``mapping`` (a flat mapping), ``list`` or ``scalar``."""
+#: Evidence keys whose numbers the report draws as a plot and whose raw data is shown folded
+#: under it: the plot says what the arrays say (docs/interfaces.md, evidence conventions).
+PLOTTED_DATA = frozenset({"histograms", "curve"})
+
+
+def evidence_blocks(evidence: Mapping[str, Any]) -> list[tuple[str, str, Any, bool]]:
+    """Classify evidence entries for display: ``(key, shape, value, folded)`` with shape
+    ``table`` (a list of mappings), ``mapping`` (a flat mapping), ``list`` or ``scalar``;
+    ``folded`` for the raw data of a plotted key (:data:`PLOTTED_DATA`)."""
+    return [(key, shape, value, key in PLOTTED_DATA) for key, shape, value in _blocks(evidence)]
+
+
+def _blocks(evidence: Mapping[str, Any]) -> list[tuple[str, str, Any]]:
     blocks = []
     for key, value in evidence.items():
         if isinstance(value, list) and value and all(isinstance(v, Mapping) for v in value):

@@ -71,3 +71,22 @@ def test_malformed_drift_evidence_draws_what_it_can():
         }
     )
     assert len(plots) == 1  # only the curve, without its broken interval band
+
+
+def test_the_raw_data_of_a_plotted_key_is_folded_under_its_plot(write_gate, tmp_path):
+    rng = np.random.default_rng(1)
+
+    def frame(shift):
+        return pd.DataFrame({"x": rng.normal(shift, 1.0, 400), "y": rng.integers(0, 2, 400)})
+
+    path = write_gate(tmp_path, [{"check": "drift"}])
+    out = run_gate(
+        path,
+        models={"candidate": lambda X: np.zeros(len(X), dtype=int)},
+        datasets={"reference": frame(0.0), "evaluation": frame(0.5)},
+    )
+    html = render_html(document(out))
+    assert '<details class="evidence"><summary>histograms: the data of the plot</summary>' in html
+    # tables the plots do not replace stay open under a heading
+    assert "<h4>columns</h4>" in html or "<h4>effects</h4>" in html
+    assert "<summary>effects: the data of the plot" not in html
