@@ -59,6 +59,12 @@ def format_validation_error(exc: ValidationError, *, source: str, prefix: str = 
             lines.append(f"  {where}: unknown key (check the spelling; see docs/gate-file.md)")
             continue
         msg = err["msg"].removeprefix("Value error, ")
+        if isinstance(err.get("input"), bool) and msg.startswith("Keys should be strings"):
+            # YAML 1.1 (PyYAML) reads unquoted on / off / yes / no / y / n as booleans
+            msg += (
+                "; YAML reads an unquoted key on, off, yes, no, y or n as a boolean: "
+                "quote it ('on': ...) or use the check's own name for that parameter"
+            )
         lines.append(f"  {where}: got {_show(err.get('input'))}: {msg}")
     return "\n".join(lines)
 

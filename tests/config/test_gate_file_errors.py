@@ -175,6 +175,23 @@ def test_duplicate_check_ids_in_a_stage(tmp_path):
         open_gate(path)
 
 
+def test_an_unquoted_on_key_read_as_a_boolean_says_so(tmp_path):
+    # YAML 1.1 reads `on:` as True; pydantic's own message ("Keys should be strings") does
+    # not say why a key the user typed as text is a boolean.
+    path = tmp_path / "mlgate.yaml"
+    text = (
+        "name: t\ntask: binary\nmodels: {candidate: {factory: m:f}}\n"
+        "datasets: {evaluation: {factory: m:d, label: y}}\n"
+        "stages:\n  ci:\n    checks:\n      - {check: metric_threshold, metric: accuracy, "
+        "min: 0.8, on: features}\n"
+    )
+    path.write_text(text)
+    with pytest.raises(ConfigError) as info:
+        open_gate(path)
+    assert "got True: Keys should be strings" in str(info.value)
+    assert "quote it ('on': ...)" in str(info.value)
+
+
 def test_missing_file_and_bad_yaml(tmp_path):
     with pytest.raises(ConfigError, match="gate file not found"):
         open_gate(tmp_path / "nope.yaml")
