@@ -12,6 +12,7 @@ import numpy as np
 from mlgate.config.schema import Task
 from mlgate.errors import ConfigError, DataError
 from mlgate.models.base import Predictions
+from mlgate.result import Status
 from mlgate.stats.metrics import METRICS, MetricDef, encode_labels, get_metric
 
 
@@ -123,3 +124,14 @@ def rounded(x: float | None, digits: int = 6) -> float | None:
 
 def orient(metric: MetricDef) -> str:
     return "higher is better" if metric.higher_is_better else "lower is better"
+
+
+# -- verdicts --------------------------------------------------------------------------------
+#: Worst first. A check made of several parts (metrics, baselines) passes only when every
+#: part passes (an intersection-union test); the worst part's status is the check's.
+WORST_FIRST = (Status.FAILED, Status.ERROR, Status.INCONCLUSIVE, Status.PASSED)
+
+
+def worst_status(statuses: Sequence[Status]) -> Status:
+    """The check's status from its parts' (``statuses`` must not be empty)."""
+    return next(s for s in WORST_FIRST if s in statuses)

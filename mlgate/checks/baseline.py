@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, model_validator
 
-from mlgate.checks._scoring import check_metric, encode, rounded, seen_classes
+from mlgate.checks._scoring import check_metric, encode, rounded, seen_classes, worst_status
 from mlgate.checks.baseline_models import (
     CallableBaseline,
     ModelBaseline,
@@ -162,12 +162,9 @@ def _row(name: str, cmp: Comparison, status: Status, message: str) -> dict[str, 
     }
 
 
-_ORDER = (Status.FAILED, Status.ERROR, Status.INCONCLUSIVE, Status.PASSED)
-
-
 def _result(p, metric, rows, comparisons, n: int, fit_name: str) -> CheckResult:
     statuses = [s for s, _ in comparisons]
-    status = next(s for s in _ORDER if s in statuses)
+    status = worst_status(statuses)
     # The deciding baseline: of those with the overall status, the one closest to failing.
     same = [j for j, s in enumerate(statuses) if s is status]
     i = min(same, key=lambda j: _low(comparisons[j][1]))

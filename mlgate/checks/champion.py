@@ -21,7 +21,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, field_validator, model_validator
 
-from mlgate.checks._scoring import check_metric, encode, rounded
+from mlgate.checks._scoring import check_metric, encode, rounded, worst_status
 from mlgate.config.schema import GateConfig
 from mlgate.context import GateContext
 from mlgate.errors import ConfigError, MlgateError
@@ -243,12 +243,9 @@ def _undecided(p: ChampionParams, r: Comparison, p_adj: float, n: int, needed: i
     )
 
 
-_ORDER = (Status.FAILED, Status.ERROR, Status.INCONCLUSIVE, Status.PASSED)
-
-
 def _result(p: ChampionParams, rows, results, n: int) -> CheckResult:
     statuses = [Status(r["status"]) for r in rows]
-    status = next(s for s in _ORDER if s in statuses)
+    status = worst_status(statuses)
     i = statuses.index(status)
     r = results[i] if isinstance(results[i], Comparison) else None
     what = "non-inferior to" if p.mode == "non_inferiority" else "superior to"

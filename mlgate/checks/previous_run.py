@@ -22,7 +22,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, field_validator, model_validator
 from scipy.special import ndtr
 
-from mlgate.checks._scoring import check_metric, encode, rounded
+from mlgate.checks._scoring import check_metric, encode, rounded, worst_status
 from mlgate.config.schema import GateConfig
 from mlgate.context import GateContext
 from mlgate.errors import DataError
@@ -321,14 +321,11 @@ def _judge(row: dict[str, Any], p_adj: float, p: PreviousRunParams, n: int) -> N
     row["status"], row["message"] = status.value, msg
 
 
-_ORDER = (Status.FAILED, Status.INCONCLUSIVE, Status.PASSED)
-
-
 def _result(
     p: PreviousRunParams, rows, n: int, doc: dict[str, Any], ctx, source: str
 ) -> CheckResult:
     statuses = [Status(r["status"]) for r in rows]
-    status = next(s for s in _ORDER if s in statuses)
+    status = worst_status(statuses)
     i = statuses.index(status)
     deciding = rows[i]
     ci = deciding.get("interval")
