@@ -2,7 +2,7 @@
 hand-written vectorised pandas pass computing the same statistics, measured in the same run.
 
 The target is at most 3× the pandas pass. When the mlgate-gx plugin is installed, the same
-suite (translated with ``mlgate.data_checks.to_gx``) also runs through Great Expectations
+suite (translated with ``mlgate.checks.data.to_gx``) also runs through Great Expectations
 for comparison.
 
 Run: ``OMP_NUM_THREADS=1 python benchmarks/bench_data_checks.py`` (``--rows``,
@@ -138,8 +138,8 @@ def main() -> None:
     parser.add_argument("--no-gx", action="store_true", help="skip the GX comparison")
     args = parser.parse_args()
 
-    from mlgate.data_checks import evaluate, parse_expectations
-    from mlgate.data_checks.checks import check_frame
+    from mlgate.checks.data import evaluate, parse_expectations
+    from mlgate.checks.data.checks import check_frame
 
     df = make_frame(args.rows)
     raw = suite()
@@ -167,7 +167,7 @@ def main() -> None:
         return
     from mlgate_gx import gx_frame_check
 
-    from mlgate.data_checks import Suite, gx_suite_dict
+    from mlgate.checks.data import Suite, gx_suite_dict
 
     doc = gx_suite_dict(Suite(expectations=specs))
     configs, skipped = doc["expectations"], doc["meta"]["mlgate_not_translated"]

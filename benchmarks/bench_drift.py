@@ -51,7 +51,7 @@ def scipy_baseline(ref: pd.DataFrame, cur: pd.DataFrame) -> list[float]:
 
 
 def mlgate_drift(ref: pd.DataFrame, cur: pd.DataFrame) -> list[float]:
-    from mlgate.drift.table import DriftRule, compare_columns
+    from mlgate.checks.drift.table import DriftRule, compare_columns
 
     return [c.result.p_value for c in compare_columns(ref, cur, DriftRule())]
 

@@ -25,8 +25,8 @@ import pandas as pd
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
 
-from mlgate.behavior.checks.common import Inputs, rng_key
-from mlgate.behavior.checks.perturbation import (
+from mlgate.checks.behavior.checks.common import Inputs, rng_key
+from mlgate.checks.behavior.checks.perturbation import (
     KIND,
     PerturbationParams,
     evaluate_perturbation,

@@ -48,7 +48,7 @@ def main() -> None:
 
     from sklearn.ensemble import HistGradientBoostingClassifier
 
-    from mlgate.slices.discovery import bin_features, discover
+    from mlgate.checks.slices.discovery import bin_features, discover
 
     frame, y = _data(args.rows, args.features)
     train = slice(0, min(20_000, args.rows))

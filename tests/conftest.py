@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-import mlgate.checks.metric_threshold
+import mlgate.checks.performance.metric_threshold
 
 # pytester's in-process runs restore sys.modules afterwards; NumPy cannot be imported twice
 # in one process, so load the gate's heavy modules once, before any in-process run.

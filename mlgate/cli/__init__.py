@@ -13,8 +13,8 @@ from collections.abc import Sequence
 
 from mlgate import __version__
 from mlgate.cli import commands
-from mlgate.decision import ExitCode
-from mlgate.errors import MlgateError
+from mlgate.core.decision import ExitCode
+from mlgate.core.errors import MlgateError
 
 DESCRIPTION = (
     "mlgate: what is not a test run. Run a gate, render a report or a model card from a "

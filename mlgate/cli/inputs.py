@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from mlgate.errors import MlgateError
+from mlgate.core.errors import MlgateError
 
 
 class InputError(MlgateError, ValueError):

@@ -11,7 +11,7 @@ import pandas as pd
 
 from mlgate.cli.inputs import InputError
 from mlgate.config.schema import DatasetSpec, ModelSpec, Task
-from mlgate.data import Dataset, read_table
+from mlgate.core.data import Dataset, read_table
 from mlgate.stats.bootstrap import percentile_bootstrap
 from mlgate.stats.metrics import METRICS, UndefinedMetricError, encode_labels
 

@@ -11,7 +11,7 @@ import yaml
 from pydantic import ValidationError
 
 from mlgate.config.schema import GateConfig
-from mlgate.errors import ConfigError
+from mlgate.core.errors import ConfigError
 
 
 def load_gate(path: str | Path) -> GateConfig:

@@ -19,8 +19,8 @@ from pydantic import (
     model_validator,
 )
 
-from mlgate.report.card.spec import ModelCardSpec
-from mlgate.result import Severity
+from mlgate.config.card import ModelCardSpec
+from mlgate.core.result import Severity
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 

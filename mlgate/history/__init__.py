@@ -3,7 +3,7 @@
 
 :class:`History` records runs (one transaction each; WAL mode, so concurrent gate runs all
 land), lists them, and reads stored results back for ``compare`` and previous-run regression.
-A file that is not an mlgate history gives :class:`~mlgate.errors.HistoryError` and is never
+A file that is not an mlgate history gives :class:`~mlgate.core.errors.HistoryError` and is never
 written.
 """
 

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Any
 
-from mlgate.errors import ResultError
+from mlgate.core.errors import ResultError
 
 
 def result_rows(result: Mapping[str, Any]) -> dict[str, Any]:

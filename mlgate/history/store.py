@@ -7,7 +7,7 @@ compared later). The database is in WAL mode with a busy timeout, so gate runs w
 once all land.
 
 A file that is not an mlgate history (not SQLite, another application's SQLite database, a
-corrupt file, or one written by a newer mlgate) gives :class:`~mlgate.errors.HistoryError`
+corrupt file, or one written by a newer mlgate) gives :class:`~mlgate.core.errors.HistoryError`
 naming the path and the problem, and is never written: it is inspected through read-only
 connections before anything opens it for writing.
 
@@ -30,7 +30,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from mlgate.errors import HistoryError
+from mlgate.core.errors import HistoryError
 from mlgate.history.rows import result_rows
 from mlgate.history.schema import (
     DDL,
@@ -70,7 +70,7 @@ class RunSummary:
 class History:
     """The run history at ``path``, created on first use.
 
-    Raises :class:`~mlgate.errors.HistoryError` when ``path`` exists and is not an mlgate
+    Raises :class:`~mlgate.core.errors.HistoryError` when ``path`` exists and is not an mlgate
     history this version can use; the file is left unchanged.
     """
 
@@ -297,9 +297,9 @@ class History:
     def record(self, result: Mapping[str, Any]) -> int:
         """Store one gate run (a ``result.json`` document); returns its run id.
 
-        Raises :class:`~mlgate.errors.ResultError` when ``result`` lacks the gate name or
+        Raises :class:`~mlgate.core.errors.ResultError` when ``result`` lacks the gate name or
         the verdict, or holds values JSON cannot store (NaN), and
-        :class:`~mlgate.errors.HistoryError` when the database cannot be written.
+        :class:`~mlgate.core.errors.HistoryError` when the database cannot be written.
         """
         rows = result_rows(result)
         with self._transaction() as con:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any, Literal
 
 from mlgate.config.schema import Task
-from mlgate.errors import ConfigError, ModelLoadError
+from mlgate.core.errors import ConfigError, ModelLoadError
 from mlgate.models.base import ModelAdapter
 from mlgate.models.callable import CallableAdapter
 from mlgate.models.sklearn import SklearnAdapter

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from mlgate.config.schema import ModelSpec, Task
-from mlgate.errors import ModelLoadError, UntrustedModelError, require
-from mlgate.imports import call_factory
+from mlgate.core.errors import ModelLoadError, UntrustedModelError, require
+from mlgate.core.imports import call_factory
 from mlgate.models.adapt import adapt
 from mlgate.models.base import ModelAdapter
 from mlgate.models.torch import import_torch

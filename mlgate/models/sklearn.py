@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from mlgate.config.schema import Task
-from mlgate.errors import PredictionError
+from mlgate.core.errors import PredictionError
 from mlgate.models.base import Predictions
 from mlgate.models.callable import floats
 

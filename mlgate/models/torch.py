@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from mlgate.config.schema import Task
-from mlgate.errors import PredictionError, require
+from mlgate.core.errors import PredictionError, require
 from mlgate.models.base import Predictions
 from mlgate.models.callable import predictions_from_scores
 

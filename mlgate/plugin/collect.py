@@ -12,7 +12,7 @@ from mlgate.plugin.markers import CheckMeta
 from mlgate.plugin.outcome import CheckFailed, apply_outcome
 
 if TYPE_CHECKING:
-    from mlgate.gate import PlannedCheck
+    from mlgate.core.gate import PlannedCheck
     from mlgate.plugin.session import GateSession
 
 
@@ -52,7 +52,7 @@ class GateCheckItem(pytest.Item):
         )
 
     def runtest(self) -> None:
-        from mlgate.runner import run_check
+        from mlgate.core.runner import run_check
 
         result = run_check(self.parent.parent.gate_session.context, self.planned)
         self.stash[FINAL_KEY] = result

@@ -10,8 +10,8 @@ import pytest
 from mlgate.plugin.keys import RECORDED_KEY
 
 if TYPE_CHECKING:
-    from mlgate.context import GateContext
-    from mlgate.result import CheckResult
+    from mlgate.core.context import GateContext
+    from mlgate.core.result import CheckResult
 
 
 def _gate_session(config: pytest.Config):
@@ -30,7 +30,7 @@ def mlgate(pytestconfig: pytest.Config) -> GateContext:
 
 @pytest.fixture
 def mlgate_record(request: pytest.FixtureRequest) -> Callable[[CheckResult], None]:
-    """Record this test's :class:`~mlgate.result.CheckResult`.
+    """Record this test's :class:`~mlgate.core.result.CheckResult`.
 
     The recorded status decides the test's outcome: a blocking failure, error or
     inconclusive result fails the test; ``warned`` emits a warning; ``skipped`` skips.
@@ -41,8 +41,8 @@ def mlgate_record(request: pytest.FixtureRequest) -> Callable[[CheckResult], Non
     def record(result: CheckResult) -> None:
         if RECORDED_KEY in request.node.stash:
             raise RuntimeError(f"{request.node.nodeid}: a check result was already recorded")
+        from mlgate.core.runner import finalize
         from mlgate.plugin.markers import marker_meta
-        from mlgate.runner import finalize
 
         meta = marker_meta(request.node)
         final = finalize(

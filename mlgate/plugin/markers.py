@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import pytest
 
+from mlgate.core.result import Severity
 from mlgate.plugin.keys import META_KEY
-from mlgate.result import Severity
 
 
 @dataclass(frozen=True)

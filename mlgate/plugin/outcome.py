@@ -6,7 +6,7 @@ import warnings
 
 import pytest
 
-from mlgate.result import CheckResult, Status
+from mlgate.core.result import CheckResult, Status
 
 
 class MlgateCheckWarning(UserWarning):

@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from mlgate.progress import Progress, TerminalProgress, progress_wanted
+from mlgate.core.progress import Progress, TerminalProgress, progress_wanted
 
 
 def terminal_progress(config: pytest.Config) -> Progress:

@@ -15,10 +15,12 @@ from typing import Any
 
 import pytest
 
-from mlgate.context import GateContext
-from mlgate.decision import ExitCode, StageDecision, decide_stage, exit_code
-from mlgate.errors import ConfigError, HistoryError
-from mlgate.gate import Gate, open_gate
+from mlgate.core.context import GateContext
+from mlgate.core.decision import ExitCode, StageDecision, decide_stage, exit_code
+from mlgate.core.errors import ConfigError, HistoryError
+from mlgate.core.gate import Gate, open_gate
+from mlgate.core.result import CheckResult, Severity, Status
+from mlgate.core.runner import finalize, select_stages
 from mlgate.history import DEFAULT_FILENAME
 from mlgate.plugin.collect import GateCheckItem, GateFile
 from mlgate.plugin.keys import FINAL_KEY, META_KEY, RECORDED_KEY
@@ -26,10 +28,8 @@ from mlgate.plugin.markers import CheckMeta, meta_from_marker
 from mlgate.plugin.terminal import write_summary
 from mlgate.report.outputs import default_step_summary, write_outputs
 from mlgate.report.result_json import build_result
-from mlgate.result import CheckResult, Severity, Status
-from mlgate.runner import finalize, select_stages
 
-RESULT_PROPERTY = "mlgate.result"
+RESULT_PROPERTY = "mlgate.core.result"
 
 
 class GateSession:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from mlgate.decision import Verdict
-from mlgate.result import CheckResult, Status
+from mlgate.core.decision import Verdict
+from mlgate.core.result import CheckResult, Status
 
 if TYPE_CHECKING:
     from mlgate.plugin.session import GateSession

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from mlgate.errors import ResultError
+from mlgate.core.errors import ResultError
 
 
 @dataclass(frozen=True)
@@ -117,7 +117,7 @@ def _evidence(c: Mapping[str, Any] | None, key: str) -> Any:
 
 def compare(a: Mapping[str, Any], b: Mapping[str, Any]) -> list[MetricComparison]:
     """Metric-by-metric comparison of two result documents, in ``a``'s check order followed
-    by checks only ``b`` has. Raises :class:`~mlgate.errors.ResultError` when either is not
+    by checks only ``b`` has. Raises :class:`~mlgate.core.errors.ResultError` when either is not
     a result document."""
     left, right = _metric_checks(a, "a"), _metric_checks(b, "b")
     keys = [*left, *(k for k in right if k not in left)]

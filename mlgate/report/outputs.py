@@ -26,7 +26,7 @@ def write_outputs(
     ``step_summary`` (the ``$GITHUB_STEP_SUMMARY`` file) when given; record the run in the
     ``history`` database when given. Returns the paths written, by name.
 
-    Raises :class:`~mlgate.errors.HistoryError` (after everything else is written) when the
+    Raises :class:`~mlgate.core.errors.HistoryError` (after everything else is written) when the
     history file is corrupt or not mlgate's; it is never overwritten."""
     paths = {"result": write_result(doc, report_dir)}
     paths["report"] = _write(report_dir / "report.html", render_html(doc))

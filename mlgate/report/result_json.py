@@ -14,8 +14,8 @@ from typing import Any
 
 from mlgate import __version__
 from mlgate.config.schema import GateConfig
-from mlgate.decision import ExitCode, StageDecision
-from mlgate.result import CheckResult
+from mlgate.core.decision import ExitCode, StageDecision
+from mlgate.core.result import CheckResult
 
 SCHEMA_VERSION = "1.0"
 TIMING_KEYS = ("started_at", "finished_at", "duration_s")

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from mlgate.errors import MlgateError
+from mlgate.core.errors import MlgateError
 
 A = TypeVar("A", bound="Accumulator")
 

@@ -18,8 +18,8 @@ from typing import Literal
 import numpy as np
 from scipy.special import ndtr, ndtri
 
-from mlgate.progress import Advance
-from mlgate.result import Interval
+from mlgate.core.progress import Advance
+from mlgate.core.result import Interval
 from mlgate.stats import resampling
 from mlgate.stats.accumulators import UndefinedMetricError
 from mlgate.stats.cells import CellStatistic

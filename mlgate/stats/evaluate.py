@@ -10,8 +10,8 @@ from typing import Any, Literal
 
 import numpy as np
 
-from mlgate.progress import Advance
-from mlgate.result import Interval
+from mlgate.core.progress import Advance
+from mlgate.core.result import Interval
 from mlgate.stats import paired
 from mlgate.stats.bootstrap import bootstrap_interval
 from mlgate.stats.confusion import confusion_counts, proportion_of

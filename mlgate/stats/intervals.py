@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import ndtri
 
-from mlgate.result import Interval
+from mlgate.core.result import Interval
 from mlgate.stats.ranking import SortedCells
 
 

@@ -23,7 +23,7 @@ from scipy import optimize
 from scipy.special import ndtr
 from scipy.stats import binom, chi2
 
-from mlgate.result import Interval
+from mlgate.core.result import Interval
 from mlgate.stats.cells import CellStatistic, cells_of
 from mlgate.stats.intervals import delong_variance_parts, normal_interval, placements, z_value
 

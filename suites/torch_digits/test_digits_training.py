@@ -11,7 +11,7 @@ torch = pytest.importorskip("torch")
 from digits_data import train_batch  # noqa: E402  (this folder is on sys.path under pytest)
 from digits_models import make_mlp, make_optimizer  # noqa: E402
 
-from mlgate.training import check_training  # noqa: E402
+from mlgate.checks.training import check_training  # noqa: E402
 
 
 @pytest.mark.mlgate(kind="training", stages="staging", id="training-probes-second-batch")

@@ -12,8 +12,8 @@ import pytest
 import yaml
 
 from mlgate.cli import main
-from mlgate.decision import ExitCode
-from mlgate.gate import open_gate
+from mlgate.core.decision import ExitCode
+from mlgate.core.gate import open_gate
 
 SUBCOMMANDS = ("run", "report", "card", "compare", "history", "init")
 

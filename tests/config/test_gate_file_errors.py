@@ -8,9 +8,9 @@ import copy
 import pytest
 
 from mlgate.config import parse_gate
-from mlgate.decision import ExitCode
-from mlgate.errors import ConfigError
-from mlgate.gate import open_gate
+from mlgate.core.decision import ExitCode
+from mlgate.core.errors import ConfigError
+from mlgate.core.gate import open_gate
 
 BASE = {
     "name": "g",

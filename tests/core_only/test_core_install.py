@@ -159,7 +159,7 @@ def test_missing_extras_raise_missing_dependency_error(tmp_path):
 
         import mlgate.models.torch as mt  # imports fine without torch
         from mlgate.config.schema import ModelSpec, Task
-        from mlgate.errors import MissingDependencyError
+        from mlgate.core.errors import MissingDependencyError
         from mlgate.models import adapt, load_model
 
         def expect(fn, extra):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mlgate.errors import ResultError
+from mlgate.core.errors import ResultError
 from mlgate.history import History
 from mlgate.report.compare import compare, format_comparison
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from mlgate.errors import HistoryError, MlgateError
+from mlgate.core.errors import HistoryError, MlgateError
 from mlgate.history import History
 
 

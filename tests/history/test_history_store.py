@@ -7,7 +7,7 @@ import sqlite3
 
 import pytest
 
-from mlgate.errors import HistoryError, ResultError
+from mlgate.core.errors import HistoryError, ResultError
 from mlgate.history import SCHEMA_VERSION, History
 from mlgate.history import store as store_module
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mlgate.context import GateContext
-from mlgate.errors import ConfigError, ModelLoadError
-from mlgate.gate import open_gate
-from mlgate.runner import run_check
+from mlgate.core.context import GateContext
+from mlgate.core.errors import ConfigError, ModelLoadError
+from mlgate.core.gate import open_gate
+from mlgate.core.runner import run_check
 
 
 @pytest.fixture

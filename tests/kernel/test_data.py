@@ -8,9 +8,9 @@ import pytest
 import yaml
 
 from mlgate.config.schema import DatasetSpec
-from mlgate.data import Dataset, as_frame, load_dataset
-from mlgate.errors import DataError
-from mlgate.runner import run_gate
+from mlgate.core.data import Dataset, as_frame, load_dataset
+from mlgate.core.errors import DataError
+from mlgate.core.runner import run_gate
 
 
 @pytest.fixture

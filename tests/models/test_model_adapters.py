@@ -18,7 +18,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.svm import LinearSVC
 
 from mlgate.config.schema import Task
-from mlgate.errors import ConfigError, MissingDependencyError, ModelLoadError, PredictionError
+from mlgate.core.errors import ConfigError, MissingDependencyError, ModelLoadError, PredictionError
 from mlgate.models import ModelAdapter, Predictions, adapt
 from mlgate.models.callable import CallableAdapter
 from mlgate.models.sklearn import SklearnAdapter

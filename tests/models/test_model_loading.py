@@ -21,7 +21,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 
 from mlgate.config.schema import ModelSpec, Task
-from mlgate.errors import MissingDependencyError, ModelLoadError, UntrustedModelError
+from mlgate.core.errors import MissingDependencyError, ModelLoadError, UntrustedModelError
 from mlgate.models import load_model
 from mlgate.models.callable import CallableAdapter
 from mlgate.models.sklearn import SklearnAdapter

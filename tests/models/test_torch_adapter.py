@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from mlgate.config.schema import Task
-from mlgate.errors import PredictionError
+from mlgate.core.errors import PredictionError
 from mlgate.models.torch import TorchAdapter
 
 # -- torch -------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from mlgate.decision import ExitCode
+from mlgate.core.decision import ExitCode
 
 
 @pytest.fixture
@@ -118,7 +118,7 @@ def test_junitxml_carries_check_results_as_properties(pytester, gate):
     assert props["mlgate.status"] == "passed"
     assert props["mlgate.threshold"] == ">= 0.8"
     assert float(props["mlgate.ci_low"]) <= float(props["mlgate.value"])
-    assert json.loads(props["mlgate.result"])["id"] == "accuracy"
+    assert json.loads(props["mlgate.core.result"])["id"] == "accuracy"
 
 
 def test_report_dir_and_gate_file_options(pytester, gate):

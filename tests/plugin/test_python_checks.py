@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from mlgate.decision import ExitCode
+from mlgate.core.decision import ExitCode
 
 CHECKS = """
     import pytest

@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-from mlgate.context import GateContext
-from mlgate.decision import decide_stage, exit_code
-from mlgate.gate import open_gate
+from mlgate.core.context import GateContext
+from mlgate.core.decision import decide_stage, exit_code
+from mlgate.core.gate import open_gate
+from mlgate.core.runner import run_check, select_stages
 from mlgate.report.result_json import build_result, dumps
-from mlgate.runner import run_check, select_stages
 
 REPO = Path(__file__).resolve().parents[2]
 DEMO = REPO / "suites" / "demo" / "mlgate.yaml"

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from mlgate.errors import ConfigError, ResultError
+from mlgate.core.errors import ConfigError, ResultError
 from mlgate.report.card import build_card, card_html, card_json, card_markdown, write_cards
 
 

@@ -11,15 +11,15 @@ import pytest
 import yaml
 from pydantic import BaseModel
 
-from mlgate.config.load import load_gate
-from mlgate.errors import ConfigError
-from mlgate.report.card.spec import (
+from mlgate.config.card import (
     EXPECTED_FIELDS,
     ModelCardSpec,
     missing_fields,
     spec_value,
     validate_card_spec,
 )
+from mlgate.config.load import load_gate
+from mlgate.core.errors import ConfigError
 
 REPO = Path(__file__).resolve().parents[2]
 DEMO = REPO / "suites" / "demo" / "mlgate.yaml"

@@ -16,11 +16,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from mlgate.config.card import ModelCardSpec, validate_card_spec
 from mlgate.report.card.build import ModelCard, build_card
 from mlgate.report.card.html import card_html, render_html
 from mlgate.report.card.markdown import card_markdown, hf_metadata, render_markdown
 from mlgate.report.card.mct_json import card_json, mct_document
-from mlgate.report.card.spec import ModelCardSpec, validate_card_spec
 
 CARD_FILES = {"markdown": "model_card.md", "json": "model_card.json", "html": "model_card.html"}
 

@@ -13,10 +13,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from mlgate.errors import ResultError
+from mlgate.config.card import ModelCardSpec, missing_fields, validate_card_spec
+from mlgate.core.errors import ResultError
 from mlgate.report.card import fmt
 from mlgate.report.card.evidence import Evidence, evidence_tables, slice_values
-from mlgate.report.card.spec import ModelCardSpec, missing_fields, validate_card_spec
 
 # Check kinds with a section of their own on the card, in card order; others are listed
 # under "Other checks". "metric" checks make the main metrics table.
@@ -163,8 +163,8 @@ class ModelCard:
 def build_card(result: Mapping[str, Any]) -> ModelCard:
     """Build the card of a ``result.json`` document.
 
-    Returns a frozen :class:`ModelCard`. Raises :class:`~mlgate.errors.ResultError` when
-    ``result`` is not a mapping, and :class:`~mlgate.errors.ConfigError` when its
+    Returns a frozen :class:`ModelCard`. Raises :class:`~mlgate.core.errors.ResultError` when
+    ``result`` is not a mapping, and :class:`~mlgate.core.errors.ConfigError` when its
     ``model_card`` section does not follow the schema (with the key path). Check evidence of
     any shape is accepted.
     """

@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from mlgate.config.card import DataInfo
 from mlgate.report.card.build import DatasetInfo, ModelCard, build_card
-from mlgate.report.card.spec import DataInfo
 
 MCT_SCHEMA_VERSION = "0.0.2"
 # Checks whose statistic describes the candidate's performance: their value is a

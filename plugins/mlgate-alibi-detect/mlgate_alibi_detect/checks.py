@@ -30,10 +30,10 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt
 
-from mlgate.context import GateContext
-from mlgate.errors import ConfigError, DataError
-from mlgate.registry import CheckType
-from mlgate.result import CheckResult, Status, Threshold
+from mlgate.core.context import GateContext
+from mlgate.core.errors import ConfigError, DataError
+from mlgate.core.registry import CheckType
+from mlgate.core.result import CheckResult, Status, Threshold
 
 KIND = "drift"
 
@@ -261,7 +261,7 @@ def _classifier(ctx: GateContext, p: ClassifierParams):
         from sklearn.ensemble import RandomForestClassifier
 
         return RandomForestClassifier(n_estimators=100, max_depth=6, random_state=ctx.seed)
-    from mlgate.imports import call_factory
+    from mlgate.core.imports import call_factory
 
     return call_factory(
         p.classifier,

@@ -8,15 +8,15 @@ import pandas as pd
 import pytest
 import yaml
 
-from mlgate.drift.univariate import (
+from mlgate.checks.drift.univariate import (
     CategoryCounts,
     SortedSample,
     compare_categorical,
     compare_numeric,
 )
-from mlgate.registry import CheckRegistry
-from mlgate.result import Status
-from mlgate.runner import run_gate
+from mlgate.core.registry import CheckRegistry
+from mlgate.core.result import Status
+from mlgate.core.runner import run_gate
 
 CHECKS = [
     "alibi_ks_drift",

@@ -12,11 +12,11 @@ import yaml
 from mlgate_deepchecks import DEEPCHECKS_CHECK, DEEPCHECKS_SUITE
 from scipy import stats
 
-from mlgate.errors import ConfigError
-from mlgate.gate import open_gate
-from mlgate.registry import CheckRegistry
-from mlgate.result import Status
-from mlgate.runner import run_gate
+from mlgate.core.errors import ConfigError
+from mlgate.core.gate import open_gate
+from mlgate.core.registry import CheckRegistry
+from mlgate.core.result import Status
+from mlgate.core.runner import run_gate
 
 
 def table(n: int = 600, seed: int = 0, shift: float = 0.0) -> pd.DataFrame:
@@ -198,7 +198,7 @@ def test_bad_declarations_are_rejected_before_running(tmp_path):
 def test_python_functions_take_gate_file_parameters(tmp_path):
     from mlgate_deepchecks import deepchecks_check, deepchecks_suite_check
 
-    from mlgate.context import GateContext
+    from mlgate.core.context import GateContext
 
     gate = open_gate(
         write_gate(tmp_path, [{"check": "deepchecks_suite", "suite": "data_integrity"}])

@@ -52,8 +52,8 @@ def test_import_without_deepchecks_names_the_package_to_install():
 def test_a_gate_using_the_checks_without_deepchecks_is_a_clear_config_error():
     done = run(
         """
-        from mlgate.errors import ConfigError
-        from mlgate.registry import CheckRegistry
+        from mlgate.core.errors import ConfigError
+        from mlgate.core.registry import CheckRegistry
 
         try:
             CheckRegistry.from_entry_points().get("deepchecks_suite")

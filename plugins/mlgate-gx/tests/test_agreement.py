@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 from mlgate_gx.checks import gx_frame_check
 
-from mlgate.data_checks import evaluate, parse_expectations, to_gx
-from mlgate.data_checks.spec import expectation_name
+from mlgate.checks.data import evaluate, parse_expectations, to_gx
+from mlgate.checks.data.spec import expectation_name
 
 SPECS = [
     {"expect": "columns", "columns": {"age": "int", "income": "float", "score": "number"}},

@@ -12,13 +12,13 @@ import pytest
 import yaml
 from mlgate_gx.checks import GX_EXPECTATIONS, gx_frame_check
 
-from mlgate.data_checks import infer_suite, write_gx_suite, write_suite
-from mlgate.decision import Verdict
-from mlgate.errors import ConfigError
-from mlgate.gate import open_gate
-from mlgate.registry import CheckRegistry
-from mlgate.result import Status
-from mlgate.runner import run_gate
+from mlgate.checks.data import infer_suite, write_gx_suite, write_suite
+from mlgate.core.decision import Verdict
+from mlgate.core.errors import ConfigError
+from mlgate.core.gate import open_gate
+from mlgate.core.registry import CheckRegistry
+from mlgate.core.result import Status
+from mlgate.core.runner import run_gate
 
 
 def table(n: int = 400, seed: int = 0) -> pd.DataFrame:
@@ -162,7 +162,7 @@ def test_unknown_expectations_and_bad_kwargs_are_rejected_before_running(tmp_pat
 def test_gx_check_from_python_takes_gate_file_parameters(tmp_path):
     from mlgate_gx import gx_check
 
-    from mlgate.context import GateContext
+    from mlgate.core.context import GateContext
 
     gate = open_gate(write_gate(tmp_path, [{"check": "gx_expectations", "expectations": [AGE]}]))
     data = table()

@@ -15,10 +15,10 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt
 
 from mlgate.config.schema import GateConfig
-from mlgate.context import GateContext
-from mlgate.errors import ConfigError
-from mlgate.registry import CheckType, parse_params, require_dataset, require_model
-from mlgate.result import CheckResult, Status
+from mlgate.core.context import GateContext
+from mlgate.core.errors import ConfigError
+from mlgate.core.registry import CheckType, parse_params, require_dataset, require_model
+from mlgate.core.result import CheckResult, Status
 from mlgate_deepchecks._require import deepchecks_module
 from mlgate_deepchecks.runner import (
     KIND,

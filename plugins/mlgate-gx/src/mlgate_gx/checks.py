@@ -18,15 +18,15 @@ from typing import Any, Literal
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, model_validator
 
+from mlgate.checks.data import Outcome, read_suite, to_gx
+from mlgate.checks.data.gx_json import NotTranslatable
+from mlgate.checks.data.spec import expectation_name
+from mlgate.checks.data.verdict import KIND, data_result
 from mlgate.config.schema import GateConfig
-from mlgate.context import GateContext
-from mlgate.data_checks import Outcome, read_suite, to_gx
-from mlgate.data_checks.gx_json import NotTranslatable
-from mlgate.data_checks.spec import expectation_name
-from mlgate.data_checks.verdict import KIND, data_result
-from mlgate.errors import ConfigError, DataError
-from mlgate.registry import CheckType, parse_params, require_dataset
-from mlgate.result import CheckResult, Status
+from mlgate.core.context import GateContext
+from mlgate.core.errors import ConfigError, DataError
+from mlgate.core.registry import CheckType, parse_params, require_dataset
+from mlgate.core.result import CheckResult, Status
 from mlgate_gx.engine import build_expectation, raised, validate
 
 METHOD = "Great Expectations {version} (pandas execution engine, ephemeral context)"
@@ -82,7 +82,7 @@ def read_gx_suite(path: Path) -> list[dict[str, Any]]:
 
 def native_as_gx(path: Path) -> list[dict[str, Any]]:
     """An mlgate suite file's expectations as GX configurations (untranslatable ones are
-    left out; :func:`mlgate.data_checks.gx_suite_dict` lists them)."""
+    left out; :func:`mlgate.checks.data.gx_suite_dict` lists them)."""
     out: list[dict[str, Any]] = []
     for e in read_suite(path).expectations:
         try:

@@ -1,2 +1,0 @@
-"""Backtests: a model on successive time windows after its training cutoff (see
-:mod:`mlgate.backtest.checks`)."""

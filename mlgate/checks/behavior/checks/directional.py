@@ -1,0 +1,180 @@
+"""Directional expectation: changing a feature must move the score the declared way (sanity:
+a bigger house must not get a lower price).
+
+The transformation (default ``increase``; give its ``columns`` and ``params``) changes each
+row; the score is the regression value, or the probability of ``target_class`` (binary
+default: the positive, last class). A row *violates* when a variant moves the score the
+wrong way by more than ``tolerance`` (ties within the tolerance are fine; with ``strict``,
+the score must move the right way by more than ``tolerance``). The violation rate over
+changed rows gets a Wilson interval, judged against ``max_violation_rate``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import pandas as pd
+from pydantic import Field
+
+from mlgate.checks.behavior.checks.common import (
+    BehaviorParams,
+    Inputs,
+    default_id,
+    describe_rate,
+    example_evidence,
+    inputs_from_context,
+    inputs_from_python,
+    judge_rate,
+    rate_evidence,
+    rng_key,
+    run_variants,
+    shrunk_evidence,
+    validate_common,
+)
+from mlgate.checks.behavior.compare import directional_compare
+from mlgate.checks.behavior.evidence import finish_message
+from mlgate.config.schema import GateConfig, Task
+from mlgate.core.context import GateContext
+from mlgate.core.data import Dataset
+from mlgate.core.errors import ConfigError, DataError
+from mlgate.core.registry import CheckType
+from mlgate.core.result import CheckResult, Status, Threshold
+from mlgate.models.base import Predictions
+
+KIND = "directional"
+
+
+class DirectionalParams(BehaviorParams):
+    transform: str = "increase"
+    expect: Literal["increase", "decrease"]
+    max_violation_rate: float = Field(ge=0.0, le=1.0)
+    tolerance: float = Field(0.0, ge=0.0)
+    strict: bool = False
+    target_class: Any = None
+
+
+def _validate(p: DirectionalParams, config: GateConfig) -> None:
+    validate_common(p, config)
+    if config.task is Task.MULTICLASS and p.target_class is None:
+        raise ConfigError(
+            "a multiclass model has one score per class: name the class whose probability "
+            "must move with 'target_class'",
+            path="target_class",
+        )
+
+
+def run_directional(ctx: GateContext, p: DirectionalParams) -> CheckResult:
+    return evaluate_directional(inputs_from_context(ctx, p, KIND), p)
+
+
+def directional_check(
+    model: Any,
+    data: pd.DataFrame | Dataset,
+    *,
+    task: Task | str | None = None,
+    seed: int = 0,
+    label: str | None = None,
+    features: list[str] | None = None,
+    sensitive: list[str] | None = None,
+    **params: Any,
+) -> CheckResult:
+    """Run the directional check from Python; ``params`` are the gate-file parameters
+    (``expect`` and ``max_violation_rate`` are required). Raises ConfigError for invalid
+    parameters."""
+    p = DirectionalParams(**params)
+    inp = inputs_from_python(
+        model,
+        data,
+        key=rng_key(KIND, p),
+        task=task,
+        seed=seed,
+        label=label,
+        features=features,
+        sensitive=sensitive,
+    )
+    return evaluate_directional(inp, p)
+
+
+def score_index(preds: Predictions, target_class: Any, source: str) -> int | None:
+    """The score column to follow (None for regression values).
+
+    Raises:
+        DataError: the model gives labels only, or ``target_class`` is not one of its classes.
+    """
+    if preds.values is not None:
+        return None
+    if preds.scores is None:
+        raise DataError(
+            f"{source}: a directional check follows a score, but the model gives labels only "
+            "(no predict_proba)"
+        )
+    classes = list(preds.classes) if preds.classes is not None else []
+    if target_class is None:
+        if preds.scores.shape[1] != 2:
+            raise DataError(f"{source}: name the class to follow with 'target_class'")
+        return preds.scores.shape[1] - 1
+    matches = [i for i, c in enumerate(classes) if c == target_class or str(c) == str(target_class)]
+    if not matches:
+        raise DataError(
+            f"{source}: target_class {target_class!r} is not one of the model's classes {classes}"
+        )
+    return matches[0]
+
+
+def evaluate_directional(inp: Inputs, p: DirectionalParams) -> CheckResult:
+    column = score_index(inp.original, p.target_class, inp.source)
+    sign = 1.0 if p.expect == "increase" else -1.0
+    compare = directional_compare(sign, p.tolerance, p.strict, column)
+    applied, outcome = run_variants(inp, p, compare)
+    verdict = judge_rate(outcome, p.max_violation_rate, p)
+    examples = example_evidence(inp, outcome, score_index=column)
+    minimal, note = [], None
+    if verdict.status is not Status.PASSED and examples and p.shrink:
+        minimal, note = shrunk_evidence(inp, p, applied, outcome, compare, paste=False)
+    score_name = "value" if column is None else f"P({inp.original.classes[column]!r})"
+    evidence: dict[str, Any] = {
+        "model": inp.model_name,
+        "dataset": inp.dataset_name,
+        "transform": applied.describe(),
+        "variants": p.variants,
+        "expect": p.expect,
+        "score": score_name,
+        "tolerance": p.tolerance,
+        "strict": p.strict,
+        **rate_evidence(verdict, p.max_violation_rate),
+        "model_calls": outcome.model_calls,
+        "examples": examples,
+        "minimal": minimal,
+    }
+    if note:
+        evidence["minimal_note"] = note
+    head = (
+        f"{applied.name} on {list(applied.columns)} should {p.expect} {score_name}: "
+        + describe_rate("violation rate", verdict)
+    )
+    return CheckResult(
+        check_id=f"{KIND}-{applied.name}",
+        kind=KIND,
+        status=verdict.status,
+        metric="violation_rate",
+        value=verdict.rate,
+        interval=verdict.interval,
+        threshold=Threshold("<=", p.max_violation_rate),
+        sample_size=verdict.n_changed,
+        method=f"share of changed rows where {score_name} moved against '{p.expect}' by more "
+        f"than {p.tolerance:g}{' (strict)' if p.strict else ''}; Wilson score interval",
+        message=finish_message(head, examples, minimal, note),
+        evidence=evidence,
+    )
+
+
+DIRECTIONAL = CheckType(
+    name=KIND,
+    kind=KIND,
+    params=DirectionalParams,
+    run=run_directional,
+    summary="Changing a feature must move the score the declared way (violation rate with a "
+    "Wilson interval).",
+    validate=_validate,
+    default_id=lambda p: default_id(KIND, p),
+)

@@ -1,0 +1,146 @@
+"""Invariance: changing an attribute the prediction must not depend on (a sensitive
+attribute, a name, an irrelevant column) must not change the prediction (fairness).
+
+By default every row's sensitive attribute (the dataset's ``sensitive`` columns) is moved to
+another group. A row *flips* when a variant changes the predicted label or, with
+``score_tolerance``, moves a class score (regression: the value) by more than the
+tolerance. The flip rate over changed rows gets a Wilson interval: ``passed`` when its
+upper bound is at most ``max_flip_rate``, ``failed`` when its lower bound is above it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+from pydantic import Field
+
+from mlgate.checks.behavior.checks.common import (
+    BehaviorParams,
+    Inputs,
+    default_id,
+    describe_rate,
+    example_evidence,
+    inputs_from_context,
+    inputs_from_python,
+    judge_rate,
+    rate_evidence,
+    rng_key,
+    run_variants,
+    shrunk_evidence,
+    validate_common,
+)
+from mlgate.checks.behavior.compare import change_compare
+from mlgate.checks.behavior.evidence import finish_message
+from mlgate.config.schema import GateConfig, Task
+from mlgate.core.context import GateContext
+from mlgate.core.data import Dataset
+from mlgate.core.errors import ConfigError
+from mlgate.core.registry import CheckType
+from mlgate.core.result import CheckResult, Status, Threshold
+
+KIND = "invariance"
+
+
+class InvarianceParams(BehaviorParams):
+    transform: str = "swap_sensitive"
+    max_flip_rate: float = Field(ge=0.0, le=1.0)
+    score_tolerance: float | None = Field(None, ge=0.0)
+
+
+def _validate(p: InvarianceParams, config: GateConfig) -> None:
+    validate_common(p, config)
+    if config.task is Task.REGRESSION and p.score_tolerance is None:
+        raise ConfigError(
+            "a regression value always moves a little: give 'score_tolerance', the change "
+            "that counts as a flip",
+            path="score_tolerance",
+        )
+
+
+def run_invariance(ctx: GateContext, p: InvarianceParams) -> CheckResult:
+    return evaluate_invariance(inputs_from_context(ctx, p, KIND), p)
+
+
+def invariance_check(
+    model: Any,
+    data: pd.DataFrame | Dataset,
+    *,
+    task: Task | str | None = None,
+    seed: int = 0,
+    label: str | None = None,
+    features: list[str] | None = None,
+    sensitive: list[str] | None = None,
+    **params: Any,
+) -> CheckResult:
+    """Run the invariance check from Python; ``params`` are the gate-file parameters
+    (``max_flip_rate`` is required). Raises ConfigError for invalid parameters."""
+    p = InvarianceParams(**params)
+    inp = inputs_from_python(
+        model,
+        data,
+        key=rng_key(KIND, p),
+        task=task,
+        seed=seed,
+        label=label,
+        features=features,
+        sensitive=sensitive,
+    )
+    if inp.task is Task.REGRESSION and p.score_tolerance is None:
+        raise ConfigError("give 'score_tolerance' for the invariance of a regression model")
+    return evaluate_invariance(inp, p)
+
+
+def evaluate_invariance(inp: Inputs, p: InvarianceParams) -> CheckResult:
+    compare = change_compare(inp.task, p.score_tolerance)
+    applied, outcome = run_variants(inp, p, compare)
+    verdict = judge_rate(outcome, p.max_flip_rate, p)
+    examples = example_evidence(inp, outcome)
+    minimal, note = [], None
+    if verdict.status is not Status.PASSED and examples and p.shrink:
+        minimal, note = shrunk_evidence(inp, p, applied, outcome, compare)
+    evidence: dict[str, Any] = {
+        "model": inp.model_name,
+        "dataset": inp.dataset_name,
+        "transform": applied.describe(),
+        "variants": p.variants,
+        "score_tolerance": p.score_tolerance,
+        **rate_evidence(verdict, p.max_flip_rate),
+        "pairs": len(outcome.rows),
+        "pairs_flipped": int((outcome.violation & outcome.changed).sum()),
+        "model_calls": outcome.model_calls,
+        "examples": examples,
+        "minimal": minimal,
+    }
+    if note:
+        evidence["minimal_note"] = note
+    what = "label" if p.score_tolerance is None else f"label or score (±{p.score_tolerance:g})"
+    head = f"{applied.name} on {list(applied.columns)} ({p.variants} variant(s)): " + describe_rate(
+        f"{what} flip rate", verdict
+    )
+    return CheckResult(
+        check_id=f"{KIND}-{applied.name}",
+        kind=KIND,
+        status=verdict.status,
+        metric="flip_rate",
+        value=verdict.rate,
+        interval=verdict.interval,
+        threshold=Threshold("<=", p.max_flip_rate),
+        sample_size=verdict.n_changed,
+        method=f"share of changed rows whose {what} changed under any of {p.variants} "
+        "variant(s); Wilson score interval",
+        message=finish_message(head, examples, minimal, note),
+        evidence=evidence,
+    )
+
+
+INVARIANCE = CheckType(
+    name=KIND,
+    kind=KIND,
+    params=InvarianceParams,
+    run=run_invariance,
+    summary="Changing a sensitive or irrelevant attribute must not change the prediction "
+    "(flip rate with a Wilson interval).",
+    validate=_validate,
+    default_id=lambda p: default_id(KIND, p),
+)

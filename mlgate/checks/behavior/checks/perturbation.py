@@ -1,0 +1,237 @@
+"""Perturbation: small changes to the inputs must not flip many predictions or cost much of a
+metric (robustness).
+
+Each row is perturbed ``variants`` times (seeded); all pairs are predicted in a few large
+model calls. A row *flips* when any of its variants changes the predicted label (regression:
+moves the value by more than ``tolerance``). The flip rate is over the rows the
+transformation changed, with a Wilson interval; the metric drop pools every variant, with a
+paired interval over rows. Each bound given (``max_flip_rate``, ``max_metric_drop``) is
+judged on its interval; the check passes only when every one passes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+from pydantic import Field, PositiveInt, model_validator
+
+from mlgate.checks.behavior.checks.common import (
+    BehaviorParams,
+    Inputs,
+    default_id,
+    describe_rate,
+    example_evidence,
+    inputs_from_context,
+    inputs_from_python,
+    judge_rate,
+    rate_evidence,
+    rng_key,
+    run_variants,
+    shrunk_evidence,
+    validate_common,
+)
+from mlgate.checks.behavior.checks.metric_drop import MetricDrop, metric_drop
+from mlgate.checks.behavior.compare import change_compare
+from mlgate.checks.behavior.evidence import finish_message
+from mlgate.checks.behavior.rates import combine, judge_at_most
+from mlgate.config.schema import GateConfig, Task
+from mlgate.core.context import GateContext
+from mlgate.core.data import Dataset
+from mlgate.core.errors import ConfigError
+from mlgate.core.registry import CheckType
+from mlgate.core.result import CheckResult, Status, Threshold
+from mlgate.stats.metrics import METRICS, UndefinedMetricError, get_metric
+
+KIND = "perturbation"
+
+
+class PerturbationParams(BehaviorParams):
+    transform: str = "gaussian_noise"
+    variants: PositiveInt = 10
+    max_flip_rate: float | None = Field(None, ge=0.0, le=1.0)
+    tolerance: float | None = Field(None, ge=0.0)
+    metric: str | None = None
+    max_metric_drop: float | None = None
+    n_resamples: PositiveInt = 1000
+
+    @model_validator(mode="after")
+    def _bounds(self) -> PerturbationParams:
+        if self.max_flip_rate is None and self.max_metric_drop is None:
+            raise ValueError("give 'max_flip_rate', 'max_metric_drop' (with 'metric'), or both")
+        if (self.metric is None) != (self.max_metric_drop is None):
+            raise ValueError("'metric' and 'max_metric_drop' go together: give both or neither")
+        if self.metric is not None and self.metric not in METRICS:
+            raise ValueError(f"unknown metric {self.metric!r}; known: {', '.join(METRICS)}")
+        return self
+
+
+def _validate(p: PerturbationParams, config: GateConfig) -> None:
+    validate_common(p, config)
+    if p.metric is not None:
+        if config.task not in get_metric(p.metric).tasks:
+            raise ConfigError(
+                f"metric {p.metric!r} does not apply to a {config.task.value} task", path="metric"
+            )
+        if config.datasets[p.dataset].label is None:
+            raise ConfigError(
+                f"dataset {p.dataset!r} has no 'label' column to compute {p.metric} on",
+                path="dataset",
+            )
+    if config.task is Task.REGRESSION and p.max_flip_rate is not None and p.tolerance is None:
+        raise ConfigError(
+            "a regression value always moves a little: give 'tolerance', the change that "
+            "counts as a flip",
+            path="tolerance",
+        )
+
+
+def run_perturbation(ctx: GateContext, p: PerturbationParams) -> CheckResult:
+    return evaluate_perturbation(inputs_from_context(ctx, p, KIND), p)
+
+
+def perturbation_check(
+    model: Any,
+    data: pd.DataFrame | Dataset,
+    *,
+    task: Task | str | None = None,
+    seed: int = 0,
+    label: str | None = None,
+    features: list[str] | None = None,
+    sensitive: list[str] | None = None,
+    **params: Any,
+) -> CheckResult:
+    """Run the perturbation check from Python; ``params`` are the gate-file parameters.
+
+    Example (in a test with the ``mlgate`` and ``mlgate_record`` fixtures)::
+
+        mlgate_record(perturbation_check(mlgate.candidate, mlgate.dataset("evaluation"),
+                                         task=mlgate.task, seed=mlgate.seed,
+                                         max_flip_rate=0.05))
+
+    Raises ConfigError for invalid parameters; returns a :class:`CheckResult` otherwise.
+    """
+    p = PerturbationParams(**params)
+    inp = inputs_from_python(
+        model,
+        data,
+        key=rng_key(KIND, p),
+        task=task,
+        seed=seed,
+        label=label,
+        features=features,
+        sensitive=sensitive,
+    )
+    if inp.task is Task.REGRESSION and p.max_flip_rate is not None and p.tolerance is None:
+        raise ConfigError("give 'tolerance' for the flip rate of a regression model")
+    return evaluate_perturbation(inp, p)
+
+
+def evaluate_perturbation(inp: Inputs, p: PerturbationParams) -> CheckResult:
+    compare = change_compare(inp.task, p.tolerance)
+    applied, outcome = run_variants(inp, p, compare)
+    statuses: list[Status] = []
+    parts: list[str] = []
+    evidence: dict[str, Any] = {
+        "model": inp.model_name,
+        "dataset": inp.dataset_name,
+        "transform": applied.describe(),
+        "variants": p.variants,
+        "pairs": len(outcome.rows),
+        "pairs_flipped": int((outcome.violation & outcome.changed).sum()),
+        "model_calls": outcome.model_calls,
+    }
+    headline: dict[str, Any] = {}
+    if p.max_flip_rate is not None:
+        flips = judge_rate(outcome, p.max_flip_rate, p)
+        statuses.append(flips.status)
+        parts.append(describe_rate("flip rate", flips))
+        evidence["flip_rate"] = {
+            **rate_evidence(flips, p.max_flip_rate),
+            "interval": flips.interval.to_dict() if flips.interval else None,
+        }
+        headline = {
+            "metric": "flip_rate",
+            "value": flips.rate,
+            "interval": flips.interval,
+            "threshold": Threshold("<=", p.max_flip_rate),
+            "sample_size": flips.n_changed,
+            "method": f"share of changed rows whose prediction flipped under any of "
+            f"{p.variants} variant(s); Wilson score interval",
+        }
+    if p.max_metric_drop is not None:
+        status, text, drop = _judge_drop(inp, p, outcome)
+        statuses.append(status)
+        parts.append(text)
+        evidence["metric_drop"] = {**(drop.to_dict() if drop else {}), "max": p.max_metric_drop}
+        if not headline and drop is not None:
+            headline = {
+                "metric": f"{p.metric}_drop",
+                "value": drop.drop,
+                "interval": drop.interval,
+                "threshold": Threshold("<=", p.max_metric_drop),
+                "sample_size": outcome.n_rows,
+                "method": f"{p.metric} before minus after perturbation; "
+                f"{drop.interval.method if drop.interval else 'no interval'}",
+            }
+    status = combine(statuses)
+    examples = example_evidence(inp, outcome)
+    evidence["examples"] = examples
+    minimal, note = [], None
+    if status is not Status.PASSED and examples and p.shrink:
+        minimal, note = shrunk_evidence(inp, p, applied, outcome, compare)
+    evidence["minimal"] = minimal
+    if note:
+        evidence["minimal_note"] = note
+    head = f"{applied.name} on {list(applied.columns)} ({p.variants} variants): " + "; ".join(parts)
+    return CheckResult(
+        check_id=f"{KIND}-{applied.name}",
+        kind=KIND,
+        status=status,
+        message=finish_message(head, examples, minimal, note),
+        evidence=evidence,
+        **headline,
+    )
+
+
+def _judge_drop(
+    inp: Inputs, p: PerturbationParams, outcome
+) -> tuple[Status, str, MetricDrop | None]:
+    metric = get_metric(p.metric)
+    try:
+        drop = metric_drop(
+            metric,
+            inp.labels(),
+            inp.original,
+            outcome,
+            level=p.confidence,
+            rng=inp.rng,
+            n_resamples=p.n_resamples,
+            source=inp.source,
+        )
+    except UndefinedMetricError as exc:
+        return Status.INCONCLUSIVE, f"{p.metric} drop undefined: {exc}", None
+    if drop.interval is None:
+        return Status.INCONCLUSIVE, f"{p.metric} drop {drop.drop:.4g}: no interval", drop
+    ci = drop.interval
+    text = (
+        f"{p.metric} drop {drop.drop:.4g} [{ci.low:.4g}, {ci.high:.4g}] ({ci.level:.0%}) "
+        f"from {drop.before:.4g} to {drop.after:.4g}"
+    )
+    if outcome.n_rows < p.min_samples:
+        return Status.INCONCLUSIVE, f"{text}; only {outcome.n_rows} rows < min_samples", drop
+    status = judge_at_most(ci, p.max_metric_drop)
+    verdict = {Status.PASSED: "≤", Status.FAILED: ">"}.get(status, "straddles")
+    return status, f"{text}, interval {verdict} {p.max_metric_drop:g}", drop
+
+
+PERTURBATION = CheckType(
+    name=KIND,
+    kind=KIND,
+    params=PerturbationParams,
+    run=run_perturbation,
+    summary="Small perturbations must not flip many predictions (flip rate, Wilson interval) "
+    "or cost much of a metric (paired interval).",
+    validate=_validate,
+    default_id=lambda p: default_id(KIND, p),
+)

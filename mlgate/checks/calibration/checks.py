@@ -1,0 +1,192 @@
+"""Check types ``calibration`` and ``confidence`` (registered in the ``mlgate.checks``
+entry-point group) and their Python entry points :func:`calibration_check` and
+:func:`confidence_check`."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PositiveInt, model_validator
+
+from mlgate.checks.calibration.bins import Binning, Kind
+from mlgate.checks.calibration.classification import run_classification
+from mlgate.checks.calibration.confidence import run_confidence
+from mlgate.checks.calibration.quantiles import run_quantiles
+from mlgate.checks.calibration.recalibrate import RecalibrationMethod
+from mlgate.checks.calibration.regression import run_regression
+from mlgate.config.schema import GateConfig, Task
+from mlgate.core.context import GateContext
+from mlgate.core.errors import ConfigError
+from mlgate.core.registry import CheckType, parse_params, require_dataset, require_model
+from mlgate.core.result import CheckResult
+
+Fraction = Field(0.5, gt=0.0, lt=1.0)
+
+
+class CalibrationParams(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    model: str = "candidate"
+    dataset: str = "evaluation"
+    # classification
+    max_ece: float | None = Field(None, ge=0.0, le=1.0)
+    n_bins: PositiveInt = 15
+    binning: Binning = "equal_width"
+    kind: Kind = "top_label"
+    recalibrate: RecalibrationMethod | None = None
+    require: Literal["calibrated", "calibratable"] = "calibrated"
+    # regression
+    coverage: float = Field(0.9, gt=0.0, lt=1.0)
+    max_coverage_gap: float = Field(0.05, ge=0.0, lt=1.0)
+    intervals: str | None = Field(None, pattern=r"^[\w.]+:[\w.]+$")
+    quantiles: str | None = Field(None, pattern=r"^[\w.]+:[\w.]+$")
+    levels: list[float] | None = Field(None, min_length=1)
+    # both
+    calibrate_on: str | None = None
+    calibration_fraction: float = Fraction
+    confidence: float = Field(0.95, gt=0.5, lt=1.0)
+    n_resamples: PositiveInt = 1000
+    interval: Literal["percentile", "bca"] = "percentile"
+    min_samples: PositiveInt = 100
+
+    @model_validator(mode="after")
+    def _coherent(self) -> CalibrationParams:
+        if self.intervals is not None and self.quantiles is not None:
+            raise ValueError("give at most one of 'intervals' and 'quantiles'")
+        if (self.quantiles is None) != (self.levels is None):
+            raise ValueError("'quantiles' and 'levels' go together (one level per column)")
+        if self.levels is not None and (
+            any(not 0.0 < v < 1.0 for v in self.levels)
+            or any(b <= a for a, b in itertools.pairwise(self.levels))
+        ):
+            raise ValueError(f"levels must increase within (0, 1), got {self.levels}")
+        if self.require == "calibratable" and self.recalibrate is None:
+            raise ValueError(
+                "require: calibratable needs 'recalibrate' (temperature, platt or isotonic)"
+            )
+        return self
+
+
+def _validate_calibration(p: CalibrationParams, config: GateConfig) -> None:
+    require_model(config, p.model)
+    require_dataset(config, p.dataset)
+    if p.calibrate_on is not None:
+        require_dataset(config, p.calibrate_on, path="calibrate_on")
+    if config.task is Task.REGRESSION:
+        if p.recalibrate is not None or p.max_ece is not None:
+            raise ConfigError(
+                "a regression task checks interval coverage ('coverage', "
+                "'max_coverage_gap', 'intervals'), not 'max_ece' / 'recalibrate'",
+                path="max_ece" if p.max_ece is not None else "recalibrate",
+            )
+        return
+    if p.max_ece is None:
+        raise ConfigError("a classifier's calibration check needs 'max_ece'", path="max_ece")
+    for key in ("intervals", "quantiles"):
+        if getattr(p, key) is not None:
+            raise ConfigError(f"'{key}' is for regression tasks", path=key)
+    if config.task is Task.MULTICLASS and p.kind == "positive":
+        raise ConfigError("kind 'positive' needs a binary task; use top_label", path="kind")
+    if config.task is Task.MULTICLASS and p.recalibrate in ("platt", "isotonic"):
+        raise ConfigError(
+            f"{p.recalibrate} scaling is binary; use 'temperature' for multiclass",
+            path="recalibrate",
+        )
+
+
+def _suffix(p: Any) -> str:
+    return "" if (p.model, p.dataset) == ("candidate", "evaluation") else f"-{p.model}-{p.dataset}"
+
+
+def _calibration_id(p: CalibrationParams) -> str:
+    return "calibration" + (f"-{p.recalibrate}" if p.recalibrate else "") + _suffix(p)
+
+
+def run_calibration(ctx: GateContext, p: CalibrationParams) -> CheckResult:
+    if ctx.task is Task.REGRESSION and p.quantiles is not None:
+        return run_quantiles(ctx, p, _calibration_id(p))
+    if ctx.task is Task.REGRESSION:
+        return run_regression(ctx, p, _calibration_id(p))
+    return run_classification(ctx, p, _calibration_id(p))
+
+
+class ConfidenceParams(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    model: str = "candidate"
+    dataset: str = "evaluation"
+    threshold: float | None = Field(None, ge=0.0, le=1.0)
+    target_accuracy: float | None = Field(None, gt=0.0, le=1.0)
+    min_coverage: float | None = Field(None, ge=0.0, le=1.0)
+    min_accuracy: float | None = Field(None, ge=0.0, le=1.0)
+    calibration_fraction: float = Fraction
+    confidence: float = Field(0.95, gt=0.5, lt=1.0)
+    min_samples: PositiveInt = 30
+
+    @model_validator(mode="after")
+    def _one_mode(self) -> ConfidenceParams:
+        if (self.threshold is None) == (self.target_accuracy is None):
+            raise ValueError(
+                "give exactly one of 'threshold' (judge coverage / accuracy at it) or "
+                "'target_accuracy' (find the threshold that reaches it)"
+            )
+        if self.threshold is not None and self.min_coverage is None and self.min_accuracy is None:
+            raise ValueError("with 'threshold' give 'min_coverage', 'min_accuracy' or both")
+        if self.target_accuracy is not None and self.min_accuracy is not None:
+            raise ValueError("'min_accuracy' goes with 'threshold'; 'target_accuracy' is its own")
+        return self
+
+
+def _validate_confidence(p: ConfidenceParams, config: GateConfig) -> None:
+    if config.task is Task.REGRESSION:
+        raise ConfigError("confidence thresholds need a classifier's class probabilities")
+    require_model(config, p.model)
+    require_dataset(config, p.dataset)
+
+
+def _confidence_id(p: ConfidenceParams) -> str:
+    return "confidence" + _suffix(p)
+
+
+def run_confidence_check(ctx: GateContext, p: ConfidenceParams) -> CheckResult:
+    return run_confidence(ctx, p, _confidence_id(p))
+
+
+def calibration_check(ctx: GateContext, **params: Any) -> CheckResult:
+    """Run the calibration check from Python (e.g. in a test using the ``mlgate`` fixture):
+    ``calibration_check(mlgate, max_ece=0.05, recalibrate="temperature")``. Raises ConfigError
+    for bad parameters."""
+    return run_calibration(ctx, parse_params(CALIBRATION, ctx.gate.config, params))
+
+
+def confidence_check(ctx: GateContext, **params: Any) -> CheckResult:
+    """Run the confidence-threshold check from Python:
+    ``confidence_check(mlgate, threshold=0.7, min_coverage=0.8, min_accuracy=0.95)``. Raises
+    ConfigError for bad parameters."""
+    return run_confidence_check(ctx, parse_params(CONFIDENCE, ctx.gate.config, params))
+
+
+CALIBRATION = CheckType(
+    name="calibration",
+    kind="calibration",
+    params=CalibrationParams,
+    run=run_calibration,
+    summary="Predicted probabilities must match observed frequencies (ECE with a bootstrap "
+    "interval, MCE, Brier decomposition, reliability table), optionally after temperature, "
+    "Platt or isotonic scaling fitted on a calibration split; regression: interval coverage.",
+    validate=_validate_calibration,
+    default_id=_calibration_id,
+)
+
+CONFIDENCE = CheckType(
+    name="confidence",
+    kind="confidence",
+    params=ConfidenceParams,
+    run=run_confidence_check,
+    summary="At a confidence threshold, coverage and accuracy of the shown predictions must "
+    "reach their bounds (Wilson intervals); or find the threshold that reaches a target "
+    "accuracy on a calibration split and check it on held-out rows.",
+    validate=_validate_confidence,
+    default_id=_confidence_id,
+)

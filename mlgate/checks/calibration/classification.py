@@ -1,0 +1,176 @@
+"""The ``calibration`` check for classifiers: ECE with a bootstrap interval against a bound,
+MCE, Brier decomposition and the reliability table; optionally a recalibration map fitted on
+a calibration split, with ECE before and after on held-out rows.
+
+Verdict on the ECE interval: **passed** when it lies wholly at or below ``max_ece``, **failed**
+when wholly above, **inconclusive** when it straddles the bound or the rows are fewer than
+``min_samples``. With ``require: calibratable`` the check passes when the model is calibrated
+or the fitted map brings it under the bound on the held-out rows.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from mlgate.checks.calibration._common import (
+    as_float,
+    interval_list,
+    judge_upper,
+    scores_of,
+    split_rows,
+)
+from mlgate.checks.calibration.bins import (
+    CalibrationSummary,
+    calibration_summary,
+    equal_width_edges,
+)
+from mlgate.checks.calibration.brier import brier_decomposition
+from mlgate.checks.calibration.intervals import ece_interval
+from mlgate.checks.calibration.recalibrate import Recalibrator, fit_recalibrator
+from mlgate.core.context import GateContext
+from mlgate.core.result import CheckResult, Interval, Status, Threshold
+
+KIND = "calibration"
+
+
+def _assess(p: Any, y: np.ndarray, scores: np.ndarray, rng: np.random.Generator) -> dict:
+    summary = calibration_summary(y, scores, n_bins=p.n_bins, binning=p.binning, kind=p.kind)
+    boot = ece_interval(
+        y,
+        scores,
+        summary.edges,
+        p.kind,
+        rng=rng,
+        n_resamples=p.n_resamples,
+        level=p.confidence,
+        method=p.interval,
+    )
+    if len(y) < p.min_samples:
+        status = Status.INCONCLUSIVE
+    else:
+        status = judge_upper(boot.interval, p.max_ece)
+    return {"summary": summary, "interval": boot.interval, "status": status, "n": len(y)}
+
+
+def _table(summary: CalibrationSummary) -> list[dict[str, Any]]:
+    return [row.to_dict() for row in summary.table]
+
+
+def _part(a: dict) -> dict[str, Any]:
+    s: CalibrationSummary = a["summary"]
+    return {
+        "ece": as_float(s.ece),
+        "interval": interval_list(a["interval"]),
+        "mce": as_float(s.mce),
+        "n": a["n"],
+        "status": a["status"].value,
+    }
+
+
+def run_classification(ctx: GateContext, p: Any, check_id: str) -> CheckResult:
+    y, scores, classes = scores_of(ctx, p.model, p.dataset)
+    key = f"calibration:{p.model}:{p.dataset}"
+    fitted: Recalibrator | None = None
+    fit_on = None
+    if p.recalibrate is None:
+        eval_y, eval_s = y, scores
+    elif p.calibrate_on is not None:
+        fit_y, fit_s, _ = scores_of(ctx, p.model, p.calibrate_on)
+        fitted = fit_recalibrator(p.recalibrate, fit_y, fit_s)
+        eval_y, eval_s, fit_on = y, scores, p.calibrate_on
+    else:
+        fit_rows, held = split_rows(len(y), p.calibration_fraction, ctx.rng(key + ":split"))
+        fitted = fit_recalibrator(p.recalibrate, y[fit_rows], scores[fit_rows])
+        eval_y, eval_s = y[held], scores[held]
+        fit_on = f"{p.dataset} ({len(fit_rows)} seeded rows; {len(held)} held out)"
+    before = _assess(p, eval_y, eval_s, ctx.rng(key + ":before"))
+    after = None
+    if fitted is not None:
+        after = _assess(p, eval_y, fitted.transform(eval_s), ctx.rng(key + ":after"))
+    return _result(p, check_id, classes, eval_y, eval_s, before, after, fitted, fit_on)
+
+
+def _decide(p: Any, before: dict, after: dict | None) -> tuple[Status, dict, str]:
+    """(status, the assessment reported as the value, which one)."""
+    if after is None or p.require == "calibrated" or before["status"] is Status.PASSED:
+        return before["status"], before, "model"
+    if after["status"] is Status.PASSED:
+        return Status.PASSED, after, "recalibrated"
+    if before["status"] is Status.FAILED and after["status"] is Status.FAILED:
+        return Status.FAILED, after, "recalibrated"
+    return Status.INCONCLUSIVE, after, "recalibrated"
+
+
+def _result(p, check_id, classes, y, scores, before, after, fitted, fit_on) -> CheckResult:
+    status, shown, which = _decide(p, before, after)
+    s: CalibrationSummary = before["summary"]
+    interval: Interval | None = shown["interval"]
+    brier = brier_decomposition(y, scores, equal_width_edges(p.n_bins))
+    evidence: dict[str, Any] = {
+        "model": p.model,
+        "dataset": p.dataset,
+        "kind": p.kind,
+        "binning": p.binning,
+        "n_bins": p.n_bins,
+        "classes": list(classes),
+        "ece": as_float(s.ece),
+        "mce": as_float(s.mce),
+        "brier": {k: as_float(v) if k != "n" else v for k, v in brier.to_dict().items()},
+        "reliability": _table(s),
+        "n_resamples": p.n_resamples,
+    }
+    if fitted is not None:
+        evidence["recalibration"] = {
+            "method": fitted.method,
+            "params": {k: as_float(v) for k, v in fitted.params.items()},
+            "fit_on": fit_on,
+            "require": p.require,
+            "before": _part(before),
+            "after": _part(after),
+        }
+        evidence["reliability_recalibrated"] = _table(after["summary"])
+    n = shown["n"]
+    text = _message(p, status, shown, which, before, after, fitted)
+    return CheckResult(
+        check_id=check_id,
+        kind=KIND,
+        status=status,
+        metric="ece" if which == "model" else f"ece after {fitted.method} scaling",
+        value=shown["summary"].ece,
+        interval=interval,
+        threshold=Threshold("<=", p.max_ece),
+        sample_size=n,
+        method=(
+            f"{p.kind.replace('_', '-')} ECE over {p.n_bins} {p.binning.replace('_', '-')} bins, "
+            f"seeded bootstrap ({p.interval}) interval with the bins fixed"
+            + (f"; {fitted.method} scaling fitted on {fit_on}" if fitted else "")
+        ),
+        message=text,
+        evidence=evidence,
+    )
+
+
+def _message(p, status, shown, which, before, after, fitted) -> str:
+    ci = shown["interval"]
+    ci_text = f" [{ci.low:.4f}, {ci.high:.4f}]" if ci else " (no interval)"
+    head = {
+        Status.PASSED: "calibrated",
+        Status.FAILED: "miscalibrated",
+        Status.INCONCLUSIVE: "cannot tell whether it is calibrated",
+    }[status]
+    small = shown["n"] < p.min_samples
+    text = (
+        f"{p.model!r} {head}: ECE {shown['summary'].ece:.4f}{ci_text} vs max {p.max_ece:g} "
+        f"on {shown['n']} rows"
+    )
+    if small:
+        text += f" (fewer than min_samples={p.min_samples})"
+    if fitted is not None:
+        text += (
+            f"; held-out ECE before {before['summary'].ece:.4f}, after {fitted.method} scaling "
+            f"{after['summary'].ece:.4f}"
+            + (" (the deciding value)" if which == "recalibrated" else "")
+        )
+    return text

@@ -1,0 +1,100 @@
+"""Quantile calibration for regressors that predict quantiles: does a predicted τ-quantile
+lie above the target a fraction τ of the time?
+
+``quantiles: "module:function"`` returns an (n, L) array, one column per level of ``levels``
+(increasing). Per level the observed share P(y ≤ q̂_τ) gets a Wilson interval, judged against
+τ ± ``max_coverage_gap`` like interval coverage; the check takes the worst level. The
+evidence has the per-level table (drawn as a reliability diagram: nominal vs observed), the
+mean pinball loss per level, and the coverage and mean width of the outermost pair's interval.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from mlgate.checks.calibration._common import as_float, interval_list, worst
+from mlgate.checks.calibration.regression import judge_coverage
+from mlgate.core.context import GateContext
+from mlgate.core.errors import PredictionError
+from mlgate.core.imports import resolve_callable
+from mlgate.core.result import CheckResult, Status, Threshold
+from mlgate.stats.intervals import wilson_interval
+
+
+def predicted_quantiles(ctx: GateContext, p: Any) -> np.ndarray:
+    """The (n, L) quantiles ``p.quantiles`` gives for the dataset. Raises PredictionError for
+    a wrong shape or non-finite values."""
+    data = ctx.dataset(p.dataset)
+    fn = resolve_callable(
+        p.quantiles, base_dir=ctx.gate.base_dir, what="quantiles", error=PredictionError
+    )
+    q = np.asarray(fn(data.X), dtype=float)
+    shape = (len(data), len(p.levels))
+    if q.shape != shape or not np.isfinite(q).all():
+        raise PredictionError(
+            f"quantiles {p.quantiles!r} on dataset {p.dataset!r}: expected a finite {shape} "
+            f"array (one column per level {p.levels}), got shape {q.shape}"
+        )
+    return q
+
+
+def run_quantiles(ctx: GateContext, p: Any, check_id: str) -> CheckResult:
+    y = np.asarray(ctx.dataset(p.dataset).y, dtype=float)
+    q = predicted_quantiles(ctx, p)
+    n = len(y)
+    rows, statuses, gaps = [], [], []
+    for j, tau in enumerate(p.levels):
+        below = int((y <= q[:, j]).sum())
+        ci = wilson_interval(below, n, p.confidence)
+        status = judge_coverage(ci, tau, p.max_coverage_gap)
+        diff = y - q[:, j]
+        pinball = float(np.mean(np.maximum(tau * diff, (tau - 1.0) * diff)))
+        statuses.append(status)
+        gaps.append((abs(below / n - tau), j, ci))
+        rows.append(
+            {
+                "bin": f"{tau:g}",
+                "confidence": tau,
+                "accuracy": as_float(below / n),
+                "interval": interval_list(ci),
+                "pinball_loss": as_float(pinball),
+                "status": status.value,
+            }
+        )
+    status = worst(statuses)
+    if n < p.min_samples:
+        status = Status.INCONCLUSIVE
+    _, j, ci = max(gaps, key=lambda g: g[0])
+    lo, hi = q[:, 0], q[:, -1]
+    inside = float(np.mean((y >= lo) & (y <= hi)))
+    tau = p.levels[j]
+    return CheckResult(
+        check_id=check_id,
+        kind="calibration",
+        status=status,
+        metric=f"share of targets at or below the {tau:g}-quantile",
+        value=rows[j]["accuracy"],
+        interval=ci,
+        threshold=Threshold(">=", tau - p.max_coverage_gap),
+        sample_size=n,
+        method=f"quantiles from {p.quantiles}; Wilson interval of P(y <= q) per level",
+        message=(
+            f"{p.model!r}: worst level {tau:g} observed {rows[j]['accuracy']:.4f} on {n} rows "
+            f"(allowed ± {p.max_coverage_gap:g}); {sum(s is Status.PASSED for s in statuses)} of "
+            f"{len(statuses)} levels pass"
+        ),
+        evidence={
+            "model": p.model,
+            "dataset": p.dataset,
+            "levels": list(p.levels),
+            "reliability": rows,
+            "outer_interval": {
+                "nominal": as_float(p.levels[-1] - p.levels[0]),
+                "coverage": as_float(inside),
+                "mean_width": as_float(float(np.mean(hi - lo))),
+            },
+            "max_coverage_gap": p.max_coverage_gap,
+        },
+    )

@@ -1,0 +1,221 @@
+"""The data check types: ``data_expectations`` and ``data_schema``.
+
+``data_expectations`` runs expectations declared in the gate file (a list, a per-column
+``columns:`` mapping, or a suite file) on one dataset. ``data_schema`` infers a suite from
+the reference dataset and applies it to the evaluation dataset; it can write the inferred
+suite (mlgate YAML and GX JSON) for review.
+
+From Python::
+
+    from mlgate.checks.data.checks import data_expectations_check, check_frame
+
+    mlgate_record(data_expectations_check(mlgate, columns={"age": {"min": 0, "max": 120}}))
+    result = check_frame(frame, [{"expect": "unique", "column": "id"}])  # no gate needed
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, PositiveInt, model_validator
+
+from mlgate.checks.data import spec as S
+from mlgate.checks.data.evaluate import DEFAULT_SAMPLE, evaluate
+from mlgate.checks.data.gx_json import write_gx_suite
+from mlgate.checks.data.infer import infer_suite
+from mlgate.checks.data.verdict import KIND, data_result
+from mlgate.config.schema import GateConfig
+from mlgate.core.context import GateContext
+from mlgate.core.errors import ConfigError
+from mlgate.core.registry import CheckType, parse_params, require_dataset
+from mlgate.core.result import CheckResult
+
+_SUITE_SUFFIXES = (".yaml", ".yml", ".json")
+
+
+class DataExpectationsParams(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    dataset: str = "evaluation"
+    expectations: list[S.Expectation] = Field(default_factory=list)
+    columns: dict[str, S.ColumnRule] = Field(default_factory=dict)
+    suite: str | None = None
+    min_rows: PositiveInt = 1
+    sample: PositiveInt = DEFAULT_SAMPLE
+
+    @model_validator(mode="after")
+    def _something(self) -> DataExpectationsParams:
+        if not (self.expectations or self.columns or self.suite):
+            raise ValueError("declare 'expectations', 'columns' or a 'suite' file")
+        if self.suite is not None and not self.suite.lower().endswith(_SUITE_SUFFIXES):
+            raise ValueError(f"suite {self.suite!r} must be a .yaml, .yml or .json file")
+        return self
+
+    def declared(self) -> list[Any]:
+        return S.expand_columns(self.columns) + list(self.expectations)
+
+
+def _unique_names(expectations: list[Any], path: str) -> None:
+    counts = Counter(S.expectation_name(e) for e in expectations)
+    dup = sorted(n for n, k in counts.items() if k > 1)
+    if dup:
+        raise ConfigError(
+            f"expectation name(s) {dup} occur more than once; give each a distinct 'name'",
+            path=path,
+        )
+
+
+def _validate_expectations(p: DataExpectationsParams, config: GateConfig) -> None:
+    require_dataset(config, p.dataset, label=False)
+    _unique_names(p.declared(), "expectations")
+
+
+def check_frame(
+    frame: pd.DataFrame,
+    expectations: list[Any],
+    *,
+    dataset: str = "data",
+    check_id: str = "data-expectations",
+    min_rows: int = 1,
+    sample: int = DEFAULT_SAMPLE,
+) -> CheckResult:
+    """Run ``expectations`` (specs or their mappings) on ``frame`` and return one
+    :class:`~mlgate.core.result.CheckResult`. Raises ConfigError for invalid expectations."""
+    specs = S.parse_expectations([_as_mapping(e) for e in expectations])
+    outcomes = evaluate(frame, specs, sample=sample)
+    return data_result(
+        outcomes, check_id=check_id, dataset=dataset, n_rows=len(frame), min_rows=min_rows
+    )
+
+
+def _as_mapping(e: Any) -> Any:
+    return e.model_dump() if isinstance(e, BaseModel) else e
+
+
+def run_data_expectations(ctx: GateContext, p: DataExpectationsParams) -> CheckResult:
+    expectations = p.declared()
+    extra: dict[str, Any] = {}
+    if p.suite is not None:
+        path = (ctx.gate.base_dir / p.suite).resolve()
+        suite = S.read_suite(path)
+        expectations += list(suite.expectations)
+        extra["suite"] = {"name": suite.name, "path": p.suite, "meta": suite.meta}
+    _unique_names(expectations, "suite" if p.suite else "expectations")
+    frame = ctx.dataset(p.dataset).frame
+    outcomes = evaluate(frame, expectations, sample=p.sample)
+    return data_result(
+        outcomes,
+        check_id=_default_id(p),
+        dataset=p.dataset,
+        n_rows=len(frame),
+        min_rows=p.min_rows,
+        evidence=extra,
+    )
+
+
+def _default_id(p: DataExpectationsParams) -> str:
+    return "data-expectations" + ("" if p.dataset == "evaluation" else f"-{p.dataset}")
+
+
+class DataSchemaParams(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    reference: str = "reference"
+    dataset: str = "evaluation"
+    margin: float = Field(0.1, ge=0.0)
+    null_margin: float = Field(0.02, ge=0.0, le=1.0)
+    max_categories: PositiveInt = 20
+    exact_columns: bool = False
+    columns: list[str] | None = None
+    exclude: list[str] = Field(default_factory=list)
+    write_suite: str | None = None
+    write_gx_suite: str | None = None
+    min_rows: PositiveInt = 1
+    sample: PositiveInt = DEFAULT_SAMPLE
+
+    @model_validator(mode="after")
+    def _different(self) -> DataSchemaParams:
+        if self.reference == self.dataset:
+            raise ValueError(
+                f"reference and dataset are both {self.dataset!r}; a suite "
+                "inferred from the data it judges always passes"
+            )
+        return self
+
+
+def _validate_schema(p: DataSchemaParams, config: GateConfig) -> None:
+    require_dataset(config, p.reference, path="reference", label=False)
+    require_dataset(config, p.dataset, label=False)
+
+
+def run_data_schema(ctx: GateContext, p: DataSchemaParams) -> CheckResult:
+    ref = ctx.dataset(p.reference).frame
+    suite = infer_suite(
+        ref,
+        name=f"{ctx.gate.config.name}-{p.reference}",
+        source=p.reference,
+        margin=p.margin,
+        null_margin=p.null_margin,
+        max_categories=p.max_categories,
+        exact_columns=p.exact_columns,
+        columns=p.columns,
+        exclude=p.exclude,
+    )
+    written: dict[str, str] = {}
+    if p.write_suite:
+        S.write_suite(suite, _out(ctx, p.write_suite))
+        written["suite"] = p.write_suite
+    if p.write_gx_suite:
+        write_gx_suite(suite, _out(ctx, p.write_gx_suite))
+        written["gx_suite"] = p.write_gx_suite
+    frame = ctx.dataset(p.dataset).frame
+    outcomes = evaluate(frame, suite.expectations, sample=p.sample)
+    return data_result(
+        outcomes,
+        check_id=f"data-schema-{p.dataset}",
+        dataset=p.dataset,
+        n_rows=len(frame),
+        min_rows=p.min_rows,
+        evidence={"reference": p.reference, "inferred": suite.meta, "written": written},
+    )
+
+
+def _out(ctx: GateContext, rel: str) -> Path:
+    return (ctx.gate.base_dir / rel).resolve()
+
+
+def data_expectations_check(ctx: GateContext, **params: Any) -> CheckResult:
+    """Run ``data_expectations`` from Python with gate-file parameters; returns a
+    CheckResult. Raises ConfigError for bad parameters."""
+    return run_data_expectations(ctx, parse_params(DATA_EXPECTATIONS, ctx.gate.config, params))
+
+
+def data_schema_check(ctx: GateContext, **params: Any) -> CheckResult:
+    """Run ``data_schema`` from Python with gate-file parameters; returns a CheckResult."""
+    return run_data_schema(ctx, parse_params(DATA_SCHEMA, ctx.gate.config, params))
+
+
+DATA_EXPECTATIONS = CheckType(
+    name="data_expectations",
+    kind=KIND,
+    params=DataExpectationsParams,
+    run=run_data_expectations,
+    summary="Declared data expectations (schema, nulls, ranges, sets, regex, uniqueness, row "
+    "count, statistics, cross-column rules) on a dataset, with the offending rows.",
+    validate=_validate_expectations,
+    default_id=_default_id,
+)
+
+DATA_SCHEMA = CheckType(
+    name="data_schema",
+    kind=KIND,
+    params=DataSchemaParams,
+    run=run_data_schema,
+    summary="Expectations inferred from the reference dataset (dtypes, null rates, ranges "
+    "with a margin, category sets) applied to the evaluation dataset.",
+    validate=_validate_schema,
+    default_id=lambda p: f"data-schema-{p.dataset}",
+)

@@ -1,0 +1,201 @@
+"""The ``drift`` check: per-column drift of features, predictions or labels between a
+reference dataset and the current one.
+
+Each column gets a two-sample test (KS for numbers, chi-squared for categories), its p-value
+adjusted across the columns (Benjamini–Hochberg by default), and an effect size. A column is
+drifted when the adjusted p-value is at most ``alpha`` and the effect size reaches its bound
+(``rule: both``, the default; see :mod:`mlgate.checks.drift.effect`). The check **fails** when more
+than ``max_drifted`` columns drift, is **inconclusive** when a column has fewer than
+``min_samples`` values on a side, and **passes** otherwise.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from mlgate.checks.drift.table import ColumnDrift, DriftRule, compare_columns, rule_text
+from mlgate.config.schema import GateConfig, Task
+from mlgate.core.context import GateContext
+from mlgate.core.errors import ConfigError, DataError
+from mlgate.core.registry import CheckType, parse_params, require_dataset, require_model
+from mlgate.core.result import CheckResult, Status, Threshold
+
+KIND = "drift"
+
+
+class DriftParams(DriftRule):
+    reference: str = "reference"
+    dataset: str = "evaluation"
+
+
+def validate_target(p: DriftRule, config: GateConfig, datasets: list[str]) -> None:
+    """Gate-file validation shared by the drift checks. Raises ConfigError."""
+    for key in datasets:
+        name = getattr(p, key)
+        require_dataset(config, name, path=key, label=p.target == "labels")
+    if p.target == "predictions":
+        require_model(config, p.model)
+    if p.target != "features" and p.columns is not None:
+        raise ConfigError(
+            f"'columns' picks feature columns; it cannot be used with target={p.target!r}",
+            path="columns",
+        )
+    for key in datasets:
+        spec = config.datasets[getattr(p, key)]
+        if p.columns is not None and spec.features is not None:
+            missing = [c for c in p.columns if c not in spec.features]
+            if missing:
+                raise ConfigError(
+                    f"column(s) {missing} are not features of dataset {getattr(p, key)!r} "
+                    f"(features: {spec.features})",
+                    path="columns",
+                )
+
+
+def target_frame(ctx: GateContext, p: DriftRule, dataset: str) -> tuple[pd.DataFrame, list[str]]:
+    """The columns compared for ``dataset`` and which of them are categorical.
+
+    ``features``: the feature columns (or ``columns``). ``predictions``: ``score:<class>`` per
+    class and ``label`` (classification; ``label`` is categorical) or ``value`` (regression).
+    ``labels``: the label column (categorical unless the task is regression). Raises DataError
+    for a column the data does not have."""
+    data = ctx.dataset(dataset)
+    if p.target == "features":
+        cols = p.columns if p.columns is not None else data.feature_names
+        missing = [c for c in cols if c not in data.frame.columns]
+        if missing:
+            raise DataError(
+                f"dataset {dataset!r} has no column(s) {missing}; columns: "
+                f"{list(map(str, data.frame.columns))}"
+            )
+        return data.frame.loc[:, cols], []
+    regression = ctx.task is Task.REGRESSION
+    if p.target == "labels":
+        return pd.DataFrame({"label": data.y}), [] if regression else ["label"]
+    preds = ctx.predict(p.model, dataset)
+    if regression:
+        return pd.DataFrame({"value": preds.values}), []
+    cols: dict[str, Any] = {}
+    if preds.scores is not None:
+        classes = preds.classes or tuple(range(preds.scores.shape[1]))
+        for j, c in enumerate(classes):
+            cols[f"score:{c}"] = np.asarray(preds.scores[:, j], dtype=float)
+    cols["label"] = np.asarray(preds.labels, dtype=object)
+    return pd.DataFrame(cols), ["label"]
+
+
+def summarize(columns: list[ColumnDrift], p: DriftRule) -> tuple[Status, str]:
+    """The verdict over the columns, and a one-line message naming the drifted ones."""
+    drifted = [c.column for c in columns if c.drifted]
+    short = [c for c in columns if c.result is None]
+    if len(drifted) > p.max_drifted:
+        names = ", ".join(map(repr, drifted[:10])) + (" …" if len(drifted) > 10 else "")
+        return Status.FAILED, f"{len(drifted)} of {len(columns)} column(s) drifted: {names}"
+    if short:
+        return Status.INCONCLUSIVE, (
+            f"too few values to judge {len(short)} column(s): "
+            + "; ".join(f"{c.column!r}: {c.reason}" for c in short[:5])
+        )
+    tail = f" (allowed {p.max_drifted})" if p.max_drifted else ""
+    return Status.PASSED, f"{len(drifted)} of {len(columns)} column(s) drifted{tail}"
+
+
+#: Histograms kept in the evidence: the columns with the largest effect sizes.
+N_HISTOGRAMS = 6
+
+
+def column_evidence(columns: list[ColumnDrift]) -> dict[str, Any]:
+    """The per-column table, a bar per column of its effect size, and reference-vs-current
+    histograms of the most drifted columns (the report plots both)."""
+    ranked = sorted(
+        (c for c in columns if c.result is not None),
+        key=lambda c: (not c.drifted, -_finite(c.effect_value)),
+    )
+    return {
+        "columns": [c.row() for c in columns],
+        "histograms": [c.histogram() for c in ranked[:N_HISTOGRAMS]],
+        "effects": [
+            {"column": c.column, "effect": c.effect, "value": c.effect_value}
+            for c in sorted(columns, key=lambda c: -(c.effect_value or 0.0))
+            if c.effect_value is not None and np.isfinite(c.effect_value)
+        ][:30],
+    }
+
+
+def _finite(x: float | None) -> float:
+    if x is None or np.isnan(x):
+        return 0.0
+    return float(min(x, 1e300))
+
+
+def run_drift(ctx: GateContext, p: DriftParams) -> CheckResult:
+    ref, cat_ref = target_frame(ctx, p, p.reference)
+    cur, cat_cur = target_frame(ctx, p, p.dataset)
+    columns = compare_columns(ref, cur, p, categorical=cat_ref + cat_cur)
+    if not columns:
+        return CheckResult(
+            check_id=_default_id(p),
+            kind=KIND,
+            status=Status.INCONCLUSIVE,
+            message="no columns to compare",
+        )
+    status, message = summarize(columns, p)
+    n_drifted = sum(c.drifted for c in columns)
+    return CheckResult(
+        check_id=_default_id(p),
+        kind=KIND,
+        status=status,
+        metric=f"drifted {p.target} columns",
+        value=float(n_drifted),
+        threshold=Threshold("<=", float(p.max_drifted)),
+        sample_size=len(cur),
+        method=(
+            f"per column: two-sample KS (numeric) / chi-squared (categorical) of {p.dataset!r} "
+            f"vs {p.reference!r}; drifted when {rule_text(p)}"
+        ),
+        message=message,
+        evidence={
+            "target": p.target,
+            "reference": p.reference,
+            "dataset": p.dataset,
+            "model": p.model if p.target == "predictions" else None,
+            "rows_reference": len(ref),
+            "rows_current": len(cur),
+            "alpha": p.alpha,
+            "correction": p.correction,
+            "rule": p.rule,
+            **column_evidence(columns),
+        },
+    )
+
+
+def _validate(p: DriftParams, config: GateConfig) -> None:
+    validate_target(p, config, ["reference", "dataset"])
+
+
+def _default_id(p: DriftParams) -> str:
+    suffix = "" if p.target != "predictions" or p.model == "candidate" else f"-{p.model}"
+    return f"drift-{p.target}{suffix}"
+
+
+def drift_check(ctx: GateContext, **params: Any) -> CheckResult:
+    """Run the drift check from Python (e.g. in a test using the ``mlgate`` fixture):
+    ``drift_check(mlgate, target="features", alpha=0.01)``. Raises ConfigError for bad
+    parameters."""
+    return run_drift(ctx, parse_params(DRIFT, ctx.gate.config, params))  # type: ignore[arg-type]
+
+
+DRIFT = CheckType(
+    name="drift",
+    kind=KIND,
+    params=DriftParams,
+    run=run_drift,
+    summary="Per-column drift of features, predictions or labels vs a reference: KS / "
+    "chi-squared p-values corrected across columns (BH) and an effect size (Wasserstein in SDs, "
+    "PSI), both required to flag a column.",
+    validate=_validate,
+    default_id=_default_id,
+)

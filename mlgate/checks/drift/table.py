@@ -1,0 +1,191 @@
+"""Per-column drift of a whole table: what to compare (features, predictions or labels), the
+two-sample statistics of each column, the multiple-testing correction across columns, and
+the flag rule. Pure functions of frames; the checks in :mod:`mlgate.checks.drift.checks` and
+:mod:`mlgate.checks.drift.windows` call them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, PositiveInt
+
+from mlgate.checks.drift.effect import CategoricalEffect, NumericEffect, Rule, flagged
+from mlgate.checks.drift.univariate import (
+    CategoryCounts,
+    SortedSample,
+    TwoSample,
+    compare_categorical,
+    compare_numeric,
+)
+from mlgate.core.errors import DataError
+from mlgate.stats.multiple_testing import adjust
+
+Target = Literal["features", "predictions", "labels"]
+
+
+class DriftRule(BaseModel):
+    """The parameters every drift check shares: what is compared and how it is judged."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    target: Target = "features"
+    columns: list[str] | None = None
+    categorical: list[str] = Field(default_factory=list)
+    model: str = "candidate"
+    alpha: float = Field(0.05, gt=0.0, lt=1.0)
+    correction: Literal["bh", "bonferroni", "holm", "none"] = "bh"
+    rule: Rule = "both"
+    numeric_effect: NumericEffect = "wasserstein_sd"
+    numeric_min_effect: float = Field(0.1, ge=0.0)
+    categorical_effect: CategoricalEffect = "psi"
+    categorical_min_effect: float = Field(0.1, ge=0.0)
+    n_bins: int = Field(10, ge=2, le=1000)
+    min_samples: PositiveInt = 30
+    max_drifted: int = Field(0, ge=0)
+
+
+@dataclass(frozen=True)
+class ColumnDrift:
+    """One column's comparison and verdict. ``result`` is None when a side had fewer than
+    ``min_samples`` values (the column is then inconclusive)."""
+
+    column: str
+    kind: str
+    result: TwoSample | None
+    effect: str
+    min_effect: float
+    p_adjusted: float | None = None
+    drifted: bool = False
+    reason: str = ""
+
+    @property
+    def effect_value(self) -> float | None:
+        return None if self.result is None else float(self.result.distances[self.effect])
+
+    def row(self) -> dict[str, Any]:
+        r = self.result
+        row: dict[str, Any] = {"column": self.column, "kind": self.kind}
+        if r is None:
+            row.update(status="inconclusive", message=self.reason)
+            return row
+        row.update(
+            test=r.test,
+            statistic=_round(r.statistic),
+            p_value=_round(r.p_value, 12),
+            p_adjusted=_round(self.p_adjusted, 12),
+            effect=self.effect,
+            effect_value=_round(self.effect_value),
+            min_effect=self.min_effect,
+            drifted=self.drifted,
+            status="drifted" if self.drifted else "stable",
+            n_ref=r.n_ref,
+            n_cur=r.n_cur,
+            **{k: _round(v) for k, v in r.distances.items()},
+        )
+        if "dof" in r.details:
+            row["dof"] = r.details["dof"]
+        return row
+
+    def histogram(self) -> dict[str, Any] | None:
+        """Reference and current shares per bin (numeric) or category (categorical), for the
+        report's histograms; None when the column was not compared."""
+        r = self.result
+        if r is None:
+            return None
+        d = r.details
+        bins = d.get("bin_labels") if self.kind == "numeric" else d.get("categories")
+        return {
+            "column": self.column,
+            "bins": list(bins or []),
+            "reference": list(d.get("ref_share", [])),
+            "current": list(d.get("cur_share", [])),
+        }
+
+
+def _round(x: float | None, digits: int = 6) -> float | None:
+    if x is None or not np.isfinite(x):
+        return None if x is None or np.isnan(x) else float(x)
+    return float(f"{float(x):.{digits}g}") if digits > 6 else round(float(x), digits)
+
+
+def is_categorical(series: pd.Series) -> bool:
+    """Non-numeric and boolean columns are categorical; numbers are numeric unless declared."""
+    return not pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series)
+
+
+def compare_columns(
+    ref: pd.DataFrame,
+    cur: pd.DataFrame,
+    rule: DriftRule,
+    *,
+    columns: Sequence[str] | None = None,
+    categorical: Sequence[str] = (),
+) -> list[ColumnDrift]:
+    """Compare every column of ``ref`` and ``cur`` (or ``columns``), correct the p-values
+    across the columns compared and flag each by ``rule``. The frames are not modified.
+    Raises DataError for a column missing on either side."""
+    cols = list(columns if columns is not None else ref.columns)
+    missing = [c for c in cols if c not in cur.columns or c not in ref.columns]
+    if missing:
+        raise DataError(
+            f"column(s) {missing} are not in both the reference and the current data; "
+            f"reference: {list(map(str, ref.columns))}, current: {list(map(str, cur.columns))}"
+        )
+    forced = set(categorical) | set(rule.categorical)
+    out: list[ColumnDrift] = []
+    for col in cols:
+        cat = col in forced or is_categorical(ref[col]) or is_categorical(cur[col])
+        kind = "categorical" if cat else "numeric"
+        effect = rule.categorical_effect if cat else rule.numeric_effect
+        bound = rule.categorical_min_effect if cat else rule.numeric_min_effect
+        if cat:
+            a, b = CategoryCounts.of(ref[col]), CategoryCounts.of(cur[col])
+            n_a, n_b = a.n, b.n
+        else:
+            a, b = SortedSample.of(ref[col]), SortedSample.of(cur[col])
+            n_a, n_b = len(a), len(b)
+        if min(n_a, n_b) < rule.min_samples:
+            reason = f"{n_a} reference and {n_b} current value(s); min_samples={rule.min_samples}"
+            out.append(ColumnDrift(str(col), kind, None, effect, bound, reason=reason))
+            continue
+        res = compare_categorical(a, b) if cat else compare_numeric(a, b, n_bins=rule.n_bins)
+        out.append(ColumnDrift(str(col), kind, res, effect, bound))
+    return judge(out, rule)
+
+
+def judge(columns: list[ColumnDrift], rule: DriftRule) -> list[ColumnDrift]:
+    """Adjusted p-values (``rule.correction`` over the columns that were compared) and flags."""
+    tested = [i for i, c in enumerate(columns) if c.result is not None]
+    if not tested:
+        return columns
+    adjusted = adjust([columns[i].result.p_value for i in tested], rule.correction)  # type: ignore[union-attr]
+    out = list(columns)
+    for i, p_adj in zip(tested, adjusted, strict=True):
+        c = columns[i]
+        drifted = flagged(
+            float(p_adj),
+            c.effect_value or 0.0,
+            alpha=rule.alpha,
+            min_effect=c.min_effect,
+            rule=rule.rule,
+        )
+        out[i] = ColumnDrift(
+            c.column, c.kind, c.result, c.effect, c.min_effect, float(p_adj), drifted
+        )
+    return out
+
+
+def rule_text(rule: DriftRule) -> str:
+    """The flag rule in words, for results' ``method``."""
+    name = rule.correction.upper() if rule.correction != "none" else "unadjusted"
+    sig = f"{name} p ≤ {rule.alpha:g}"
+    eff = (
+        f"{rule.numeric_effect} ≥ {rule.numeric_min_effect:g} (numeric) / "
+        f"{rule.categorical_effect} ≥ {rule.categorical_min_effect:g} (categorical)"
+    )
+    return {"both": f"{sig} and {eff}", "significance": sig, "effect": eff}[rule.rule]

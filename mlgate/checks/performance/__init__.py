@@ -1,0 +1,1 @@
+"""Performance checks: metric thresholds with intervals, and baselines to beat."""

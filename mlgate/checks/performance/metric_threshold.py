@@ -1,0 +1,228 @@
+"""Metric threshold: a metric of a model on a dataset must clear a bound, judged on its
+confidence interval (``interval``: bootstrap ``percentile`` (default) or ``bca``, ``wilson`` for
+proportions, ``delong`` for binary ROC AUC).
+
+``passed`` only when the whole interval clears the bound, ``failed`` when it lies wholly on
+the wrong side, ``inconclusive`` when it straddles the bound, when the sample is smaller than
+``min_samples``, or when the metric is undefined on too many resamples.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, PositiveInt, model_validator
+
+from mlgate.config.schema import GateConfig
+from mlgate.core.context import GateContext
+from mlgate.core.errors import ConfigError, DataError
+from mlgate.core.registry import CheckType, require_dataset, require_model
+from mlgate.core.result import CheckResult, Interval, Status, Threshold
+from mlgate.stats.evaluate import INTERVAL_METHODS, estimate, interval_problem
+from mlgate.stats.metrics import UndefinedMetricError, get_metric
+from mlgate.stats.scoring import check_metric, encode
+
+KIND = "metric"
+
+
+class MetricThresholdParams(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    metric: str
+    min: float | None = None
+    max: float | None = None
+    model: str = "candidate"
+    dataset: str = "evaluation"
+    confidence: float = Field(0.95, gt=0.5, lt=1.0)
+    n_resamples: PositiveInt = 1000
+    min_samples: PositiveInt = 30
+    max_undefined_fraction: float = Field(0.05, ge=0.0, le=1.0)
+    interval: str = "percentile"
+
+    @model_validator(mode="after")
+    def _one_bound(self) -> MetricThresholdParams:
+        try:
+            metric = get_metric(self.metric)
+        except KeyError as exc:
+            raise ValueError(str(exc.args[0])) from None
+        if self.interval not in INTERVAL_METHODS:
+            raise ValueError(
+                f"unknown interval {self.interval!r}; use one of {list(INTERVAL_METHODS)}"
+            )
+        problem = interval_problem(metric, self.interval, None)
+        if problem:
+            raise ValueError(problem)
+        if (self.min is None) == (self.max is None):
+            raise ValueError(
+                "give exactly one of 'min' (the metric must be at least this) or "
+                "'max' (at most this)"
+            )
+        return self
+
+    @property
+    def threshold(self) -> Threshold:
+        return Threshold(">=", self.min) if self.min is not None else Threshold("<=", self.max)
+
+
+def _validate(params: MetricThresholdParams, config: GateConfig) -> None:
+    check_metric(params.metric, config.task)
+    require_model(config, params.model)
+    require_dataset(config, params.dataset)
+    if params.interval in ("wilson", "delong") and params.metric != "accuracy":
+        from mlgate.config.schema import Task
+
+        if config.task is not Task.BINARY:
+            raise ConfigError(
+                f"a {params.interval} interval of {params.metric!r} needs a binary task",
+                path="interval",
+            )
+
+
+def run_metric_threshold(ctx: GateContext, params: MetricThresholdParams) -> CheckResult:
+    metric = get_metric(params.metric)
+    data = ctx.dataset(params.dataset)
+    preds = ctx.predict(params.model, params.dataset)
+    n = len(data)
+    try:
+        y, (output,), k = encode(
+            data.y, [preds], metric, ctx.task, models=[params.model], dataset=params.dataset
+        )
+    except DataError as exc:
+        if "gives only labels" not in str(exc):
+            raise
+        return _result(params, Status.ERROR, n=n, message=str(exc))
+    try:
+        value = metric.compute(y, output, k)
+    except UndefinedMetricError as exc:
+        return _result(
+            params, Status.INCONCLUSIVE, message=f"{params.metric} undefined: {exc}", n=n
+        )
+    base: dict[str, Any] = {"value": value, "n": n}
+    if n < params.min_samples:
+        return _result(
+            params,
+            Status.INCONCLUSIVE,
+            **base,
+            message=(
+                f"only {n} rows in {params.dataset!r}; at least min_samples={params.min_samples} "
+                "are needed to judge"
+            ),
+        )
+    rng = ctx.rng(f"metric_threshold:{params.metric}:{params.model}:{params.dataset}")
+    with ctx.progress.task(f"{params.metric} bootstrap", params.n_resamples) as advance:
+        est = estimate(
+            metric,
+            y,
+            output,
+            k,
+            method=params.interval,  # type: ignore[arg-type]
+            level=params.confidence,
+            rng=rng,
+            n_resamples=params.n_resamples,
+            progress=advance,
+        )
+    evidence: dict[str, Any] = {"higher_is_better": metric.higher_is_better}
+    if params.interval in ("percentile", "bca"):
+        evidence |= {
+            "n_resamples": est.n_resamples,
+            "undefined_resamples": est.n_undefined,
+            "resampling": est.scheme,
+        }
+    if est.interval is None or est.undefined_fraction > params.max_undefined_fraction:
+        why = (
+            f"{params.metric} was undefined on {est.n_undefined} of {est.n_resamples} "
+            "resamples (too few rows of some class)"
+            if est.n_undefined
+            else f"no {params.interval} interval: {est.reason}"
+        )
+        return _result(
+            params,
+            Status.INCONCLUSIVE,
+            **base,
+            evidence=evidence,
+            message=why,
+            interval=est.interval,
+        )
+    status = _judge(est.interval, params.threshold)
+    return _result(
+        params,
+        status,
+        **base,
+        interval=est.interval,
+        evidence=evidence,
+        message=_describe(params, value, est.interval, status),
+    )
+
+
+def _judge(ci: Interval, t: Threshold) -> Status:
+    if t.op == ">=":
+        return (
+            Status.PASSED
+            if ci.low >= t.bound
+            else (Status.FAILED if ci.high < t.bound else Status.INCONCLUSIVE)
+        )
+    return (
+        Status.PASSED
+        if ci.high <= t.bound
+        else (Status.FAILED if ci.low > t.bound else Status.INCONCLUSIVE)
+    )
+
+
+def _describe(p: MetricThresholdParams, value: float, ci: Interval, status: Status) -> str:
+    t = p.threshold
+    where = (
+        f"{p.metric} of {p.model!r} on {p.dataset!r} = {value:.4g} "
+        f"[{ci.low:.4g}, {ci.high:.4g}] ({ci.level:.0%} CI)"
+    )
+    if status is Status.PASSED:
+        return f"{where}, whole interval {t.op} {t.bound:g}"
+    if status is Status.FAILED:
+        return f"{where}, whole interval on the wrong side of {t.op} {t.bound:g}"
+    return f"{where} straddles the bound {t.op} {t.bound:g}: more data needed to decide"
+
+
+def _result(
+    p: MetricThresholdParams,
+    status: Status,
+    *,
+    message: str,
+    n: int,
+    value: float | None = None,
+    interval: Interval | None = None,
+    evidence: dict[str, Any] | None = None,
+) -> CheckResult:
+    return CheckResult(
+        check_id=f"{p.metric}",
+        kind=KIND,
+        status=status,
+        metric=p.metric,
+        value=value,
+        interval=interval,
+        threshold=p.threshold,
+        sample_size=n,
+        method=f"{p.metric} (mlgate.stats.metrics), {interval.method} over rows"
+        if interval
+        else None,
+        message=message,
+        evidence={"model": p.model, "dataset": p.dataset, **(evidence or {})},
+    )
+
+
+def _default_id(p: MetricThresholdParams) -> str:
+    suffix = (
+        "" if (p.model, p.dataset) == ("candidate", "evaluation") else f"-{p.model}-{p.dataset}"
+    )
+    return f"{p.metric}{suffix}"
+
+
+METRIC_THRESHOLD = CheckType(
+    name="metric_threshold",
+    kind=KIND,
+    params=MetricThresholdParams,
+    run=run_metric_threshold,
+    summary="A metric (accuracy, f1, roc_auc, log_loss, mae, rmse, r2, ...; see "
+    "mlgate.stats.metrics) must clear min/max, judged on its confidence interval (bootstrap "
+    "percentile or BCa, Wilson, DeLong).",
+    validate=_validate,
+    default_id=_default_id,
+)

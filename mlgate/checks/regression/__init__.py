@@ -1,0 +1,1 @@
+"""Regression checks: golden cases, non-inferiority to the champion, and the previous run."""

@@ -1,0 +1,305 @@
+"""Champion comparison: is the candidate at least as good as the champion (non-inferiority
+with a margin, the usual promotion rule), or better (superiority)?
+
+Both models are scored on the same rows and compared with a paired test per metric: McNemar
+(exact binomial for fewer than 25 discordant rows; Tango's score test against a non-zero
+margin) for accuracy, DeLong for binary ROC AUC, a paired bootstrap for any other metric.
+The improvement (positive = candidate better, whatever the metric's direction) is tested
+against the boundary −margin (non-inferiority) or +margin (superiority) with one-sided level
+α = (1 − confidence) / 2, so "passed" matches "the two-sided interval lies above the
+boundary". With several metrics the p-values are adjusted (Holm by default).
+
+Per metric: **passed** when the adjusted p-value is ≤ α; **failed** when the whole interval
+lies at or below the boundary; otherwise **inconclusive**, with the number of rows that would
+be needed to decide (power ``power``, assuming the observed difference is the true one).
+The check passes only when every metric passes.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PositiveInt, field_validator, model_validator
+
+from mlgate.config.schema import GateConfig
+from mlgate.core.context import GateContext
+from mlgate.core.errors import ConfigError, MlgateError
+from mlgate.core.registry import CheckType, parse_params, require_dataset, require_model
+from mlgate.core.result import CheckResult, Status, Threshold
+from mlgate.stats.evaluate import TESTS, Comparison, choose_test, compare
+from mlgate.stats.metrics import UndefinedMetricError, get_metric
+from mlgate.stats.multiple_testing import CORRECTIONS, adjust
+from mlgate.stats.power import required_rows
+from mlgate.stats.scoring import check_metric, encode, rounded, worst_status
+
+KIND = "regression"
+
+
+class ChampionParams(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    metrics: list[str] = Field(min_length=1)
+    mode: Literal["non_inferiority", "superiority"] = "non_inferiority"
+    margin: float | dict[str, float] | None = None
+    champion: str = "champion"
+    model: str = "candidate"
+    dataset: str = "evaluation"
+    test: str | dict[str, str] = "auto"
+    correction: str = "holm"
+    confidence: float = Field(0.95, gt=0.5, lt=1.0)
+    power: float = Field(0.8, gt=0.0, lt=1.0)
+    n_resamples: PositiveInt = 1000
+    interval: Literal["percentile", "bca"] = "percentile"
+    min_samples: PositiveInt = 30
+    max_undefined_fraction: float = Field(0.05, ge=0.0, le=1.0)
+
+    @field_validator("metrics", mode="before")
+    @classmethod
+    def _one_or_many(cls, v: Any) -> Any:
+        return [v] if isinstance(v, str) else v
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ChampionParams:
+        for name in self.metrics:
+            try:
+                get_metric(name)
+            except KeyError as exc:
+                raise ValueError(str(exc.args[0])) from None
+        if len(set(self.metrics)) != len(self.metrics):
+            raise ValueError(f"metrics listed twice: {self.metrics}")
+        if self.correction not in CORRECTIONS:
+            raise ValueError(f"unknown correction {self.correction!r}; use one of {CORRECTIONS}")
+        if self.mode == "non_inferiority" and self.margin is None:
+            raise ValueError(
+                "non-inferiority needs a 'margin': how much worse than the champion the "
+                "candidate may be (in the metric's units), e.g. margin: 0.01"
+            )
+        for name in self.metrics:
+            if self.margin_of(name) < 0:
+                raise ValueError(f"margin of {name!r} must be ≥ 0, got {self.margin_of(name)}")
+        tests = self.test if isinstance(self.test, dict) else {}
+        for name in tests:
+            if name not in self.metrics:
+                raise ValueError(f"'test' names metric {name!r}, which is not in 'metrics'")
+        for test in tests.values() if tests else [self.test]:
+            if test not in TESTS:
+                raise ValueError(f"unknown test {test!r}; use one of {list(TESTS)}")
+        return self
+
+    def margin_of(self, metric: str) -> float:
+        if isinstance(self.margin, dict):
+            if metric not in self.margin:
+                raise ValueError(f"'margin' has no entry for metric {metric!r}")
+            return float(self.margin[metric])
+        return float(self.margin or 0.0)
+
+    def boundary(self, metric: str) -> float:
+        """The improvement to beat: −margin (non-inferiority) or +margin (superiority)."""
+        m = self.margin_of(metric)
+        return -m if self.mode == "non_inferiority" else m
+
+    def test_of(self, metric: str) -> str:
+        return self.test.get(metric, "auto") if isinstance(self.test, dict) else self.test
+
+    @property
+    def alpha(self) -> float:
+        return (1.0 - self.confidence) / 2.0
+
+
+def _validate(p: ChampionParams, config: GateConfig) -> None:
+    for i, name in enumerate(p.metrics):
+        metric = check_metric(name, config.task, path=f"metrics[{i}]")
+        try:
+            choose_test(metric, 2 if config.task.value == "binary" else 3, p.test_of(name))
+        except ValueError as exc:
+            raise ConfigError(str(exc), path="test") from None
+    require_model(config, p.model)
+    require_model(config, p.champion, path="champion")
+    require_dataset(config, p.dataset)
+
+
+def run_champion(ctx: GateContext, p: ChampionParams) -> CheckResult:
+    data = ctx.dataset(p.dataset)
+    cand = ctx.predict(p.model, p.dataset)
+    champ = ctx.predict(p.champion, p.dataset)
+    n = len(data)
+    results: list[Comparison | str] = []
+    for name in p.metrics:
+        metric = get_metric(name)
+        try:
+            y, (out_c, out_b), k = encode(
+                data.y,
+                [cand, champ],
+                metric,
+                ctx.task,
+                models=[p.model, p.champion],
+                dataset=p.dataset,
+            )
+            with ctx.progress.task(f"{name} vs champion", p.n_resamples) as advance:
+                cmp = compare(
+                    metric,
+                    y,
+                    out_c,
+                    out_b,
+                    k,
+                    boundary=p.boundary(name),
+                    test=p.test_of(name),  # type: ignore[arg-type]
+                    level=p.confidence,
+                    rng=ctx.rng(f"champion:{name}:{p.model}:{p.champion}:{p.dataset}"),
+                    n_resamples=p.n_resamples,
+                    bootstrap_method=p.interval,
+                    progress=advance,
+                )
+            results.append(cmp)
+        except UndefinedMetricError as exc:
+            results.append(f"{name} undefined: {exc}")
+        except MlgateError as exc:
+            return CheckResult(f"champion-{name}", KIND, Status.ERROR, message=str(exc))
+    p_values = [
+        r.p_value if isinstance(r, Comparison) and r.p_value is not None else 1.0 for r in results
+    ]
+    adjusted = adjust(p_values, p.correction)  # type: ignore[arg-type]
+    rows = [_row(p, r, float(q), n) for r, q in zip(results, adjusted, strict=True)]
+    return _result(p, rows, results, n)
+
+
+def _row(p: ChampionParams, r: Comparison | str, p_adj: float, n: int) -> dict[str, Any]:
+    if isinstance(r, str):
+        return {"metric": r.split(" ")[0], "status": "inconclusive", "message": r}
+    undefined = r.details.get("undefined_resamples", 0) / max(r.details.get("n_resamples", 1), 1)
+    row: dict[str, Any] = {
+        "metric": r.metric,
+        "candidate": rounded(r.candidate),
+        "champion": rounded(r.reference),
+        "improvement": rounded(r.improvement),
+        "boundary": rounded(r.boundary),
+        "interval": [rounded(r.interval.low), rounded(r.interval.high)] if r.interval else None,
+        "se": rounded(r.se),
+        "test": r.test,
+        "p_value": rounded(r.p_value, 8),
+        "p_adjusted": rounded(p_adj, 8),
+        **{k: v for k, v in r.details.items() if k != "no_interval"},
+    }
+    if n < p.min_samples:
+        status, msg = Status.INCONCLUSIVE, f"only {n} rows; min_samples={p.min_samples}"
+    elif r.interval is None or r.p_value is None or undefined > p.max_undefined_fraction:
+        status, msg = (
+            Status.INCONCLUSIVE,
+            f"{r.metric}: no interval (undefined on too many resamples)",
+        )
+    elif p_adj <= p.alpha:
+        status, msg = Status.PASSED, _claim(p, r, p_adj)
+    elif r.interval.high <= r.boundary:
+        status, msg = (
+            Status.FAILED,
+            (
+                f"{r.metric}: improvement {r.improvement:+.4g} [{r.interval.low:+.4g}, "
+                f"{r.interval.high:+.4g}] is at or below {r.boundary:+g}"
+            ),
+        )
+    else:
+        needed = (
+            required_rows(
+                se=r.se,
+                n=n,
+                difference=r.improvement,
+                boundary=r.boundary,
+                alpha=p.alpha,
+                power=p.power,
+            )
+            if r.se is not None
+            else None
+        )
+        row["rows_needed"] = needed
+        status, msg = Status.INCONCLUSIVE, _undecided(p, r, p_adj, n, needed)
+    row["status"], row["message"] = status.value, msg
+    return row
+
+
+def _claim(p: ChampionParams, r: Comparison, p_adj: float) -> str:
+    what = "non-inferior" if p.mode == "non_inferiority" else "superior"
+    return (
+        f"{r.metric}: {what} (improvement {r.improvement:+.4g} [{r.interval.low:+.4g}, "
+        f"{r.interval.high:+.4g}] vs boundary {r.boundary:+g}, adjusted p={p_adj:.3g})"
+    )
+
+
+def _undecided(p: ChampionParams, r: Comparison, p_adj: float, n: int, needed: int | None) -> str:
+    base = (
+        f"{r.metric}: improvement {r.improvement:+.4g} [{r.interval.low:+.4g}, "
+        f"{r.interval.high:+.4g}] cannot be told from the boundary {r.boundary:+g} "
+        f"(adjusted p={p_adj:.3g} > α={p.alpha:g})"
+    )
+    if needed is None:
+        why = (
+            "the observed difference sits on the boundary: no sample size decides it"
+            if r.improvement == r.boundary
+            else "the rows needed cannot be estimated (no spread in the data)"
+        )
+        return f"{base}; {why}"
+    return (
+        f"{base}; about {needed:,} rows would be needed to decide (power {p.power:.0%}, "
+        f"if the observed difference is the true one; {n:,} rows now)"
+    )
+
+
+def _result(p: ChampionParams, rows, results, n: int) -> CheckResult:
+    statuses = [Status(r["status"]) for r in rows]
+    status = worst_status(statuses)
+    i = statuses.index(status)
+    r = results[i] if isinstance(results[i], Comparison) else None
+    what = "non-inferior to" if p.mode == "non_inferiority" else "superior to"
+    head = {
+        Status.PASSED: f"{p.model!r} is {what} {p.champion!r} on {', '.join(p.metrics)}",
+        Status.FAILED: f"{p.model!r} is not {what} {p.champion!r}",
+        Status.INCONCLUSIVE: f"the data cannot tell whether {p.model!r} is {what} {p.champion!r}",
+        Status.ERROR: "a metric could not be compared",
+    }[status]
+    return CheckResult(
+        check_id=f"champion-{p.metrics[0]}",
+        kind=KIND,
+        status=status,
+        metric=f"{rows[i]['metric']} improvement over {p.champion}",
+        value=r.improvement if r else None,
+        interval=r.interval if r else None,
+        threshold=Threshold(">=", p.boundary(rows[i]["metric"])) if r else None,
+        sample_size=n,
+        method=(
+            f"{r.test if r else 'paired test'}, {p.mode.replace('_', '-')}, one-sided "
+            f"α={p.alpha:g}, {p.correction} correction over {len(p.metrics)} metric(s)"
+        ),
+        message=f"{head}. " + "; ".join(row["message"] for row in rows),
+        evidence={
+            "model": p.model,
+            "champion": p.champion,
+            "dataset": p.dataset,
+            "mode": p.mode,
+            "correction": p.correction,
+            "alpha": p.alpha,
+            "confidence": p.confidence,
+            "metrics": rows,
+        },
+    )
+
+
+def _default_id(p: ChampionParams) -> str:
+    return "champion-" + "-".join(p.metrics)
+
+
+def champion_check(ctx: GateContext, **params: Any) -> CheckResult:
+    """Run the champion comparison from Python: ``champion_check(mlgate, metrics=["accuracy"],
+    margin=0.01)``. Raises ConfigError for bad parameters."""
+    return run_champion(ctx, parse_params(CHAMPION, ctx.gate.config, params))
+
+
+CHAMPION = CheckType(
+    name="champion",
+    kind=KIND,
+    params=ChampionParams,
+    run=run_champion,
+    summary="Paired comparison with the champion on the same rows (McNemar, DeLong, paired "
+    "bootstrap): non-inferiority with a margin or superiority, several metrics with Holm / "
+    "Bonferroni / BH correction; inconclusive with the rows needed when the data cannot tell.",
+    validate=_validate,
+    default_id=_default_id,
+)

@@ -1,0 +1,396 @@
+"""Previous-run regression: the candidate's metrics must not have got worse than those stored
+in an earlier run's ``result.json`` (layout in docs/interfaces.md), beyond a margin.
+
+For each metric the stored check is found in ``checks[]`` (by ``previous_check`` id, else the
+check with that ``metric`` whose evidence names the same model and dataset). The current
+value gets an interval (``interval`` method) and the change is judged as a difference of two
+independent estimates: standard errors are read off both intervals (width / 2z) and combined,
+so a stored value without an interval counts as exact. The runs' rows are not paired (the
+earlier predictions are not stored), which makes the test conservative when both runs used the
+same data. Verdicts per metric as in the champion check: **passed** when the adjusted one-sided
+p-value of "change ≤ −margin" is ≤ α = (1 − confidence) / 2, **failed** when the whole
+interval of the change lies at or below −margin, else **inconclusive** with the rows needed.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, PositiveInt, field_validator, model_validator
+from scipy.special import ndtr
+
+from mlgate.config.schema import GateConfig
+from mlgate.core.context import GateContext
+from mlgate.core.errors import DataError
+from mlgate.core.registry import CheckType, parse_params, require_dataset, require_model
+from mlgate.core.result import CheckResult, Interval, Status, Threshold
+from mlgate.stats.evaluate import estimate, interval_problem
+from mlgate.stats.intervals import normal_interval, z_value
+from mlgate.stats.metrics import UndefinedMetricError, get_metric
+from mlgate.stats.multiple_testing import CORRECTIONS, adjust
+from mlgate.stats.power import required_rows
+from mlgate.stats.scoring import check_metric, encode, rounded, worst_status
+
+KIND = "regression"
+
+
+class HistorySource(BaseModel):
+    """An earlier run in a history database: ``run`` is a run id, ``latest`` (the newest run
+    of the gate) or ``latest_promoted`` (the newest that was promoted, with or without
+    warnings); ``gate`` defaults to this gate's name."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    db: str
+    run: PositiveInt | Literal["latest", "latest_promoted"] = "latest_promoted"
+    gate: str | None = None
+
+
+class PreviousRunParams(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    path: str | None = None
+    history: HistorySource | None = None
+    metrics: list[str] = Field(min_length=1)
+    margin: float | dict[str, float] = 0.0
+    model: str = "candidate"
+    dataset: str = "evaluation"
+    previous_model: str = "candidate"
+    previous_check: str | dict[str, str] | None = None
+    interval: str = "percentile"
+    correction: str = "holm"
+    confidence: float = Field(0.95, gt=0.5, lt=1.0)
+    power: float = Field(0.8, gt=0.0, lt=1.0)
+    n_resamples: PositiveInt = 1000
+    min_samples: PositiveInt = 30
+
+    @field_validator("metrics", mode="before")
+    @classmethod
+    def _one_or_many(cls, v: Any) -> Any:
+        return [v] if isinstance(v, str) else v
+
+    @model_validator(mode="after")
+    def _consistent(self) -> PreviousRunParams:
+        if (self.path is None) == (self.history is None):
+            raise ValueError(
+                "give exactly one of 'path' (an earlier result.json) and 'history' "
+                "({db: history.sqlite, run: latest_promoted | latest | <id>})"
+            )
+        for name in self.metrics:
+            try:
+                metric = get_metric(name)
+            except KeyError as exc:
+                raise ValueError(str(exc.args[0])) from None
+            problem = interval_problem(metric, self.interval, None)
+            if problem:
+                raise ValueError(problem)
+            if self.margin_of(name) < 0:
+                raise ValueError(f"margin of {name!r} must be ≥ 0")
+        if self.correction not in CORRECTIONS:
+            raise ValueError(f"unknown correction {self.correction!r}; use one of {CORRECTIONS}")
+        if isinstance(self.previous_check, str) and len(self.metrics) > 1:
+            raise ValueError("with several metrics give previous_check as {metric: check id}")
+        return self
+
+    def margin_of(self, metric: str) -> float:
+        if isinstance(self.margin, dict):
+            if metric not in self.margin:
+                raise ValueError(f"'margin' has no entry for metric {metric!r}")
+            return float(self.margin[metric])
+        return float(self.margin)
+
+    def check_id_of(self, metric: str) -> str | None:
+        if isinstance(self.previous_check, dict):
+            return self.previous_check.get(metric)
+        return self.previous_check
+
+    @property
+    def alpha(self) -> float:
+        return (1.0 - self.confidence) / 2.0
+
+
+def _validate(p: PreviousRunParams, config: GateConfig) -> None:
+    for i, name in enumerate(p.metrics):
+        check_metric(name, config.task, path=f"metrics[{i}]")
+    require_model(config, p.model)
+    require_dataset(config, p.dataset)
+
+
+def from_history(ctx: GateContext, source: HistorySource) -> tuple[dict[str, Any], str]:
+    """The stored result of the run ``source`` names, and a label for it. Raises DataError
+    when the database or the run is missing (HistoryError for a foreign or corrupt file)."""
+    from mlgate.history import History
+
+    db = (ctx.gate.base_dir / source.db).resolve()
+    if not db.is_file():
+        raise DataError(
+            f"previous run: no history database at {str(db)!r} (gate runs record one in their "
+            "report directory; point 'history.db' at it, relative to the gate file)"
+        )
+    history = History(db)
+    gate = source.gate or ctx.gate.config.name
+    if isinstance(source.run, int):
+        return history.get(source.run), f"{source.db} run {source.run}"
+    verdicts = ("promote", "promote_with_warnings") if source.run == "latest_promoted" else None
+    doc = history.latest(gate, verdict=verdicts)
+    if doc is None:
+        which = "promoted run" if verdicts else "run"
+        raise DataError(
+            f"previous run: {str(db)!r} has no {which} of gate {gate!r} to compare with "
+            "(the first run has nothing before it; use a stored result.json with 'path')"
+        )
+    return doc, f"{source.db} {source.run} of {gate!r}"
+
+
+def load_previous(path: Path) -> dict[str, Any]:
+    """An earlier run's result.json. Raises DataError naming the file."""
+    if not path.is_file():
+        raise DataError(f"previous run: no result.json at {str(path)!r}")
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise DataError(f"previous run: {str(path)!r} is not valid JSON: {exc}") from exc
+    if not isinstance(doc, dict) or not isinstance(doc.get("checks"), list):
+        raise DataError(f"previous run: {str(path)!r} has no 'checks' list (not a result.json?)")
+    return doc
+
+
+def stored_check(doc: dict[str, Any], p: PreviousRunParams, metric: str) -> dict[str, Any]:
+    """The stored check to compare ``metric`` with. Raises DataError when there is none, or
+    several that disagree (then name one with ``previous_check``)."""
+    wanted = p.check_id_of(metric)
+    found = []
+    for c in doc["checks"]:
+        if c.get("value") is None:
+            continue
+        if wanted is not None:
+            if c.get("id") == wanted:
+                found.append(c)
+            continue
+        ev = c.get("evidence") or {}
+        if (
+            c.get("metric") == metric
+            and ev.get("model", p.previous_model) == p.previous_model
+            and ev.get("dataset", p.dataset) == p.dataset
+        ):
+            found.append(c)
+    if not found:
+        what = f"id {wanted!r}" if wanted else f"metric {metric!r} of model {p.previous_model!r}"
+        raise DataError(f"previous run has no check with a value for {what}")
+    if len({(c.get("value"), json.dumps(c.get("interval"))) for c in found}) > 1:
+        ids = sorted({c.get("id") for c in found})
+        raise DataError(
+            f"previous run has several different {metric!r} results ({ids}); choose one with "
+            "previous_check"
+        )
+    return found[0]
+
+
+def run_previous_run(ctx: GateContext, p: PreviousRunParams) -> CheckResult:
+    if p.history is not None:
+        doc, source = from_history(ctx, p.history)
+    else:
+        doc, source = load_previous((ctx.gate.base_dir / p.path).resolve()), p.path
+    data = ctx.dataset(p.dataset)
+    preds = ctx.predict(p.model, p.dataset)
+    n = len(data)
+    rows: list[dict[str, Any]] = []
+    p_values: list[float] = []
+    for name in p.metrics:
+        metric = get_metric(name)
+        old = stored_check(doc, p, name)
+        y, (out,), k = encode(
+            data.y, [preds], metric, ctx.task, models=[p.model], dataset=p.dataset
+        )
+        try:
+            with ctx.progress.task(f"{name} bootstrap", p.n_resamples) as advance:
+                est = estimate(
+                    metric,
+                    y,
+                    out,
+                    k,
+                    method=p.interval,
+                    level=p.confidence,  # type: ignore[arg-type]
+                    rng=ctx.rng(f"previous_run:{name}:{p.model}:{p.dataset}"),
+                    n_resamples=p.n_resamples,
+                    progress=advance,
+                )
+        except UndefinedMetricError as exc:
+            rows.append({"metric": name, "status": "inconclusive", "message": f"{exc}"})
+            p_values.append(1.0)
+            continue
+        row = _change(metric, est, old, p)
+        rows.append(row)
+        p_values.append(row.pop("_p", 1.0))
+    adjusted = adjust(p_values, p.correction)  # type: ignore[arg-type]
+    for row, q in zip(rows, adjusted, strict=True):
+        if "improvement" in row:
+            _judge(row, float(q), p, n)
+    return _result(p, rows, n, doc, ctx, source)
+
+
+def _se(interval: Interval | dict | None) -> float | None:
+    if interval is None:
+        return None
+    if isinstance(interval, dict):
+        if interval.get("low") is None or interval.get("high") is None:
+            return None
+        interval = Interval(interval["low"], interval["high"], interval.get("level", 0.95), "")
+    return (interval.high - interval.low) / (2.0 * z_value(interval.level))
+
+
+def _change(metric, est, old: dict[str, Any], p: PreviousRunParams) -> dict[str, Any]:
+    sign = 1.0 if metric.higher_is_better else -1.0
+    improvement = sign * (est.value - float(old["value"]))
+    se_now, se_old = _se(est.interval), _se(old.get("interval"))
+    row: dict[str, Any] = {
+        "metric": metric.name,
+        "current": rounded(est.value),
+        "current_interval": [rounded(est.interval.low), rounded(est.interval.high)]
+        if est.interval
+        else None,
+        "previous": rounded(float(old["value"])),
+        "previous_check": old.get("id"),
+        "previous_interval": old.get("interval"),
+        "improvement": improvement,
+        "boundary": -p.margin_of(metric.name),
+        "se_current": se_now,
+        "se_previous": se_old or 0.0,
+    }
+    if se_now is None:
+        row["_p"] = 1.0
+        return row
+    se = float(np.hypot(se_now, se_old or 0.0))
+    row["se"] = se
+    ci = normal_interval(improvement, se, p.confidence, "normal (independent runs)")
+    row["interval"] = ci
+    boundary = row["boundary"]
+    row["_p"] = (
+        float(ndtr(-(improvement - boundary) / se)) if se > 0 else float(improvement <= boundary)
+    )
+    return row
+
+
+def _judge(row: dict[str, Any], p_adj: float, p: PreviousRunParams, n: int) -> None:
+    ci: Interval | None = row.get("interval")
+    name, d, b = row["metric"], row["improvement"], row["boundary"]
+    row["p_adjusted"] = rounded(p_adj, 8)
+    if n < p.min_samples:
+        status, msg = Status.INCONCLUSIVE, f"{name}: only {n} rows; min_samples={p.min_samples}"
+    elif ci is None:
+        status, msg = Status.INCONCLUSIVE, f"{name}: no interval for the current value"
+    elif p_adj <= p.alpha:
+        status, msg = (
+            Status.PASSED,
+            (f"{name}: change {d:+.4g} [{ci.low:+.4g}, {ci.high:+.4g}] is above {b:+g}"),
+        )
+    elif ci.high <= b:
+        status, msg = (
+            Status.FAILED,
+            (
+                f"{name}: got worse: change {d:+.4g} [{ci.low:+.4g}, {ci.high:+.4g}] is at or "
+                f"below {b:+g}"
+            ),
+        )
+    else:
+        needed = required_rows(
+            se=row["se_current"],
+            n=n,
+            difference=d,
+            boundary=b,
+            alpha=p.alpha,
+            power=p.power,
+            se_fixed=row["se_previous"],
+        )
+        row["rows_needed"] = needed
+        tail = (
+            f"about {needed:,} rows would be needed to decide"
+            if needed
+            else "more rows alone cannot decide it (the stored run's own uncertainty is too large)"
+        )
+        status, msg = (
+            Status.INCONCLUSIVE,
+            (
+                f"{name}: change {d:+.4g} [{ci.low:+.4g}, {ci.high:+.4g}] cannot be told from "
+                f"{b:+g} (adjusted p={p_adj:.3g}); {tail}"
+            ),
+        )
+    row["status"], row["message"] = status.value, msg
+
+
+def _result(
+    p: PreviousRunParams, rows, n: int, doc: dict[str, Any], ctx, source: str
+) -> CheckResult:
+    statuses = [Status(r["status"]) for r in rows]
+    status = worst_status(statuses)
+    i = statuses.index(status)
+    deciding = rows[i]
+    ci = deciding.get("interval")
+    same = _same_data(doc, ctx, p.dataset)
+    for row in rows:
+        if isinstance(row.get("interval"), Interval):
+            iv = row["interval"]
+            row["interval"] = [rounded(iv.low), rounded(iv.high)]
+        for key in ("improvement", "se", "se_current", "se_previous"):
+            if key in row:
+                row[key] = rounded(row[key])
+    head = {
+        Status.PASSED: f"no metric of {p.model!r} got worse than in the previous run",
+        Status.FAILED: f"{p.model!r} got worse than in the previous run",
+        Status.INCONCLUSIVE: "the data cannot tell whether the metrics got worse",
+    }[status]
+    return CheckResult(
+        check_id=f"previous-run-{p.metrics[0]}",
+        kind=KIND,
+        status=status,
+        metric=f"{deciding['metric']} change vs previous run",
+        value=deciding.get("improvement"),
+        interval=ci if isinstance(ci, Interval) else None,
+        threshold=Threshold(">=", -p.margin_of(deciding["metric"])),
+        sample_size=n,
+        method=(
+            f"difference of independent estimates ({p.interval} interval now, stored interval "
+            f"then), one-sided α={p.alpha:g}, {p.correction} correction"
+        ),
+        message=f"{head}. " + "; ".join(r["message"] for r in rows),
+        evidence={
+            "model": p.model,
+            "dataset": p.dataset,
+            "previous": source,
+            "previous_run": (doc.get("run") or {}).get("started_at"),
+            "same_data": same,
+            "metrics": rows,
+        },
+    )
+
+
+def _same_data(doc: dict[str, Any], ctx: GateContext, dataset: str) -> bool | None:
+    stored = ((doc.get("datasets") or {}).get(dataset) or {}).get("fingerprint")
+    if not stored:
+        return None
+    return stored == "sha256:" + ctx.dataset(dataset).fingerprint
+
+
+def _default_id(p: PreviousRunParams) -> str:
+    return "previous-run-" + "-".join(p.metrics)
+
+
+def previous_run_check(ctx: GateContext, **params: Any) -> CheckResult:
+    """Run the previous-run check from Python: ``previous_run_check(mlgate,
+    path="baseline/result.json", metrics=["accuracy"], margin=0.01)``."""
+    return run_previous_run(ctx, parse_params(PREVIOUS_RUN, ctx.gate.config, params))
+
+
+PREVIOUS_RUN = CheckType(
+    name="previous_run",
+    kind=KIND,
+    params=PreviousRunParams,
+    run=run_previous_run,
+    summary="The candidate's metrics must not be worse than in a stored result.json of an "
+    "earlier run, beyond a margin, judged with both runs' intervals.",
+    validate=_validate,
+    default_id=_default_id,
+)

@@ -1,0 +1,354 @@
+"""What the ``slices``, ``fairness`` and ``slice_discovery`` checks do with the gate context.
+
+Verdicts, per slice then for the check (the worst part decides: failed > inconclusive >
+passed): a slice below ``min_size`` rows, or whose metric is undefined, is **inconclusive**,
+never passed; a bound (``min`` / ``max``, ``max_gap``) is judged on the interval (passed when
+the whole interval clears it, failed when it lies wholly on the wrong side); a slice whose
+adjusted p-value of "worse than the rest" is ≤ ``alpha`` **fails** the significance test.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from mlgate.checks.slices.discovery import bin_features, discover, n_combinations
+from mlgate.checks.slices.evaluate import SliceEstimate, slice_estimate, with_gaps_to_best
+from mlgate.checks.slices.fairness import fairness_estimate, group_tables, rates
+from mlgate.checks.slices.spec import as_spec, materialize_all
+from mlgate.config.schema import Task
+from mlgate.core.context import GateContext
+from mlgate.core.result import CheckResult, Interval, Status, Threshold
+from mlgate.stats import losses
+from mlgate.stats.metrics import get_metric
+from mlgate.stats.multiple_testing import adjust
+from mlgate.stats.scoring import encode, rounded, seen_classes
+
+_ORDER = (Status.FAILED, Status.ERROR, Status.INCONCLUSIVE, Status.PASSED)
+
+
+def _worst(statuses: list[Status]) -> Status:
+    return next((s for s in _ORDER if s in statuses), Status.PASSED)
+
+
+def _iv(i: Interval | None) -> list[float | None] | None:
+    return None if i is None else [rounded(i.low), rounded(i.high)]
+
+
+def _judge(i: Interval | None, op: str, bound: float) -> Status:
+    """``value op bound`` on the interval: passed when all of it clears the bound, failed when
+    all of it misses, else (or without an interval) inconclusive."""
+    if i is None:
+        return Status.INCONCLUSIVE
+    clears, misses = (
+        (i.low >= bound, i.high < bound) if op == ">=" else (i.high <= bound, i.low > bound)
+    )
+    if clears:
+        return Status.PASSED
+    return Status.FAILED if misses else Status.INCONCLUSIVE
+
+
+# -- declared slices -------------------------------------------------------------------------
+def run_slices(ctx: GateContext, p: Any, check_id: str) -> CheckResult:
+    metric = get_metric(p.metric)
+    data = ctx.dataset(p.dataset)
+    preds = ctx.predict(p.model, p.dataset)
+    y, (out,), k = encode(data.y, [preds], metric, ctx.task, models=[p.model], dataset=p.dataset)
+    if p.slices is not None:
+        declared = list(p.slices)
+    else:  # a column listed both as a slice and as sensitive is sliced once
+        declared = list(dict.fromkeys([*data.spec.slices, *data.spec.sensitive]))
+    slices = materialize_all([as_spec(s) for s in declared], data.frame)
+    estimates = [
+        slice_estimate(
+            metric,
+            y,
+            out,
+            k,
+            sl,
+            rng=lambda part, name=sl.name: ctx.rng(f"{check_id}:{name}:{part}"),
+            min_size=p.min_size,
+            level=p.confidence,
+            method=p.interval,
+            n_resamples=p.n_resamples,
+        )
+        for sl in slices
+    ]
+    if p.gap_to == "best":
+        estimates = with_gaps_to_best(
+            estimates, [sl.declaration for sl in slices], metric, p.confidence
+        )
+    tested = [i for i, e in enumerate(estimates) if e.evaluable]
+    p_adj = adjust([estimates[i].p_value for i in tested], p.correction) if tested else []
+    adjusted = dict(zip(tested, (float(v) for v in p_adj), strict=True))
+    rows, statuses = [], []
+    for i, e in enumerate(estimates):
+        status, notes = _slice_status(p, e, adjusted.get(i))
+        statuses.append(status)
+        rows.append(_slice_row(e, adjusted.get(i), status, notes, p.gap_to))
+    return _slices_result(p, check_id, metric, rows, statuses, estimates, len(y))
+
+
+def _slice_status(p: Any, e: SliceEstimate, p_adj: float | None) -> tuple[Status, list[str]]:
+    notes: list[str] = []
+    if e.n < p.min_size or e.value is None:
+        return Status.INCONCLUSIVE, [e.reason or f"only {e.n} rows"]
+    parts = []
+    if p.min is not None or p.max is not None:
+        op, bound = (">=", p.min) if p.min is not None else ("<=", p.max)
+        s = _judge(e.interval, op, bound)
+        parts.append(s)
+        if s is not Status.PASSED:
+            notes.append(f"{p.metric} {op} {bound:g}: {s.value}")
+    if p.max_gap is not None:
+        _, gi = e.gap(p.gap_to)
+        s = _judge(gi, "<=", p.max_gap)
+        parts.append(s)
+        if s is not Status.PASSED:
+            notes.append(f"gap to {p.gap_to} <= {p.max_gap:g}: {s.value}")
+    if p.significance:
+        if p_adj is None:
+            parts.append(Status.INCONCLUSIVE)
+            notes.append(e.reason or "no test")
+        elif p_adj <= p.alpha:
+            parts.append(Status.FAILED)
+            notes.append(f"significantly worse than the rest (adjusted p={p_adj:.3g})")
+        else:
+            parts.append(Status.PASSED)
+    if e.reason and not notes:
+        notes.append(e.reason)
+    return _worst(parts), notes
+
+
+def _slice_row(e: SliceEstimate, p_adj, status: Status, notes, gap_to: str) -> dict[str, Any]:
+    gap, gap_i = e.gap(gap_to)
+    return {
+        "slice": e.name,
+        "n": e.n,
+        "value": rounded(e.value),
+        "interval": _iv(e.interval),
+        "rest": rounded(e.rest_value),
+        "gap": rounded(gap),
+        "gap_interval": _iv(gap_i),
+        "p_value": rounded(e.p_value, 8),
+        "p_adjusted": rounded(p_adj, 8),
+        "status": status.value,
+        "message": "; ".join(notes),
+    }
+
+
+def _slices_result(p, check_id, metric, rows, statuses, estimates, n) -> CheckResult:
+    status = _worst(statuses) if statuses else Status.INCONCLUSIVE
+    sign = 1.0 if metric.higher_is_better else -1.0
+    valued = [e for e in estimates if e.value is not None]
+    worst = min(valued, key=lambda e: sign * e.value) if valued else None
+    threshold = None
+    if p.min is not None or p.max is not None:
+        threshold = Threshold(">=", p.min) if p.min is not None else Threshold("<=", p.max)
+    bad = [r for r in rows if r["status"] != "passed"]
+    head = {
+        Status.PASSED: f"every one of {len(rows)} slices holds",
+        Status.FAILED: f"{sum(r['status'] == 'failed' for r in rows)} of {len(rows)} slices fail",
+        Status.INCONCLUSIVE: f"{len(bad)} of {len(rows)} slices cannot be judged",
+    }.get(status, status.value)
+    details = "; ".join(f"{r['slice']}: {r['message'] or r['status']}" for r in bad[:5])
+    return CheckResult(
+        check_id=check_id,
+        kind="slice",
+        status=status,
+        metric=f"{p.metric} of the worst slice" + (f" ({worst.name})" if worst else ""),
+        value=worst.value if worst else None,
+        interval=worst.interval if worst else None,
+        threshold=threshold,
+        sample_size=n,
+        method=(
+            f"{p.metric} per slice with a {p.interval} interval; slice vs rest: normal test on "
+            f"independent estimates, {p.correction} correction over {len(rows)} slices"
+        ),
+        message=f"{head}" + (f". {details}" if details else ""),
+        evidence={
+            "model": p.model,
+            "dataset": p.dataset,
+            "metric": p.metric,
+            "min_size": p.min_size,
+            "alpha": p.alpha,
+            "correction": p.correction,
+            "max_gap": p.max_gap,
+            "gap_to": p.gap_to,
+            "slices": rows,
+        },
+    )
+
+
+# -- fairness --------------------------------------------------------------------------------
+def run_fairness(ctx: GateContext, p: Any, check_id: str) -> CheckResult:
+    data = ctx.dataset(p.dataset)
+    preds = ctx.predict(p.model, p.dataset)
+    classes = preds.classes if preds.classes is not None else seen_classes(data.y, preds.labels)
+    positive = classes[-1]
+    cols = list(p.sensitive or data.spec.sensitive)
+    grouped = data.frame.groupby(cols, sort=True, dropna=True)
+    group_codes = grouped.ngroup().to_numpy()
+    index = grouped.size().index
+    keys = index.tolist() if isinstance(index, pd.MultiIndex) else [(k,) for k in index]
+    names = [" & ".join(f"{c}={v}" for c, v in zip(cols, key, strict=True)) for key in keys]
+    known = group_codes >= 0
+    tables = group_tables(
+        np.asarray(data.y == positive)[known],
+        np.asarray(preds.labels == positive)[known],
+        group_codes[known],
+        len(names),
+    )
+    sizes = tables.sum(axis=1)
+    small = sizes < p.min_group_size
+    r = rates(tables)
+    # the rate the report draws as bars: selection rate for parity, TPR for equalized odds
+    shown = "selection_rate" if p.metric == "demographic_parity_difference" else "tpr"
+    rows = [
+        {
+            "slice": name,
+            "n": int(sizes[g]),
+            "value": rounded(float(r[shown][g])),
+            "selection_rate": rounded(float(r["selection_rate"][g])),
+            "tpr": rounded(float(r["tpr"][g])),
+            "fpr": rounded(float(r["fpr"][g])),
+            "small": bool(small[g]),
+        }
+        for g, name in enumerate(names)
+    ]
+    use = ~small if p.small_groups == "exclude" else np.ones(len(names), dtype=bool)
+    notes = []
+    if small.any():
+        listed = ", ".join(n for n, s in zip(names, small, strict=True) if s)
+        notes.append(f"groups below min_group_size={p.min_group_size}: {listed}")
+    status = Status.INCONCLUSIVE
+    est = None
+    if use.sum() >= 2:
+        est = fairness_estimate(
+            p.metric,
+            tables[use],
+            rng=ctx.rng(check_id),
+            n_resamples=p.n_resamples,
+            level=p.confidence,
+        )
+        if np.isnan(est.value):
+            notes.append("a group has no positives or no negatives: the gap is undefined")
+        elif est.n_undefined / p.n_resamples > 0.05:
+            notes.append(f"undefined on {est.n_undefined} of {p.n_resamples} resamples")
+        elif not (small.any() and p.small_groups == "inconclusive"):
+            status = _judge(est.interval, "<=", p.max)
+    else:
+        notes.append("fewer than two groups to compare")
+    value = None if est is None or np.isnan(est.value) else est.value
+    text = f"{p.metric} over {cols}: " + (f"{value:.4f}" if value is not None else "undefined")
+    if est is not None and est.interval is not None and value is not None:
+        text += f" [{est.interval.low:.4f}, {est.interval.high:.4f}] vs max {p.max:g}"
+    return CheckResult(
+        check_id=check_id,
+        kind="fairness",
+        status=status,
+        metric=p.metric,
+        value=value,
+        interval=est.interval if est is not None and value is not None else None,
+        threshold=Threshold("<=", p.max),
+        sample_size=int(sizes[use].sum()),
+        method=(
+            f"{p.metric} (max − min over groups of {cols}; positive class {positive!r}), "
+            "stratified bootstrap percentile interval"
+        ),
+        message="; ".join([text, *notes]),
+        evidence={
+            "model": p.model,
+            "dataset": p.dataset,
+            "sensitive": cols,
+            "positive_class": positive,
+            "rows_without_group": int((~known).sum()),
+            "slices": rows,
+        },
+    )
+
+
+# -- discovery -------------------------------------------------------------------------------
+def row_errors(ctx: GateContext, p: Any) -> tuple[np.ndarray, str]:
+    """Per-row errors of ``p.model`` on ``p.dataset`` and their name."""
+    data = ctx.dataset(p.dataset)
+    preds = ctx.predict(p.model, p.dataset)
+    if ctx.task is Task.REGRESSION:
+        kind = "absolute" if p.error == "auto" else p.error
+        y = np.asarray(data.y, dtype=float)
+        diff = y - np.asarray(preds.values, dtype=float)
+        return (np.abs(diff) if kind == "absolute" else diff**2), f"{kind} error"
+    kind = "misclassification" if p.error == "auto" else p.error
+    if kind == "misclassification":
+        return (np.asarray(preds.labels) != np.asarray(data.y)).astype(float), "error rate"
+    metric = get_metric(kind)
+    y, (scores,), k = encode(data.y, [preds], metric, ctx.task, models=[p.model], dataset=p.dataset)
+    fn = losses.log_loss_rows if kind == "log_loss" else losses.brier_rows
+    return fn(y, scores, k), kind
+
+
+def run_discovery(ctx: GateContext, p: Any, check_id: str) -> CheckResult:
+    data = ctx.dataset(p.dataset)
+    errors, what = row_errors(ctx, p)
+    columns = p.features or [*data.spec.slices, *data.spec.sensitive] or data.feature_names
+    columns = list(dict.fromkeys(columns))
+    binned = bin_features(data.frame, columns, n_bins=p.n_bins, max_categories=p.max_categories)
+    total = n_combinations(len(binned.labels), p.max_level)
+    with ctx.progress.task("slice search", total) as advance:
+        d = discover(
+            errors,
+            binned,
+            min_size=p.min_size,
+            max_level=p.max_level,
+            alpha=p.alpha,
+            correction=p.correction,
+            min_gap=p.min_gap,
+            top_k=p.top_k,
+            max_seconds=p.max_seconds,
+            level=p.confidence,
+            progress=advance,
+        )
+    if d.n_evaluated == 0:
+        status = Status.INCONCLUSIVE
+        head = f"no slice has between {p.min_size} and {len(errors) - p.min_size} rows"
+    elif d.n_flagged:
+        status = Status.FAILED
+        flagged = [r for r in d.slices if r["flagged"]][:3]
+        head = f"{d.n_flagged} slice(s) with significantly more errors; worst: " + "; ".join(
+            f"{r['slice']} ({what} {r['value']:.3f} vs {r['rest']:.3f}, n={r['n']})"
+            for r in flagged
+        )
+    else:
+        status = Status.PASSED
+        head = f"no slice of {d.n_evaluated} has significantly more errors than the rest"
+    test = "hypergeometric (Fisher exact)" if d.binary_errors else "Welch z"
+    return CheckResult(
+        check_id=check_id,
+        kind="slice",
+        status=status,
+        metric="flagged slices",
+        value=float(d.n_flagged),
+        threshold=Threshold("<=", 0.0),
+        sample_size=len(errors),
+        method=(
+            f"lattice search to level {p.max_level} over {len(columns)} binned features; "
+            f"one-sided {test} test per slice vs the rest, {p.correction} over all "
+            f"{d.n_evaluated} slices evaluated, alpha={p.alpha:g}"
+        ),
+        message="; ".join([head, *d.notes]),
+        evidence={
+            "model": p.model,
+            "dataset": p.dataset,
+            "error": what,
+            "features": columns,
+            "mean_error": rounded(d.mean_error),
+            "n_evaluated": d.n_evaluated,
+            "n_flagged": d.n_flagged,
+            "levels_done": d.levels_done,
+            "truncated": d.truncated,
+            "seconds": round(d.seconds, 3),
+            "slices": d.slices,
+        },
+    )

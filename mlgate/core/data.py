@@ -1,0 +1,182 @@
+"""Datasets: load a table from a file or a factory and give checks its columns by role.
+
+The caller's data is never modified: a :class:`Dataset` only reads its frame, and every
+view it hands out (features, label) is a new object.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from mlgate.config.schema import DatasetSpec
+from mlgate.core.errors import DataError, EmptyDatasetError, require
+from mlgate.core.imports import call_factory
+
+
+@dataclass(frozen=True, eq=False)
+class Dataset:
+    """A named table with column roles (label, time, sensitive, slices, features)."""
+
+    name: str
+    frame: pd.DataFrame
+    spec: DatasetSpec
+
+    def __post_init__(self) -> None:
+        if len(self.frame) == 0:
+            raise EmptyDatasetError(
+                f"dataset {self.name!r} has no rows; a gate cannot judge empty data."
+            )
+        missing = [c for c in self._declared_columns() if c not in self.frame.columns]
+        if missing:
+            raise DataError(
+                f"dataset {self.name!r}: column(s) {missing} named in the gate file are not in "
+                f"the data; available columns: {list(map(str, self.frame.columns))}"
+            )
+
+    def _declared_columns(self) -> list[str]:
+        s = self.spec
+        cols = [c for c in (s.label, s.time) if c is not None]
+        return cols + list(s.sensitive) + list(s.slices) + list(s.features or [])
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+    @property
+    def feature_names(self) -> list[str]:
+        if self.spec.features is not None:
+            return list(self.spec.features)
+        drop = set(self.spec.non_feature_columns)
+        return [c for c in self.frame.columns if c not in drop]
+
+    @property
+    def X(self) -> pd.DataFrame:
+        """The feature columns as a new frame on each access (models get this, never
+        ``frame``), so a model that writes into its input changes nothing shared. Cheap
+        under pandas' copy-on-write; a copy under older pandas."""
+        return self.frame.loc[:, self.feature_names]
+
+    @cached_property
+    def y(self) -> np.ndarray:
+        """The label column as a read-only array. Raises DataError when no label is declared."""
+        if self.spec.label is None:
+            raise DataError(
+                f"dataset {self.name!r} has no label column; set 'label' under "
+                f"datasets.{self.name} in the gate file."
+            )
+        y = self.frame[self.spec.label].to_numpy(copy=True)
+        if pd.isna(y).any():
+            n = int(pd.isna(y).sum())
+            raise DataError(
+                f"dataset {self.name!r}: label column {self.spec.label!r} has {n} missing "
+                "value(s); drop or fill those rows before gating."
+            )
+        y.setflags(write=False)
+        return y
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """A SHA-256 of the content (values, column names and order), stable across runs."""
+        h = hashlib.sha256()
+        h.update("\x1f".join(map(str, self.frame.columns)).encode())
+        h.update(pd.util.hash_pandas_object(self.frame, index=False).to_numpy().tobytes())
+        return h.hexdigest()
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "rows": len(self.frame),
+            "columns": [str(c) for c in self.frame.columns],
+            "features": [str(c) for c in self.feature_names],
+            "label": self.spec.label,
+            "time": self.spec.time,
+            "sensitive": list(self.spec.sensitive),
+            "slices": list(self.spec.slices),
+            "fingerprint": "sha256:" + self.fingerprint,
+        }
+
+
+def load_dataset(spec: DatasetSpec, *, name: str, base_dir: Path, seed: int) -> Dataset:
+    """Load the dataset the gate file declares under ``datasets.<name>``.
+
+    Raises :class:`DataError` for a missing or unreadable file, an unsupported format, or
+    columns the gate file names that the data does not have.
+    """
+    if spec.factory is not None:
+        obj = call_factory(
+            spec.factory,
+            args=spec.args,
+            base_dir=base_dir,
+            seed=seed,
+            what=f"dataset {name!r}",
+            error=DataError,
+        )
+        frame = as_frame(obj, name=name, label=spec.label)
+    else:
+        frame = read_table(base_dir / spec.path, fmt=spec.format, name=name)
+    return Dataset(name=name, frame=frame, spec=spec)
+
+
+def read_table(path: Path, *, fmt: str = "auto", name: str = "?") -> pd.DataFrame:
+    """Read CSV, Parquet or NumPy ``.npz`` (arrays ``X`` and optional ``y``) into a frame."""
+    if not path.is_file():
+        raise DataError(f"dataset {name!r}: file not found: {str(path)!r}")
+    if fmt == "auto":
+        fmt = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet", ".npz": "npz"}.get(
+            path.suffix.lower(), ""
+        )
+        if not fmt:
+            raise DataError(
+                f"dataset {name!r}: cannot tell the format of {path.name!r}; use a .csv, "
+                f".parquet or .npz file, or set 'format' under datasets.{name}."
+            )
+    try:
+        if fmt == "csv":
+            return pd.read_csv(path)
+        if fmt == "parquet":
+            require("pyarrow", extra="parquet", feature="Parquet datasets")
+            return pd.read_parquet(path)
+        with np.load(path, allow_pickle=False) as npz:
+            return as_frame(dict(npz), name=name, label="y")
+    except (OSError, ValueError) as exc:
+        raise DataError(f"dataset {name!r}: cannot read {str(path)!r}: {exc}") from exc
+
+
+def as_frame(obj: Any, *, name: str, label: str | None) -> pd.DataFrame:
+    """Turn what a factory returned into a frame: a DataFrame (used as is, not copied), a 2-D
+    array, an ``(X, y)`` pair, or a mapping with ``X`` and optional ``y``."""
+    if isinstance(obj, pd.DataFrame):
+        return obj
+    if isinstance(obj, Mapping) and "X" in obj:
+        obj = (obj["X"], obj.get("y"))
+    if isinstance(obj, tuple) and len(obj) == 2:
+        X, y = obj
+        frame = X.copy() if isinstance(X, pd.DataFrame) else _array_frame(X, name)
+        if y is not None:
+            col = label or "y"
+            if col in frame.columns:
+                raise DataError(f"dataset {name!r}: label column {col!r} clashes with a feature")
+            y = np.asarray(y)
+            if len(y) != len(frame):
+                raise DataError(f"dataset {name!r}: X has {len(frame)} rows but y has {len(y)}")
+            frame[col] = y
+        return frame
+    if isinstance(obj, np.ndarray):
+        return _array_frame(obj, name)
+    raise DataError(
+        f"dataset {name!r}: the factory returned {type(obj).__name__}; expected a pandas "
+        "DataFrame, a 2-D NumPy array, an (X, y) tuple or a mapping with 'X' and 'y'."
+    )
+
+
+def _array_frame(X: Any, name: str) -> pd.DataFrame:
+    X = np.asarray(X)
+    if X.ndim != 2:
+        raise DataError(f"dataset {name!r}: X must be 2-D (rows × features), got shape {X.shape}")
+    return pd.DataFrame(X, columns=[f"x{i}" for i in range(X.shape[1])])

@@ -1,0 +1,127 @@
+"""The check registry: the public extension point.
+
+A check type is a :class:`CheckType` object published under the ``mlgate.checks``
+entry-point group. mlgate's built-in checks are registered the same way, in mlgate's own
+``pyproject.toml``, so they prove the API is enough for a third party::
+
+    [project.entry-points."mlgate.checks"]
+    my_check = "my_package.checks:MY_CHECK"
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from importlib.metadata import EntryPoint, entry_points
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel
+
+from mlgate.core.errors import ConfigError
+
+if TYPE_CHECKING:
+    from mlgate.config.schema import GateConfig
+    from mlgate.core.context import GateContext
+    from mlgate.core.result import CheckResult
+
+ENTRY_POINT_GROUP = "mlgate.checks"
+
+
+@dataclass(frozen=True)
+class CheckType:
+    """A kind of check the gate file can declare.
+
+    ``params`` validates the check's keys in the gate file. ``run`` computes a
+    :class:`~mlgate.core.result.CheckResult` from the gate context; the kernel fills in the id,
+    stages and severity. ``validate`` (optional) checks parameters against the whole gate
+    (e.g. that a named dataset exists) and raises :class:`ConfigError` with ``path`` set to
+    the offending parameter name. ``default_id`` names a check the user did not name.
+    """
+
+    name: str
+    kind: str
+    params: type[BaseModel]
+    run: Callable[[GateContext, Any], CheckResult]
+    summary: str = ""
+    validate: Callable[[Any, GateConfig], None] | None = None
+    default_id: Callable[[Any], str] | None = None
+
+
+class CheckRegistry:
+    """Check types by name, loaded lazily from entry points (a broken third-party plugin only
+    matters when a gate uses its check)."""
+
+    def __init__(self, entry_points_: Iterable[EntryPoint] = ()) -> None:
+        self._entry_points = {ep.name: ep for ep in entry_points_}
+        self._loaded: dict[str, CheckType] = {}
+
+    @classmethod
+    def from_entry_points(cls) -> CheckRegistry:
+        return cls(entry_points(group=ENTRY_POINT_GROUP))
+
+    def register(self, check_type: CheckType) -> None:
+        """Add a check type directly (tests, or checks defined in a conftest)."""
+        self._loaded[check_type.name] = check_type
+
+    def names(self) -> list[str]:
+        return sorted(set(self._entry_points) | set(self._loaded))
+
+    def get(self, name: str) -> CheckType:
+        """The check type called ``name``. Raises ConfigError listing the known names."""
+        if name in self._loaded:
+            return self._loaded[name]
+        ep = self._entry_points.get(name)
+        if ep is None:
+            raise ConfigError(
+                f"unknown check {name!r}; known checks: {', '.join(self.names()) or 'none'}. "
+                f"Plugins add checks through the {ENTRY_POINT_GROUP!r} entry-point group."
+            )
+        try:
+            obj = ep.load()
+        except Exception as exc:  # a third party's import error, shown with its cause
+            raise ConfigError(
+                f"check {name!r} could not be loaded from {ep.value!r}: {type(exc).__name__}: {exc}"
+            ) from exc
+        if not isinstance(obj, CheckType):
+            raise ConfigError(
+                f"entry point {name!r} = {ep.value!r} is a {type(obj).__name__}, "
+                "expected an mlgate.core.registry.CheckType"
+            )
+        self._loaded[name] = obj
+        return obj
+
+
+# -- what a check type needs to validate its declaration (public: plugins use these too) --
+def parse_params(check_type: CheckType, config: GateConfig, params: Mapping[str, Any]) -> BaseModel:
+    """Validate keyword parameters of a check called from Python exactly as the gate file's
+    would be: the check type's schema, then its ``validate``. Raises ConfigError listing
+    every problem."""
+    from pydantic import ValidationError
+
+    from mlgate.config.load import format_validation_error
+
+    try:
+        parsed = check_type.params.model_validate(dict(params))
+    except ValidationError as exc:
+        text = format_validation_error(exc, source=f"check {check_type.name!r}")
+        raise ConfigError(text.replace("invalid gate file", "invalid parameters")) from None
+    if check_type.validate is not None:
+        check_type.validate(parsed, config)
+    return parsed
+
+
+def require_model(config: GateConfig, name: str, path: str = "model") -> None:
+    """ConfigError at ``path`` unless the gate declares model ``name``."""
+    if name not in config.models:
+        raise ConfigError(f"no model {name!r}; declared: {sorted(config.models)}", path=path)
+
+
+def require_dataset(
+    config: GateConfig, name: str, path: str = "dataset", *, label: bool = True
+) -> None:
+    """ConfigError at ``path`` unless the gate declares dataset ``name`` (with a ``label``
+    column, unless ``label=False``)."""
+    if name not in config.datasets:
+        raise ConfigError(f"no dataset {name!r}; declared: {sorted(config.datasets)}", path=path)
+    if label and config.datasets[name].label is None:
+        raise ConfigError(f"dataset {name!r} has no 'label' column to score against", path=path)

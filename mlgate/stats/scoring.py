@@ -1,0 +1,137 @@
+"""What the statistics checks share: encoding predictions for a metric, checking a metric
+name against the task, and rounding evidence for result.json. (Validating model and dataset
+names is public, in :mod:`mlgate.core.registry`, for plugins too.)"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from mlgate.config.schema import Task
+from mlgate.core.errors import ConfigError, DataError
+from mlgate.core.result import Status
+from mlgate.models.base import Predictions
+from mlgate.stats.metrics import METRICS, MetricDef, encode_labels, get_metric
+
+
+# -- validation ------------------------------------------------------------------------------
+def check_metric(name: str, task: Task, path: str = "metric") -> MetricDef:
+    """The metric ``name`` if it applies to ``task``; ConfigError at ``path`` otherwise."""
+    try:
+        metric = get_metric(name)
+    except KeyError as exc:
+        raise ConfigError(str(exc.args[0]), path=path) from None
+    if task not in metric.tasks:
+        allowed = sorted(n for n, m in METRICS.items() if task in m.tasks)
+        raise ConfigError(
+            f"metric {name!r} does not apply to a {task.value} task; use one of {allowed}",
+            path=path,
+        )
+    return metric
+
+
+# -- encoding --------------------------------------------------------------------------------
+def seen_classes(*arrays: Any) -> tuple[Any, ...]:
+    """The sorted classes seen in ``arrays`` (sorted like scikit-learn, so the last is the
+    positive class of a binary task)."""
+    seen: set[Any] = set()
+    for arr in arrays:
+        seen |= set(np.asarray(arr).tolist())
+    try:
+        return tuple(sorted(seen))
+    except TypeError:  # mixed types: any stable order
+        return tuple(sorted(seen, key=repr))
+
+
+def output_of(preds: Predictions, metric: MetricDef, model: str) -> np.ndarray:
+    """The array ``metric`` needs from ``preds``. Raises DataError when the model lacks it."""
+    out = getattr(preds, metric.needs)
+    if out is None:
+        raise DataError(
+            f"{metric.name} needs class scores but model {model!r} gives only labels "
+            "(no predict_proba)"
+        )
+    return out
+
+
+def _classes(
+    task: Task, preds: Sequence[Predictions], y: np.ndarray, where: str, models: Sequence[str]
+) -> tuple:
+    given = [p.classes for p in preds if p.classes is not None]
+    if given:
+        classes = tuple(given[0])
+        for other in given[1:]:
+            if set(other) != set(classes):
+                raise DataError(
+                    f"{where}: the models know different classes ({list(classes)} vs "
+                    f"{list(other)}); a paired comparison needs the same classes"
+                )
+    else:
+        classes = seen_classes(y, *[p.labels for p in preds])
+    if task is Task.BINARY and len(classes) != 2:
+        raise DataError(
+            f"binary task, but {where} shows classes {list(classes)}; declare both under "
+            f"models.{models[0]}.classes (the last one is the positive class)"
+        )
+    return classes
+
+
+def encode(
+    y: np.ndarray,
+    preds: Sequence[Predictions],
+    metric: MetricDef,
+    task: Task,
+    *,
+    models: Sequence[str],
+    dataset: str,
+) -> tuple[np.ndarray, list[np.ndarray], int]:
+    """Encode labels once for ``metric``: (y codes, one output per model, k). Every model's
+    scores are put in the same class order. Raises DataError for labels a model does not know,
+    or a binary task whose two classes cannot be told apart."""
+    outputs = [output_of(p, metric, m) for p, m in zip(preds, models, strict=True)]
+    if metric.needs == "values":
+        return np.asarray(y, dtype=float), [np.asarray(o, dtype=float) for o in outputs], 0
+    where = f"model(s) {', '.join(map(repr, models))} on {dataset!r}"
+    classes = _classes(task, preds, y, where, models)
+    codes = encode_labels(y, classes)
+    if (codes < 0).any():
+        unknown = sorted({repr(v) for v in np.asarray(y, dtype=object)[codes < 0]})
+        raise DataError(
+            f"dataset {dataset!r} has label(s) {', '.join(unknown[:5])} that model "
+            f"{models[0]!r} does not know (its classes: {list(classes)}); metrics would be "
+            "meaningless. Fix the labels or the model's classes."
+        )
+    encoded = []
+    for p, out in zip(preds, outputs, strict=True):
+        if metric.needs == "labels":
+            encoded.append(encode_labels(out, classes))
+        else:
+            order = encode_labels(classes, p.classes) if p.classes is not None else None
+            scores = np.asarray(out, dtype=float)
+            encoded.append(scores[:, order] if order is not None else scores)
+    return codes, encoded, len(classes)
+
+
+# -- evidence --------------------------------------------------------------------------------
+def rounded(x: float | None, digits: int = 6) -> float | None:
+    """``x`` rounded for evidence (None and non-finite numbers become None)."""
+    if x is None or not np.isfinite(x):
+        return None
+    return round(float(x), digits)
+
+
+def orient(metric: MetricDef) -> str:
+    return "higher is better" if metric.higher_is_better else "lower is better"
+
+
+# -- verdicts --------------------------------------------------------------------------------
+#: Worst first. A check made of several parts (metrics, baselines) passes only when every
+#: part passes (an intersection-union test); the worst part's status is the check's.
+WORST_FIRST = (Status.FAILED, Status.ERROR, Status.INCONCLUSIVE, Status.PASSED)
+
+
+def worst_status(statuses: Sequence[Status]) -> Status:
+    """The check's status from its parts' (``statuses`` must not be empty)."""
+    return next(s for s in WORST_FIRST if s in statuses)

@@ -1,0 +1,180 @@
+"""The ``calibration`` check on models whose verdict is known, run through the gate."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from calibration_helpers import (
+    binary_frame,
+    binary_model,
+    context,
+    multiclass_frame,
+    multiclass_model,
+    run_one,
+    write_gate,
+)
+
+from mlgate.checks.calibration.checks import calibration_check
+from mlgate.core.errors import ConfigError
+from mlgate.core.gate import open_gate
+from mlgate.core.result import Status
+
+
+def test_a_calibrated_model_passes_with_its_reliability_table(tmp_path):
+    r = run_one(
+        tmp_path,
+        {"check": "calibration", "max_ece": 0.05},
+        binary_model(1.0),
+        {"evaluation": binary_frame(4000, 0)},
+    )
+    assert r.status is Status.PASSED, r.message
+    assert r.interval.high <= 0.05 and r.interval.method == "bootstrap-percentile"
+    assert r.check_id == "calibration" and r.sample_size == 4000
+    rows = r.evidence["reliability"]
+    assert len(rows) == 15 and sum(row["count"] for row in rows) == 4000
+    assert {"confidence", "accuracy"} <= set(rows[-1])
+    assert set(r.evidence["brier"]) >= {"reliability", "resolution", "uncertainty"}
+
+
+@pytest.mark.parametrize("scale", [0.3, 3.0], ids=["squashed", "sharpened"])
+def test_squashed_or_sharpened_probabilities_fail(tmp_path, scale):
+    r = run_one(
+        tmp_path,
+        {"check": "calibration", "max_ece": 0.05},
+        binary_model(scale),
+        {"evaluation": binary_frame(4000, 1)},
+    )
+    assert r.status is Status.FAILED, r.message
+    assert r.interval.low > 0.05
+
+
+@pytest.mark.parametrize("scale", [0.3, 3.0], ids=["squashed", "sharpened"])
+def test_temperature_scaling_fitted_by_mlgate_brings_it_under_the_bound(tmp_path, scale):
+    check = {
+        "check": "calibration",
+        "max_ece": 0.05,
+        "recalibrate": "temperature",
+        "require": "calibratable",
+    }
+    r = run_one(tmp_path, check, binary_model(scale), {"evaluation": binary_frame(6000, 2)})
+    rec = r.evidence["recalibration"]
+    assert rec["before"]["status"] == "failed"
+    assert rec["after"]["status"] == "passed", r.message
+    assert rec["after"]["interval"][1] <= 0.05
+    assert rec["params"]["temperature"] == pytest.approx(scale, rel=0.15)
+    assert rec["before"]["n"] == rec["after"]["n"] == 3000  # held-out rows only
+    assert r.status is Status.PASSED and r.metric == "ece after temperature scaling"
+    assert r.check_id == "calibration-temperature"
+
+
+def test_required_calibrated_still_fails_though_calibratable(tmp_path):
+    check = {"check": "calibration", "max_ece": 0.05, "recalibrate": "temperature"}
+    r = run_one(tmp_path, check, binary_model(3.0), {"evaluation": binary_frame(6000, 3)})
+    assert r.status is Status.FAILED
+    assert r.evidence["recalibration"]["after"]["status"] == "passed"
+
+
+def test_multiclass_temperature_on_a_separate_calibration_dataset(tmp_path):
+    check = {
+        "check": "calibration",
+        "max_ece": 0.05,
+        "recalibrate": "temperature",
+        "require": "calibratable",
+        "calibrate_on": "calibration",
+    }
+    data = {"evaluation": multiclass_frame(4000, 4), "calibration": multiclass_frame(4000, 5)}
+    r = run_one(tmp_path, check, multiclass_model(2.5), data, task="multiclass")
+    assert r.evidence["recalibration"]["before"]["status"] == "failed"
+    assert r.status is Status.PASSED, r.message
+    assert r.evidence["recalibration"]["fit_on"] == "calibration"
+    assert r.sample_size == 4000
+
+
+@pytest.mark.parametrize("method", ["platt", "isotonic"])
+def test_binary_platt_and_isotonic_recalibrate(tmp_path, method):
+    check = {
+        "check": "calibration",
+        "max_ece": 0.06,
+        "recalibrate": method,
+        "require": "calibratable",
+        "n_bins": 10,
+    }
+    r = run_one(tmp_path, check, binary_model(0.3), {"evaluation": binary_frame(8000, 6)})
+    assert r.status is Status.PASSED, r.message
+    assert r.evidence["recalibration"]["method"] == method
+
+
+def test_too_few_rows_are_inconclusive_not_passed(tmp_path):
+    r = run_one(
+        tmp_path,
+        {"check": "calibration", "max_ece": 0.5},
+        binary_model(1.0),
+        {"evaluation": binary_frame(60, 7)},
+    )
+    assert r.status is Status.INCONCLUSIVE
+    assert "min_samples" in r.message
+
+
+def test_same_seed_same_result(tmp_path):
+    data = {"evaluation": binary_frame(500, 8)}
+    a = run_one(tmp_path, {"check": "calibration", "max_ece": 0.1}, binary_model(1.5), data)
+    b = run_one(tmp_path, {"check": "calibration", "max_ece": 0.1}, binary_model(1.5), data)
+    assert a.to_dict() == b.to_dict()
+
+
+def test_callable_from_python_and_parameters_validated(tmp_path):
+    ctx = context(tmp_path, binary_model(1.0), {"evaluation": binary_frame(2000, 9)})
+    r = calibration_check(ctx, max_ece=0.08, n_bins=10, binning="equal_mass", kind="positive")
+    assert r.status is Status.PASSED and r.evidence["binning"] == "equal_mass"
+    with pytest.raises(ConfigError, match="max_ec"):
+        calibration_check(ctx, max_ec=0.05)
+    with pytest.raises(ConfigError, match="needs 'recalibrate'"):
+        calibration_check(ctx, max_ece=0.05, require="calibratable")
+
+
+@pytest.mark.parametrize(
+    ("check", "task", "text"),
+    [
+        ({"check": "calibration"}, "binary", "needs 'max_ece'"),
+        (
+            {"check": "calibration", "max_ece": 0.1, "recalibrate": "platt"},
+            "multiclass",
+            "temperature",
+        ),
+        ({"check": "calibration", "max_ece": 0.1, "kind": "positive"}, "multiclass", "binary"),
+        ({"check": "calibration", "max_ece": 0.1}, "regression", "coverage"),
+        ({"check": "calibration", "max_ece": 0.1, "calibrate_on": "nope"}, "binary", "nope"),
+    ],
+)
+def test_bad_declarations_are_rejected_before_running(tmp_path, check, task, text):
+    path = write_gate(tmp_path, [check], task)
+    with pytest.raises(ConfigError, match=text):
+        open_gate(path)
+
+
+def test_the_callers_frame_is_not_modified(tmp_path):
+    frame = binary_frame(300, 10)
+    before = frame.copy()
+    run_one(
+        tmp_path,
+        {"check": "calibration", "max_ece": 0.1, "recalibrate": "platt"},
+        binary_model(2.0),
+        {"evaluation": frame},
+    )
+    pd.testing.assert_frame_equal(frame, before)
+    assert np.isfinite(frame["z"]).all()
+
+
+def test_a_model_without_probabilities_is_an_error_naming_it(tmp_path):
+    def labels_only(X):
+        return (X["z"].to_numpy() > 0).astype(int)
+
+    r = run_one(
+        tmp_path,
+        {"check": "calibration", "max_ece": 0.1},
+        labels_only,
+        {"evaluation": binary_frame(200, 11)},
+    )
+    assert r.status is Status.ERROR
+    assert "'candidate'" in r.message and "scores" in r.message
