@@ -32,7 +32,7 @@ from mlgate.checks.behavior.checks.perturbation import (
     evaluate_perturbation,
     perturbation_check,
 )
-from mlgate.config.schema import Task
+from mlgate.core.task import Task
 from mlgate.models import adapt
 
 

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from mlgate.config.schema import Task
+from mlgate.core.task import Task
 from mlgate.models.torch import TorchAdapter
 
 

@@ -10,8 +10,9 @@ import numpy as np
 import pandas as pd
 
 from mlgate.cli.inputs import InputError
-from mlgate.config.schema import DatasetSpec, ModelSpec, Task
+from mlgate.config.schema import DatasetSpec, ModelSpec
 from mlgate.core.data import Dataset, read_table
+from mlgate.core.task import Task
 from mlgate.stats.bootstrap import percentile_bootstrap
 from mlgate.stats.metrics import METRICS, UndefinedMetricError, encode_labels
 

@@ -6,7 +6,6 @@ extra keys are that check's parameters, validated against the check's own model.
 
 from __future__ import annotations
 
-import enum
 from typing import Any, Literal
 
 from pydantic import (
@@ -21,18 +20,9 @@ from pydantic import (
 
 from mlgate.config.card import ModelCardSpec
 from mlgate.core.result import Severity
+from mlgate.core.task import Task
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
-
-
-class Task(str, enum.Enum):
-    BINARY = "binary"
-    MULTICLASS = "multiclass"
-    REGRESSION = "regression"
-
-    @property
-    def is_classification(self) -> bool:
-        return self is not Task.REGRESSION
 
 
 class _Strict(BaseModel):

@@ -5,19 +5,50 @@ from __future__ import annotations
 import hashlib
 import json
 import zlib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
-from mlgate.config.schema import Task
 from mlgate.core.cache import PredictionCache
 from mlgate.core.data import Dataset, load_dataset
 from mlgate.core.errors import ConfigError
 from mlgate.core.gate import Gate
 from mlgate.core.progress import Progress
 from mlgate.core.result import jsonable
+from mlgate.core.task import Task
 from mlgate.models import ModelAdapter, Predictions, adapt, load_model
+
+
+@dataclass(frozen=True)
+class Batch:
+    """One batch of rows of a dataset, as a check folds it into its accumulators.
+
+    ``start``/``stop`` locate the rows in the dataset; ``frame`` holds the requested columns,
+    ``y`` the labels (None without a label column) and ``predictions`` the model's output on
+    these rows (None when no model was asked for).
+    """
+
+    start: int
+    stop: int
+    frame: pd.DataFrame
+    y: np.ndarray | None
+    predictions: Predictions | None
+
+    def __len__(self) -> int:
+        return self.stop - self.start
+
+
+def in_memory() -> None:
+    """The source recorded for a model or dataset given to :meth:`GateContext.from_objects`:
+    there is nothing to load. Raises ConfigError when called."""
+    raise ConfigError("this model or dataset was given in memory; there is no file to load")
+
+
+_IN_MEMORY = f"{__name__}:in_memory"
 
 
 class GateContext:
@@ -51,6 +82,68 @@ class GateContext:
         self.predictions = PredictionCache(self._predict)
         #: Where long checks report how far they have got (a no-op unless a terminal shows it).
         self.progress: Progress = Progress()
+        #: Rows per batch of :meth:`batches` (None: the whole dataset in one batch).
+        self.batch_rows: int | None = None
+
+    @classmethod
+    def from_objects(
+        cls,
+        *,
+        models: Mapping[str, Any],
+        datasets: Mapping[str, Any],
+        task: Task | str,
+        seed: int = 0,
+        label: str | None = None,
+        name: str = "in-memory",
+        device: str | None = None,
+    ) -> GateContext:
+        """A context over in-memory objects, validated like a gate file, with no stage: run any
+        check on it by calling its check type (``CALIBRATION(ctx, max_ece=0.05)``).
+
+        ``models`` maps names (``candidate`` is required) to estimators, torch modules or
+        callables. ``datasets`` maps names (``evaluation`` is required) to a DataFrame, an
+        ``(X, y)`` pair, or a mapping with the frame under ``data`` and any dataset key of the
+        gate file (``label``, ``features``, ``time``, ``sensitive``, ``slices``); ``label`` is
+        the label column of every dataset that does not name its own.
+
+        Raises ConfigError (naming the key) for anything a gate file would refuse.
+
+        Example::
+
+            ctx = GateContext.from_objects(
+                models={"candidate": clf}, datasets={"evaluation": df}, task="binary",
+                label="target",
+            )
+            result = CALIBRATION(ctx, max_ece=0.05)
+        """
+        from mlgate.config.load import parse_gate
+        from mlgate.core.gate import Gate
+
+        frames: dict[str, Any] = {}
+        specs: dict[str, dict[str, Any]] = {}
+        for ds_name, obj in datasets.items():
+            roles: dict[str, Any] = {}
+            if isinstance(obj, Mapping) and "data" in obj:
+                roles = {k: v for k, v in obj.items() if k != "data"}
+                obj = obj["data"]
+            roles.setdefault("label", label)
+            if isinstance(obj, tuple) and roles["label"] is None:
+                roles["label"] = "y"
+            frames[ds_name] = obj
+            specs[ds_name] = {"factory": _IN_MEMORY, **roles}
+        raw = {
+            "name": name,
+            "task": Task(task).value if isinstance(task, Task) else task,
+            "seed": seed,
+            "models": {m: {"factory": _IN_MEMORY} for m in models},
+            "datasets": specs,
+            # A gate file needs a stage; a context from objects has none (checks are called).
+            "stages": {"python": {"checks": [{"check": "python"}]}},
+        }
+        config = parse_gate(raw, source="GateContext.from_objects")
+        config = config.model_copy(update={"stages": {}})
+        gate = Gate(config=config, path=Path.cwd() / "<in-memory>", checks=())
+        return cls(gate, device=device, models=models, datasets=frames)
 
     # -- what checks use -------------------------------------------------------------
     @property
@@ -84,6 +177,51 @@ class GateContext:
     def predict(self, model: str = "candidate", dataset: str = "evaluation") -> Predictions:
         """Cached predictions of ``model`` on ``dataset``."""
         return self.predictions.get(model, dataset)
+
+    def batches(
+        self,
+        model: str | None = "candidate",
+        dataset: str = "evaluation",
+        *,
+        columns: Sequence[str] | None = (),
+        batch_rows: int | None = None,
+    ) -> Iterator[Batch]:
+        """The rows of ``dataset`` in order, as batches of at most ``batch_rows`` rows (default
+        :attr:`batch_rows`; None: one batch), each with ``model``'s cached predictions on those
+        rows (None: no model) and the requested ``columns`` (None: every column; the default,
+        none). This is the one data path for checks that fold rows into accumulators, so an
+        engine can replace it without touching a check.
+
+        Raises ValueError for ``batch_rows`` < 1 and DataError for an unknown column.
+        """
+        from mlgate.core.errors import DataError
+
+        data = self.dataset(dataset)
+        preds = self.predict(model, dataset) if model is not None else None
+        frame = data.frame
+        if columns is not None:
+            missing = [c for c in columns if c not in frame.columns]
+            if missing:
+                raise DataError(
+                    f"dataset {dataset!r} has no column(s) {missing}; "
+                    f"its columns: {list(frame.columns)[:20]}"
+                )
+            frame = frame.loc[:, list(columns)]
+        size = self.batch_rows if batch_rows is None else batch_rows
+        n = len(data)
+        if size is not None and size < 1:
+            raise ValueError(f"batch_rows must be a positive number of rows, got {size}")
+        step = n if size is None else size
+        y = data.y if data.spec.label is not None else None
+        for start in range(0, max(n, 1), max(step, 1)):
+            stop = min(n, start + step)
+            yield Batch(
+                start=start,
+                stop=stop,
+                frame=frame.iloc[start:stop],
+                y=None if y is None else y[start:stop],
+                predictions=None if preds is None else preds.rows(start, stop),
+            )
 
     def rng(self, key: str) -> np.random.Generator:
         """A generator seeded from the run seed and ``key`` (a check id), so a check's random

@@ -46,6 +46,21 @@ class CheckType:
     validate: Callable[[Any, GateConfig], None] | None = None
     default_id: Callable[[Any], str] | None = None
 
+    def __call__(self, ctx: GateContext, /, **params: Any) -> CheckResult:
+        """Run this check from Python on ``ctx`` exactly as a gate file would declare it:
+        ``params`` are parsed and validated (the schema, then ``validate``), the check runs
+        with the context's cache and seeding, and the result comes back with the default id.
+
+        ``CALIBRATION(mlgate, max_ece=0.05)`` in a test that uses the ``mlgate`` fixture, or on
+        :meth:`GateContext.from_objects`. Raises ConfigError for bad parameters.
+        """
+        parsed = parse_params(self, ctx.gate.config, params)
+        result = self.run(ctx, parsed)
+        if result.check_id in ("", "?"):
+            check_id = self.default_id(parsed) if self.default_id else self.name
+            result = result.with_context(check_id=check_id)
+        return result
+
 
 class CheckRegistry:
     """Check types by name, loaded lazily from entry points (a broken third-party plugin only

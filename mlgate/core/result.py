@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import enum
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -23,12 +23,57 @@ class Status(str, enum.Enum):
     ERROR = "error"
     SKIPPED = "skipped"
 
+    @classmethod
+    def worst(cls, parts: Iterable[Status | str | Part], *, empty: Status | None = None) -> Status:
+        """The status of a check made of ``parts`` (statuses, or records with a ``status``):
+        the first of :data:`PRECEDENCE` that any part has.
+
+        A failed part is evidence against the model, so it outranks an error (no evidence);
+        both outrank an inconclusive part; a check passes only when every part passes (an
+        intersection-union test). ``empty`` is the status of no parts at all; by default
+        ``INCONCLUSIVE``, because nothing checked is never a pass.
+
+        >>> Status.worst(["passed", "inconclusive", "failed"])
+        <Status.FAILED: 'failed'>
+        >>> Status.worst([])
+        <Status.INCONCLUSIVE: 'inconclusive'>
+        """
+        seen = {cls(getattr(p, "status", p)) for p in parts}
+        if not seen:
+            return cls.INCONCLUSIVE if empty is None else cls(empty)
+        return next(s for s in PRECEDENCE if s in seen)
+
 
 class Severity(str, enum.Enum):
     """What a non-passing result does to its stage: ``block`` holds it, ``warn`` does not."""
 
     BLOCK = "block"
     WARN = "warn"
+
+
+#: Worst first: the one order in which statuses combine (:meth:`Status.worst`) and in which
+#: reports list checks.
+PRECEDENCE: tuple[Status, ...] = (
+    Status.FAILED,
+    Status.ERROR,
+    Status.INCONCLUSIVE,
+    Status.SKIPPED,
+    Status.WARNED,
+    Status.PASSED,
+)
+
+
+class DecisionRule(str, enum.Enum):
+    """How a statistic is judged against a bound (see :meth:`Threshold.judge`).
+
+    ``strict``: pass only when the whole interval clears the bound, fail when it lies wholly
+    on the wrong side, else inconclusive. ``lenient``: fail only when the whole interval lies
+    on the wrong side (the benefit of the doubt). ``point``: the estimate alone decides.
+    """
+
+    STRICT = "strict"
+    LENIENT = "lenient"
+    POINT = "point"
 
 
 _BLOCKING_STATUSES = frozenset({Status.FAILED, Status.ERROR, Status.INCONCLUSIVE, Status.SKIPPED})
@@ -63,8 +108,81 @@ class Threshold:
         if self.op not in (">=", "<="):
             raise ValueError(f"Threshold.op must be '>=' or '<=', got {self.op!r}")
 
+    def holds(self, x: float) -> bool:
+        """Whether the number ``x`` respects the bound (False for NaN)."""
+        return bool(x >= self.bound) if self.op == ">=" else bool(x <= self.bound)
+
+    def judge(
+        self,
+        interval: Interval | None,
+        *,
+        value: float | None = None,
+        rule: DecisionRule | str = DecisionRule.STRICT,
+    ) -> Status:
+        """The status of a statistic with ``interval`` (and point ``value``) against this bound.
+
+        ``strict`` (the default): ``PASSED`` when the whole interval respects the bound,
+        ``FAILED`` when the whole interval lies on the wrong side, else ``INCONCLUSIVE``.
+        ``lenient``: ``FAILED`` only when the whole interval is on the wrong side, else
+        ``PASSED``. ``point``: ``value`` alone decides. Without an interval (or a value for
+        ``point``), or with a NaN in it, the verdict is ``INCONCLUSIVE``: too little evidence
+        is never a pass.
+
+        >>> Threshold(">=", 0.8).judge(Interval(0.82, 0.9, 0.95, "wilson"))
+        <Status.PASSED: 'passed'>
+        >>> Threshold(">=", 0.8).judge(Interval(0.75, 0.9, 0.95, "wilson"))
+        <Status.INCONCLUSIVE: 'inconclusive'>
+        """
+        rule = DecisionRule(rule)
+        if rule is DecisionRule.POINT:
+            if value is None or not math.isfinite(value):
+                return Status.INCONCLUSIVE
+            return Status.PASSED if self.holds(value) else Status.FAILED
+        # An infinite end is still an interval; a NaN end means there is no evidence.
+        if interval is None or math.isnan(interval.low) or math.isnan(interval.high):
+            return Status.INCONCLUSIVE
+        near, far = (
+            (interval.low, interval.high) if self.op == ">=" else (interval.high, interval.low)
+        )
+        if self.holds(near):
+            return Status.PASSED
+        if not self.holds(far):
+            return Status.FAILED
+        return Status.PASSED if rule is DecisionRule.LENIENT else Status.INCONCLUSIVE
+
     def to_dict(self) -> dict[str, Any]:
         return {"op": self.op, "value": _json_float(self.bound)}
+
+
+@dataclass(frozen=True)
+class Part:
+    """One judged part of a check made of several (a metric, a baseline, a slice, a window).
+
+    A check returns its parts (:meth:`CheckResult.from_parts`) and the kernel derives the
+    check's status from them with :meth:`Status.worst`.
+    """
+
+    name: str
+    status: Status
+    value: float | None = None
+    interval: Interval | None = None
+    threshold: Threshold | None = None
+    sample_size: int | None = None
+    message: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "status", Status(self.status))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "status": self.status.value,
+            "value": _json_float(self.value),
+            "interval": self.interval.to_dict() if self.interval else None,
+            "threshold": self.threshold.to_dict() if self.threshold else None,
+            "sample_size": self.sample_size,
+            "message": self.message,
+        }
 
 
 @dataclass(frozen=True)
@@ -94,6 +212,31 @@ class CheckResult:
         object.__setattr__(self, "status", Status(self.status))
         object.__setattr__(self, "severity", Severity(self.severity))
         object.__setattr__(self, "stages", tuple(self.stages))
+
+    @classmethod
+    def from_parts(
+        cls,
+        kind: str,
+        parts: Iterable[Part],
+        *,
+        empty: Status | None = None,
+        check_id: str = "?",
+        **fields: Any,
+    ) -> CheckResult:
+        """A result whose status is the worst of ``parts`` (:meth:`Status.worst`, with
+        ``empty`` for no parts). Unless given in ``fields``, the headline (metric value,
+        interval, threshold, sample size, message) is the decisive part's: the first part
+        with the check's status."""
+        parts = tuple(parts)
+        status = Status.worst(parts, empty=empty)
+        decisive = next((p for p in parts if p.status is status), None)
+        if decisive is not None:
+            for key in ("value", "interval", "threshold", "sample_size"):
+                fields.setdefault(key, getattr(decisive, key))
+            fields.setdefault("message", f"{decisive.name}: {decisive.message}".rstrip(": "))
+        elif not parts:
+            fields.setdefault("message", "no part to judge")
+        return cls(check_id=check_id, kind=kind, status=status, **fields)
 
     @property
     def blocks(self) -> bool:
@@ -145,6 +288,28 @@ class CheckResult:
         )
 
 
+#: Digits kept for numbers in evidence (result.json): enough to reproduce every figure the
+#: report prints (4 significant digits) and to compare runs, few enough to keep bytes stable.
+EVIDENCE_DIGITS = 6
+
+
+def rounded(x: Any, digits: int = EVIDENCE_DIGITS, *, significant: bool = False) -> float | None:
+    """``x`` rounded for evidence: ``digits`` decimals, or ``digits`` significant digits with
+    ``significant=True`` (for p-values and other tiny numbers). None and non-finite → None.
+
+    This is the one rounding policy of mlgate's evidence; a family must not define its own.
+
+    >>> rounded(0.123456789), rounded(1.23456789e-9, significant=True), rounded(float("nan"))
+    (0.123457, 1.23457e-09, None)
+    """
+    if x is None:
+        return None
+    x = float(x)
+    if not math.isfinite(x):
+        return None
+    return float(f"{x:.{digits}g}") if significant else round(x, digits)
+
+
 def _json_float(x: float | None) -> float | None:
     """JSON has no NaN/inf: store them as null so result.json stays standard JSON."""
     if x is None:
@@ -154,9 +319,13 @@ def _json_float(x: float | None) -> float | None:
 
 
 def jsonable(obj: Any) -> Any:
-    """Convert evidence (NumPy scalars/arrays, tuples, enums) into plain JSON types."""
+    """Convert evidence (blocks, NumPy scalars/arrays, tuples, enums) into plain JSON types."""
     import numpy as np
 
+    from mlgate.core.evidence import Block
+
+    if isinstance(obj, Block):
+        return obj.to_dict()
     if isinstance(obj, Mapping):
         return {str(k): jsonable(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):

@@ -6,8 +6,8 @@ import sys
 from collections.abc import Sequence
 from typing import Any, Literal
 
-from mlgate.config.schema import Task
 from mlgate.core.errors import ConfigError, ModelLoadError
+from mlgate.core.task import Task
 from mlgate.models.base import ModelAdapter
 from mlgate.models.callable import CallableAdapter
 from mlgate.models.sklearn import SklearnAdapter

@@ -8,8 +8,8 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 import pandas as pd
 
-from mlgate.config.schema import Task
 from mlgate.core.errors import PredictionError
+from mlgate.core.task import Task
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,16 @@ class Predictions:
     def __len__(self) -> int:
         arr = self.values if self.task is Task.REGRESSION else self.labels
         return 0 if arr is None else len(arr)
+
+    def rows(self, start: int, stop: int) -> Predictions:
+        """The predictions of rows ``start:stop`` (views of the same read-only arrays)."""
+        return Predictions(
+            task=self.task,
+            labels=None if self.labels is None else self.labels[start:stop],
+            scores=None if self.scores is None else self.scores[start:stop],
+            values=None if self.values is None else self.values[start:stop],
+            classes=self.classes,
+        )
 
     def validate(self, n_rows: int, *, source: str) -> Predictions:
         """Raise :class:`PredictionError` naming ``source`` on wrong shapes or non-finite values."""

@@ -13,9 +13,10 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from mlgate.config.schema import ModelSpec, Task
+from mlgate.config.schema import ModelSpec
 from mlgate.core.errors import ModelLoadError, UntrustedModelError, require
 from mlgate.core.imports import call_factory
+from mlgate.core.task import Task
 from mlgate.models.adapt import adapt
 from mlgate.models.base import ModelAdapter
 from mlgate.models.torch import import_torch

@@ -8,8 +8,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mlgate.config.schema import Task
 from mlgate.core.errors import PredictionError
+from mlgate.core.task import Task
 from mlgate.models.base import Predictions
 from mlgate.models.callable import floats
 

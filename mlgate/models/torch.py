@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from mlgate.config.schema import Task
 from mlgate.core.errors import PredictionError, require
+from mlgate.core.task import Task
 from mlgate.models.base import Predictions
 from mlgate.models.callable import predictions_from_scores
 

@@ -28,15 +28,25 @@ def z_value(level: float) -> float:
 
 
 def wilson_interval(successes: float, trials: float, level: float = 0.95) -> Interval | None:
-    """Wilson score interval of the proportion ``successes / trials``; None without trials."""
+    """Wilson score interval of the proportion ``successes / trials`` (equal to
+    ``scipy.stats.binomtest(k, n).proportion_ci(level, method="wilson")``); None without
+    trials. This is mlgate's one Wilson interval: a family must not define its own.
+
+    Raises ValueError for ``level`` outside (0, 1) or ``successes`` outside ``[0, trials]``.
+    """
     z = z_value(level)
     if trials <= 0:
         return None
+    if not 0 <= successes <= trials:
+        raise ValueError(f"need 0 <= successes <= trials, got {successes} of {trials}")
     p = successes / trials
     z2n = z * z / trials
     centre = (p + z2n / 2.0) / (1.0 + z2n)
     half = z / (1.0 + z2n) * np.sqrt(p * (1.0 - p) / trials + z2n / (4.0 * trials))
-    return Interval(float(max(0.0, centre - half)), float(min(1.0, centre + half)), level, "wilson")
+    # The exact ends at 0 and n successes; floating point would leave ~1e-17 off.
+    low = 0.0 if successes == 0 else float(max(0.0, centre - half))
+    high = 1.0 if successes == trials else float(min(1.0, centre + half))
+    return Interval(low, high, level, "wilson")
 
 
 def normal_interval(

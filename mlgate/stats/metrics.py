@@ -22,7 +22,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from mlgate.config.schema import Task
+from mlgate.core.task import Task
 from mlgate.stats import confusion, losses, ranking
 from mlgate.stats.accumulators import Accumulator, UndefinedMetricError
 from mlgate.stats.cells import CellStatistic

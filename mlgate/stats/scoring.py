@@ -9,9 +9,9 @@ from typing import Any
 
 import numpy as np
 
-from mlgate.config.schema import Task
 from mlgate.core.errors import ConfigError, DataError
 from mlgate.core.result import Status
+from mlgate.core.task import Task
 from mlgate.models.base import Predictions
 from mlgate.stats.metrics import METRICS, MetricDef, encode_labels, get_metric
 

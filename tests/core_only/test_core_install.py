@@ -158,7 +158,8 @@ def test_missing_extras_raise_missing_dependency_error(tmp_path):
         from pathlib import Path
 
         import mlgate.models.torch as mt  # imports fine without torch
-        from mlgate.config.schema import ModelSpec, Task
+        from mlgate.config.schema import ModelSpec
+        from mlgate.core.task import Task
         from mlgate.core.errors import MissingDependencyError
         from mlgate.models import adapt, load_model
 

@@ -17,8 +17,8 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import LinearSVC
 
-from mlgate.config.schema import Task
 from mlgate.core.errors import ConfigError, MissingDependencyError, ModelLoadError, PredictionError
+from mlgate.core.task import Task
 from mlgate.models import ModelAdapter, Predictions, adapt
 from mlgate.models.callable import CallableAdapter
 from mlgate.models.sklearn import SklearnAdapter

@@ -20,8 +20,9 @@ from sklearn.datasets import make_classification
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 
-from mlgate.config.schema import ModelSpec, Task
+from mlgate.config.schema import ModelSpec
 from mlgate.core.errors import MissingDependencyError, ModelLoadError, UntrustedModelError
+from mlgate.core.task import Task
 from mlgate.models import load_model
 from mlgate.models.callable import CallableAdapter
 from mlgate.models.sklearn import SklearnAdapter

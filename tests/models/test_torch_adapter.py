@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 import torch
 
-from mlgate.config.schema import Task
 from mlgate.core.errors import PredictionError
+from mlgate.core.task import Task
 from mlgate.models.torch import TorchAdapter
 
 # -- torch -------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mlgate.config.schema import Task
+from mlgate.core.task import Task
 from mlgate.stats.accumulators import UndefinedMetricError
 from mlgate.stats.metrics import METRICS, get_metric
 from mlgate.stats.ranking import ScoreAccumulator

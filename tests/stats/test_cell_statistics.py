@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from mlgate.config.schema import Task
+from mlgate.core.task import Task
 from mlgate.stats import resampling
 from mlgate.stats.accumulators import UndefinedMetricError
 from mlgate.stats.metrics import METRICS, get_metric

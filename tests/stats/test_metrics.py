@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn import metrics as skm
 
-from mlgate.config.schema import Task
+from mlgate.core.task import Task
 from mlgate.stats.metrics import METRICS, UndefinedMetricError, encode_labels, get_metric
 
 TOL = 1e-9

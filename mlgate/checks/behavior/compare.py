@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from mlgate.config.schema import Task
+from mlgate.core.task import Task
 from mlgate.models.base import Predictions
 
 #: ``compare(original, rows, perturbed)`` → (violation, magnitude), one entry per pair.

@@ -22,8 +22,8 @@ import yaml
 from mlgate.checks.behavior.compare import Compare, change_compare
 from mlgate.checks.behavior.evidence import jsonable_row, jsonable_value
 from mlgate.checks.behavior.variants import AppliedTransform, resolve_transform, rows_changed
-from mlgate.config.schema import Task
 from mlgate.core.errors import ConfigError, require
+from mlgate.core.task import Task
 from mlgate.models import ModelAdapter, Predictions, adapt
 
 STEPS = 64  # float strengths are searched on a grid of 1/64 of the declared strength

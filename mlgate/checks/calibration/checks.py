@@ -15,11 +15,12 @@ from mlgate.checks.calibration.confidence import run_confidence
 from mlgate.checks.calibration.quantiles import run_quantiles
 from mlgate.checks.calibration.recalibrate import RecalibrationMethod
 from mlgate.checks.calibration.regression import run_regression
-from mlgate.config.schema import GateConfig, Task
+from mlgate.config.schema import GateConfig
 from mlgate.core.context import GateContext
 from mlgate.core.errors import ConfigError
 from mlgate.core.registry import CheckType, parse_params, require_dataset, require_model
 from mlgate.core.result import CheckResult
+from mlgate.core.task import Task
 
 Fraction = Field(0.5, gt=0.0, lt=1.0)
 

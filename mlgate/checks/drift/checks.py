@@ -17,11 +17,12 @@ import numpy as np
 import pandas as pd
 
 from mlgate.checks.drift.table import ColumnDrift, DriftRule, compare_columns, rule_text
-from mlgate.config.schema import GateConfig, Task
+from mlgate.config.schema import GateConfig
 from mlgate.core.context import GateContext
 from mlgate.core.errors import ConfigError, DataError
 from mlgate.core.registry import CheckType, parse_params, require_dataset, require_model
 from mlgate.core.result import CheckResult, Status, Threshold
+from mlgate.core.task import Task
 
 KIND = "drift"
 

@@ -23,11 +23,12 @@ from mlgate.checks.performance.baseline_models import (
     check_spec,
     predict_baseline,
 )
-from mlgate.config.schema import GateConfig, Task
+from mlgate.config.schema import GateConfig
 from mlgate.core.context import GateContext
 from mlgate.core.errors import ConfigError, MlgateError
 from mlgate.core.registry import CheckType, parse_params, require_dataset, require_model
 from mlgate.core.result import CheckResult, Status, Threshold
+from mlgate.core.task import Task
 from mlgate.stats.evaluate import Comparison, compare
 from mlgate.stats.metrics import UndefinedMetricError, get_metric
 from mlgate.stats.scoring import check_metric, encode, rounded, seen_classes, worst_status

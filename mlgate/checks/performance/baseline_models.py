@@ -28,11 +28,11 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from mlgate.config.schema import Task
 from mlgate.core.context import GateContext
 from mlgate.core.data import Dataset
 from mlgate.core.errors import ConfigError, DataError
 from mlgate.core.imports import resolve_callable
+from mlgate.core.task import Task
 from mlgate.models import Predictions, adapt
 
 BUILTIN_CLS = ("uniform", "prior", "zero_rule", "majority")

@@ -69,7 +69,7 @@ def _validate(params: MetricThresholdParams, config: GateConfig) -> None:
     require_model(config, params.model)
     require_dataset(config, params.dataset)
     if params.interval in ("wilson", "delong") and params.metric != "accuracy":
-        from mlgate.config.schema import Task
+        from mlgate.core.task import Task
 
         if config.task is not Task.BINARY:
             raise ConfigError(

@@ -29,11 +29,12 @@ from mlgate.checks.regression.golden_io import (
     read_golden,
     write_golden,
 )
-from mlgate.config.schema import GateConfig, Task
+from mlgate.config.schema import GateConfig
 from mlgate.core.context import GateContext
 from mlgate.core.errors import ConfigError, DataError
 from mlgate.core.registry import CheckType, parse_params, require_dataset, require_model
 from mlgate.core.result import CheckResult, Status, Threshold
+from mlgate.core.task import Task
 from mlgate.models import Predictions
 from mlgate.stats.scoring import rounded
 

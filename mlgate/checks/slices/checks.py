@@ -12,11 +12,12 @@ from pydantic import BaseModel, ConfigDict, Field, PositiveInt, model_validator
 from mlgate.checks.slices.fairness import FairnessMetric
 from mlgate.checks.slices.runs import run_discovery, run_fairness, run_slices
 from mlgate.checks.slices.spec import SliceSpec
-from mlgate.config.schema import GateConfig, Task
+from mlgate.config.schema import GateConfig
 from mlgate.core.context import GateContext
 from mlgate.core.errors import ConfigError
 from mlgate.core.registry import CheckType, parse_params, require_dataset, require_model
 from mlgate.core.result import CheckResult
+from mlgate.core.task import Task
 from mlgate.stats.metrics import get_metric
 from mlgate.stats.multiple_testing import Correction
 from mlgate.stats.scoring import check_metric

@@ -18,9 +18,9 @@ from mlgate.checks.slices.discovery import bin_features, discover, n_combination
 from mlgate.checks.slices.evaluate import SliceEstimate, slice_estimate, with_gaps_to_best
 from mlgate.checks.slices.fairness import fairness_estimate, group_tables, rates
 from mlgate.checks.slices.spec import as_spec, materialize_all
-from mlgate.config.schema import Task
 from mlgate.core.context import GateContext
 from mlgate.core.result import CheckResult, Interval, Status, Threshold
+from mlgate.core.task import Task
 from mlgate.stats import losses
 from mlgate.stats.metrics import get_metric
 from mlgate.stats.multiple_testing import adjust

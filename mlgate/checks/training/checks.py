@@ -15,11 +15,12 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from mlgate.checks.training.options import SANITY_PROBES, OverfitOptions, Probe, TrainingOptions
-from mlgate.config.schema import GateConfig, Task
+from mlgate.config.schema import GateConfig
 from mlgate.core.context import GateContext
 from mlgate.core.errors import ConfigError
 from mlgate.core.registry import CheckType
 from mlgate.core.result import CheckResult
+from mlgate.core.task import Task
 
 KIND = "training"
 REFERENCE = r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$"

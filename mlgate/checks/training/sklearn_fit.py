@@ -17,12 +17,13 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from mlgate.checks.training.spec import TrainingSetupError
-from mlgate.config.schema import GateConfig, Task
+from mlgate.config.schema import GateConfig
 from mlgate.core.context import GateContext
 from mlgate.core.errors import ConfigError
 from mlgate.core.imports import call_factory
 from mlgate.core.registry import CheckType
 from mlgate.core.result import CheckResult, Status, Threshold
+from mlgate.core.task import Task
 
 KIND = "training"
 MAX_EXAMPLES = 20

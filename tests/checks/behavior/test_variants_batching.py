@@ -12,7 +12,7 @@ from behavior_helpers import CountingModel, proba, run_check
 from mlgate.checks.behavior import perturbation_check
 from mlgate.checks.behavior.compare import change_compare
 from mlgate.checks.behavior.variants import evaluate_variants, resolve_transform, rows_changed
-from mlgate.config.schema import Task
+from mlgate.core.task import Task
 from mlgate.models import adapt
 
 

@@ -24,12 +24,13 @@ from mlgate.checks.behavior.variants import (
     evaluate_variants,
     resolve_transform,
 )
-from mlgate.config.schema import GateConfig, Task
+from mlgate.config.schema import GateConfig
 from mlgate.core.context import GateContext
 from mlgate.core.data import Dataset
 from mlgate.core.errors import ConfigError, DataError, MissingDependencyError
 from mlgate.core.progress import Progress
 from mlgate.core.result import Interval, Status
+from mlgate.core.task import Task
 from mlgate.models import ModelAdapter, Predictions, adapt
 
 

@@ -33,12 +33,13 @@ from mlgate.checks.behavior.checks.common import (
 )
 from mlgate.checks.behavior.compare import directional_compare
 from mlgate.checks.behavior.evidence import finish_message
-from mlgate.config.schema import GateConfig, Task
+from mlgate.config.schema import GateConfig
 from mlgate.core.context import GateContext
 from mlgate.core.data import Dataset
 from mlgate.core.errors import ConfigError, DataError
 from mlgate.core.registry import CheckType
 from mlgate.core.result import CheckResult, Status, Threshold
+from mlgate.core.task import Task
 from mlgate.models.base import Predictions
 
 KIND = "directional"

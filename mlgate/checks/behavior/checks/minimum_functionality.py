@@ -21,11 +21,12 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from mlgate.checks.behavior.cases import cases_frame, expand_cases, read_cases
 from mlgate.checks.behavior.evidence import jsonable_row, jsonable_value
 from mlgate.checks.behavior.rates import wilson_interval
-from mlgate.config.schema import GateConfig, Task
+from mlgate.config.schema import GateConfig
 from mlgate.core.context import GateContext
 from mlgate.core.errors import ConfigError
 from mlgate.core.registry import CheckType
 from mlgate.core.result import CheckResult, Status, Threshold
+from mlgate.core.task import Task
 from mlgate.models import ModelAdapter, Predictions, adapt
 
 KIND = "minimum_functionality"

@@ -35,12 +35,13 @@ from mlgate.checks.behavior.checks.metric_drop import MetricDrop, metric_drop
 from mlgate.checks.behavior.compare import change_compare
 from mlgate.checks.behavior.evidence import finish_message
 from mlgate.checks.behavior.rates import combine, judge_at_most
-from mlgate.config.schema import GateConfig, Task
+from mlgate.config.schema import GateConfig
 from mlgate.core.context import GateContext
 from mlgate.core.data import Dataset
 from mlgate.core.errors import ConfigError
 from mlgate.core.registry import CheckType
 from mlgate.core.result import CheckResult, Status, Threshold
+from mlgate.core.task import Task
 from mlgate.stats.metrics import METRICS, UndefinedMetricError, get_metric
 
 KIND = "perturbation"

@@ -21,8 +21,8 @@ import numpy as np
 import pandas as pd
 
 from mlgate.checks.data.dtypes import dtype_kind
-from mlgate.config.schema import Task
 from mlgate.core.result import CheckResult, Status, Threshold
+from mlgate.core.task import Task
 from mlgate_deepchecks._require import deepchecks_module
 from mlgate_deepchecks.convert import condition_status, plain
 
