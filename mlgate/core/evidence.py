@@ -57,6 +57,7 @@ class Block:
     def as_table(self) -> Table:
         """The block as a table: what a renderer that does not know ``type`` shows."""
         cols = [f.name for f in fields(self) if f.name != "title"]
+        cols = [c for c in cols if isinstance(getattr(self, c), tuple) or getattr(self, c) is None]
         series = [getattr(self, c) for c in cols]
         if series and all(isinstance(s, tuple) for s in series if s is not None):
             n = max((len(s) for s in series if s is not None), default=0)
@@ -147,6 +148,11 @@ class Bars(Block):
     values: tuple[float | None, ...] = ()
     low: tuple[float | None, ...] | None = None
     high: tuple[float | None, ...] | None = None
+    #: What the labels name: "slice", "feature", "baseline", "window", ... The model card's
+    #: quantitative analyses take the bars ``over="slice"``.
+    over: str = ""
+    #: What the values are (a metric name, "effect size").
+    quantity: str = ""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "labels", tuple(str(x) for x in self.labels))
