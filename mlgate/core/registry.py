@@ -45,6 +45,10 @@ class CheckType:
     summary: str = ""
     validate: Callable[[Any, GateConfig], None] | None = None
     default_id: Callable[[Any], str] | None = None
+    #: True (the default) when the check needs every row at once (it reads ``ctx.dataset`` /
+    #: ``ctx.predict``); False when it folds ``ctx.batches`` into mergeable accumulators, so a
+    #: chunked or distributed engine can run it without collecting the rows.
+    needs_all_rows: bool = True
 
     def __call__(self, ctx: GateContext, /, **params: Any) -> CheckResult:
         """Run this check from Python on ``ctx`` exactly as a gate file would declare it:
