@@ -212,7 +212,8 @@ def block_from_dict(data: Mapping[str, Any]) -> Block | None:
         items = [block_from_dict(i) for i in data.get("items", [])]
         return Blocks(title=str(data.get("title", "")), items=tuple(i for i in items if i))
     names = {f.name for f in fields(cls)}
-    return cls(**{k: v for k, v in data.items() if k in names})
+    # JSON has lists where the blocks hold tuples.
+    return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items() if k in names})
 
 
 def is_block(value: Any) -> bool:
