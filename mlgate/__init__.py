@@ -30,6 +30,8 @@ _EXPORTS = {
     "CheckRegistry": "mlgate.core.registry",
     "CheckType": "mlgate.core.registry",
     "CheckResult": "mlgate.core.result",
+    "DecisionRule": "mlgate.core.result",
+    "Part": "mlgate.core.result",
     "Interval": "mlgate.core.result",
     "Severity": "mlgate.core.result",
     "Status": "mlgate.core.result",
