@@ -103,7 +103,8 @@ class GateConfig(_Strict):
     name: str = Field(min_length=1)
     description: str = ""
     task: Task
-    seed: int = Field(0, ge=0)
+    #: NumPy and the history database both take it; 2**32 - 1 is NumPy's legacy bound.
+    seed: int = Field(0, ge=0, le=2**32 - 1)
     models: dict[str, ModelSpec]
     datasets: dict[str, DatasetSpec]
     stages: dict[str, StageSpec] = Field(min_length=1)
