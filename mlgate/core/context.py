@@ -264,7 +264,13 @@ class GateContext:
     def _predict(self, model: str, dataset: str) -> Predictions:
         data = self.dataset(dataset)
         preds = self.model(model).predict(data.X)
-        return preds.validate(len(data), source=f"model {model!r} on dataset {dataset!r}")
+        spec = self.gate.config.models.get(model)
+        return preds.validate(
+            len(data),
+            source=f"model {model!r} on dataset {dataset!r}",
+            known_labels=data.y if data.spec.label is not None else None,
+            classes=spec.classes if spec is not None else None,
+        )
 
     def describe(self) -> dict[str, Any]:
         """Models and datasets that were loaded, for result.json (nothing is loaded here)."""

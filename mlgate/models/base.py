@@ -49,16 +49,94 @@ class Predictions:
             classes=self.classes,
         )
 
-    def validate(self, n_rows: int, *, source: str) -> Predictions:
-        """Raise :class:`PredictionError` naming ``source`` on wrong shapes or non-finite values."""
+    def validate(
+        self,
+        n_rows: int,
+        *,
+        source: str,
+        known_labels: Any = None,
+        classes: Any = None,
+    ) -> Predictions:
+        """Check the predictions once, where the cache fills; returns ``self``.
+
+        Raises :class:`PredictionError` naming ``source``, the rule, how many rows break it and
+        the first few row indices, for: wrong shapes; non-finite values or scores; scores
+        outside [0, 1] or rows of class probabilities that do not sum to 1 (within
+        :data:`PROBABILITY_TOLERANCE`); missing (NaN/None) labels; labels outside the model's
+        classes (its own, else ``classes`` declared in the gate file); and, when neither is
+        known, labels that never occur in the dataset's ``known_labels``.
+        """
         if self.task is Task.REGRESSION:
             _check(self.values, "values", (n_rows,), source)
             return self
         _check(self.labels, "labels", (n_rows,), source, finite=False)
+        _rule(source, "predicted labels are missing (NaN or None)", _missing(self.labels))
         if self.scores is not None:
             k = len(self.classes) if self.classes is not None else self.scores.shape[-1]
             _check(self.scores, "scores", (n_rows, k), source)
+            tol = PROBABILITY_TOLERANCE
+            scores = np.asarray(self.scores, dtype=float)
+            outside = ((scores < -tol) | (scores > 1 + tol)).any(axis=1)
+            _rule(source, "class probabilities outside [0, 1]", outside)
+            _rule(
+                source,
+                f"class probabilities that do not sum to 1 (± {tol:g})",
+                np.abs(scores.sum(axis=1) - 1.0) > tol,
+                fix="predict_proba must return one probability per class, each row summing to 1",
+            )
+        allowed = self.classes if self.classes is not None else classes
+        if allowed is not None:
+            _rule(
+                source,
+                f"predicted labels outside the model's classes {_short(list(allowed))}",
+                ~_isin(self.labels, allowed),
+                fix="the model must predict one of its classes (models.<name>.classes)",
+            )
+        elif known_labels is not None and len(known_labels):
+            _rule(
+                source,
+                f"predicted labels that never occur in the dataset's labels "
+                f"{_short(sorted(set(np.asarray(known_labels).tolist()), key=repr))}",
+                ~_isin(self.labels, known_labels),
+                fix="check the label encoding, or declare models.<name>.classes when the "
+                "model may predict a class the dataset lacks",
+            )
         return self
+
+
+#: How far class probabilities may stray from [0, 1] and from summing to 1 (float32 softmax
+#: outputs sum to 1 within ~1e-6; anything past 1e-3 is not a probability).
+PROBABILITY_TOLERANCE = 1e-3
+
+
+def _missing(labels: np.ndarray) -> np.ndarray:
+    if labels.dtype.kind == "f":
+        return np.isnan(labels)
+    if labels.dtype.kind == "O":
+        return np.array([v is None or (isinstance(v, float) and v != v) for v in labels])
+    return np.zeros(len(labels), dtype=bool)
+
+
+def _isin(labels: np.ndarray, allowed: Any) -> np.ndarray:
+    allowed_set = set(np.asarray(list(allowed), dtype=object).tolist())
+    return np.array([v in allowed_set for v in np.asarray(labels, dtype=object).tolist()])
+
+
+def _short(values: list[Any], limit: int = 10) -> str:
+    text = ", ".join(repr(v) for v in values[:limit])
+    return f"[{text}{', ...' if len(values) > limit else ''}]"
+
+
+def _rule(source: str, rule: str, bad: np.ndarray, *, fix: str = "") -> None:
+    """Raise PredictionError when any row breaks ``rule`` (``bad`` marks them)."""
+    rows = np.flatnonzero(bad)
+    if len(rows) == 0:
+        return
+    first = ", ".join(str(int(i)) for i in rows[:5])
+    raise PredictionError(
+        f"{source}: {rule}: {len(rows)} of {len(bad)} rows (first at rows {first}); "
+        f"{fix or 'fix the model or its inputs'}"
+    )
 
 
 def _check(arr, name: str, shape: tuple[int, ...], source: str, finite: bool = True) -> None:
