@@ -55,6 +55,8 @@ class DatasetSpec(_Strict):
     factory: str | None = Field(None, pattern=r"^[\w.]+:[\w.]+$")
     args: dict[str, Any] = Field(default_factory=dict)
     format: Literal["auto", "csv", "parquet", "npz"] = "auto"
+    #: Keyword arguments for the reader (pandas' read_csv / read_parquet), e.g. ``{sep: ";"}``.
+    read_options: dict[str, Any] = Field(default_factory=dict)
     label: str | None = None
     features: list[str] | None = None
     time: str | None = None

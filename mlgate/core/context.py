@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 
 from mlgate.core.cache import PredictionCache
-from mlgate.core.data import Dataset, load_dataset
-from mlgate.core.errors import ConfigError
+from mlgate.core.data import Dataset, feature_problems, load_dataset
+from mlgate.core.errors import ConfigError, MlgateError, PredictionError
 from mlgate.core.gate import Gate
 from mlgate.core.progress import Progress
 from mlgate.core.result import jsonable
@@ -263,7 +263,17 @@ class GateContext:
 
     def _predict(self, model: str, dataset: str) -> Predictions:
         data = self.dataset(dataset)
-        preds = self.model(model).predict(data.X)
+        adapter = self.model(model)
+        X = data.X
+        try:
+            preds = adapter.predict(X)
+        except PredictionError as exc:
+            if isinstance(exc.__cause__, Exception) and not isinstance(exc.__cause__, MlgateError):
+                raise PredictionError(
+                    f"model {model!r} on dataset {dataset!r}: {exc}"
+                    + "".join(f"\n  - {p}" for p in feature_problems(X))
+                ) from exc.__cause__
+            raise
         spec = self.gate.config.models.get(model)
         return preds.validate(
             len(data),

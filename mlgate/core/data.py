@@ -119,12 +119,25 @@ def load_dataset(spec: DatasetSpec, *, name: str, base_dir: Path, seed: int) -> 
         )
         frame = as_frame(obj, name=name, label=spec.label)
     else:
-        frame = read_table(base_dir / spec.path, fmt=spec.format, name=name)
+        frame = read_table(
+            base_dir / spec.path, fmt=spec.format, name=name, options=spec.read_options
+        )
     return Dataset(name=name, frame=frame, spec=spec)
 
 
-def read_table(path: Path, *, fmt: str = "auto", name: str = "?") -> pd.DataFrame:
-    """Read CSV, Parquet or NumPy ``.npz`` (arrays ``X`` and optional ``y``) into a frame."""
+def read_table(
+    path: Path, *, fmt: str = "auto", name: str = "?", options: Mapping[str, Any] | None = None
+) -> pd.DataFrame:
+    """Read CSV, Parquet or NumPy ``.npz`` (arrays ``X`` and optional ``y``) into a frame.
+
+    ``options`` are keyword arguments for pandas' reader (``sep``, ``decimal``, ...). Raises
+    DataError naming the dataset and the file for a missing or unreadable file, a CSV whose
+    header repeats a column name, a CSV that looks delimited by something other than the
+    ``sep`` used, and an ``.npz`` without an ``X`` array.
+    """
+    options = dict(options or {})
+    if path.is_dir():
+        raise DataError(f"dataset {name!r}: {str(path)!r} is a directory, not a data file")
     if not path.is_file():
         raise DataError(f"dataset {name!r}: file not found: {str(path)!r}")
     if fmt == "auto":
@@ -138,26 +151,70 @@ def read_table(path: Path, *, fmt: str = "auto", name: str = "?") -> pd.DataFram
             )
     try:
         if fmt == "csv":
-            return pd.read_csv(path)
+            return _read_csv(path, name, options)
         if fmt == "parquet":
             require("pyarrow", extra="parquet", feature="Parquet datasets")
-            return pd.read_parquet(path)
+            return unique_columns(pd.read_parquet(path, **options), name)
         with np.load(path, allow_pickle=False) as npz:
-            return as_frame(dict(npz), name=name, label="y")
-    except (OSError, ValueError) as exc:
+            if "X" not in npz.files:
+                raise DataError(
+                    f"dataset {name!r}: {path.name!r} holds arrays {sorted(npz.files)}; "
+                    "expected 'X' (the features, rows × columns) and optionally 'y' (labels)"
+                )
+            return as_frame({k: npz[k] for k in npz.files}, name=name, label="y")
+    except DataError:
+        raise
+    except (OSError, ValueError, TypeError) as exc:
         raise DataError(f"dataset {name!r}: cannot read {str(path)!r}: {exc}") from exc
+
+
+def _read_csv(path: Path, name: str, options: dict[str, Any]) -> pd.DataFrame:
+    header = pd.read_csv(path, header=None, nrows=1, dtype=str, **options)
+    names = [str(v) for v in header.iloc[0].tolist()] if len(header) else []
+    duplicated = sorted({c for c in names if names.count(c) > 1})
+    if duplicated and options.get("header", "infer") is not None:
+        raise DataError(
+            f"dataset {name!r}: the header of {path.name!r} repeats column(s) "
+            f"{[_name(c) for c in duplicated]}; pandas would rename them silently. "
+            "Give each column one name."
+        )
+    frame = pd.read_csv(path, **options)
+    if frame.shape[1] == 1 and "sep" not in options and "delimiter" not in options:
+        only = str(frame.columns[0])
+        for sep in (";", "\t", "|"):
+            if sep in only:
+                shown = {"\t": "\\t"}.get(sep, sep)
+                raise DataError(
+                    f"dataset {name!r}: {path.name!r} was read as one column named "
+                    f"{_name(only)}; it looks delimited by {sep!r}. Set "
+                    f"'read_options: {{sep: \"{shown}\"}}' under datasets.{name}."
+                )
+    return frame
+
+
+def unique_columns(frame: pd.DataFrame, name: str) -> pd.DataFrame:
+    """``frame`` unchanged; DataError naming the column names it repeats."""
+    dup = frame.columns[frame.columns.duplicated()]
+    if len(dup):
+        raise DataError(
+            f"dataset {name!r} repeats column name(s) {sorted({_name(c) for c in dup})}; "
+            "a model and the gate would read the wrong one. Give each column one name."
+        )
+    return frame
 
 
 def as_frame(obj: Any, *, name: str, label: str | None) -> pd.DataFrame:
     """Turn what a factory returned into a frame: a DataFrame (used as is, not copied), a 2-D
     array, an ``(X, y)`` pair, or a mapping with ``X`` and optional ``y``."""
     if isinstance(obj, pd.DataFrame):
-        return obj
+        return unique_columns(obj, name)
     if isinstance(obj, Mapping) and "X" in obj:
         obj = (obj["X"], obj.get("y"))
     if isinstance(obj, tuple) and len(obj) == 2:
         X, y = obj
-        frame = X.copy() if isinstance(X, pd.DataFrame) else _array_frame(X, name)
+        frame = (
+            unique_columns(X, name).copy() if isinstance(X, pd.DataFrame) else _array_frame(X, name)
+        )
         if y is not None:
             col = label or "y"
             if col in frame.columns:
@@ -180,3 +237,39 @@ def _array_frame(X: Any, name: str) -> pd.DataFrame:
     if X.ndim != 2:
         raise DataError(f"dataset {name!r}: X must be 2-D (rows × features), got shape {X.shape}")
     return pd.DataFrame(X, columns=[f"x{i}" for i in range(X.shape[1])])
+
+
+def feature_problems(X: pd.DataFrame, *, limit: int = 8) -> list[str]:
+    """What in the feature frame ``X`` commonly makes an estimator fail, one line per column:
+    missing or infinite numbers, and text in a column that is otherwise numeric. Used to name
+    the culprit before the estimator's own words (which name neither dataset nor column)."""
+    out: list[str] = []
+    for col in X.columns:
+        values = X[col]
+        if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+            arr = values.to_numpy(dtype=float, na_value=np.nan)
+            for what, bad in (("missing (NaN)", np.isnan(arr)), ("infinite", np.isinf(arr))):
+                if bad.any():
+                    out.append(
+                        f"column {_name(col)}: {int(bad.sum())} {what} value(s), "
+                        f"first at row {int(np.flatnonzero(bad)[0])}"
+                    )
+        elif values.dtype == object:
+            as_num = pd.to_numeric(values, errors="coerce")
+            text = as_num.isna() & values.notna()
+            if text.any() and as_num.notna().sum() > text.sum():
+                first = int(np.flatnonzero(text.to_numpy())[0])
+                out.append(
+                    f"column {_name(col)}: {int(text.sum())} text value(s) in a numeric column, "
+                    f"first {_name(values.iloc[first])} at row {first}"
+                )
+        if len(out) >= limit:
+            out.append("(more columns not listed)")
+            break
+    return out
+
+
+def _name(value: Any) -> str:
+    """A data value or column name for a message: repr, cut to 60 characters."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."

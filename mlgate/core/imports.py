@@ -55,11 +55,22 @@ def _check_not_shadowed(module_name: str, base_dir: Path, where: str, error) -> 
     origin = getattr(sys.modules.get(top), "__file__", None)
     if origin is None or not any(p.exists() for p in local):
         return
-    if not Path(origin).resolve().is_relative_to(base_dir.resolve()):
+    origin_path = Path(origin)
+    same = [
+        origin_path.parent == base_dir or origin_path.parent.parent == base_dir,  # as imported
+        origin_path.resolve().is_relative_to(base_dir.resolve()),
+        # a symlink next to the gate file resolves elsewhere, yet is the module it names
+        any(origin_path.resolve() == _module_file(p).resolve() for p in local if p.exists()),
+    ]
+    if not any(same):
         raise error(
             f"{where}: module {top!r} is already imported from {origin}, so the one next to "
             "the gate file cannot be imported under that name. Rename one of them."
         )
+
+
+def _module_file(path: Path) -> Path:
+    return path / "__init__.py" if path.is_dir() else path
 
 
 def call_factory(
