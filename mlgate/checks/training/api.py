@@ -31,7 +31,8 @@ from mlgate.checks.training.probes import (
 )
 from mlgate.checks.training.spec import TrainingSetup
 from mlgate.core.errors import ConfigError, MlgateError
-from mlgate.core.result import CheckResult, Status, Threshold
+from mlgate.core.evidence import Table
+from mlgate.core.result import PRECEDENCE, CheckResult, Status, Threshold
 
 KIND = "training"
 
@@ -46,8 +47,6 @@ PROBES: dict[str, Callable[[ProbeRunner], ProbeResult]] = {
     "eval_mode": probe_eval_mode,
 }
 assert tuple(PROBES) == ALL_PROBES
-
-_ORDER = (Status.FAILED, Status.ERROR, Status.INCONCLUSIVE)
 
 
 def check_training(
@@ -72,8 +71,11 @@ def check_training(
     :class:`~mlgate.checks.training.options.TrainingOptions` (``max_steps``, ``target_loss``, ...).
 
     The result is ``failed`` when any probe fails, else ``error`` when one could not run,
-    else ``inconclusive`` when one could not decide, else ``passed``; each probe's status,
-    message and evidence are under ``evidence["probes"]``.
+    else ``inconclusive`` when one could not decide, else ``passed``
+    (:meth:`~mlgate.core.result.Status.worst` of the probes). With several probes,
+    ``evidence["probes"]`` is a :class:`~mlgate.core.evidence.Table` of each probe's status and
+    message, ``evidence[<probe>]`` holds its plain values and ``evidence["<probe>.<name>"]``
+    its blocks (e.g. ``"overfit.loss_curve"``, a :class:`~mlgate.core.evidence.Curve`).
 
     Raises:
         ConfigError: an unknown probe or option, or an option out of range.
@@ -120,9 +122,11 @@ def run_probes(
     check_id: str = "torch-training",
     evidence: Mapping[str, Any] | None = None,
 ) -> CheckResult:
-    """Run ``probes`` on ``setup`` and combine them into one result (one probe: its own
-    metric and evidence; several: the number that failed). ``evidence`` is added to the
-    result's evidence (e.g. where the setup came from)."""
+    """Run ``probes`` on ``setup`` and combine them into one result whose status is the worst
+    probe's (one probe: its own metric and evidence; several: the number that failed, a table
+    of the probes, each probe's plain evidence under its name and its blocks under
+    ``"<probe>.<name>"``). ``evidence`` is added to the result's evidence (e.g. where the
+    setup came from)."""
     context = {
         **(evidence or {}),
         "batch_rows": setup.rows,
@@ -138,47 +142,59 @@ def run_probes(
         )
     runner = ProbeRunner(setup, options)
     results = [runner.run(name, PROBES[name]) for name in probes]
+    parts = [r.part(sample_size=setup.rows) for r in results]
     if len(results) == 1:
         (r,) = results
-        return CheckResult(
+        return CheckResult.from_parts(
+            KIND,
+            parts,
             check_id=check_id,
-            kind=KIND,
-            status=r.status,
             metric=r.metric,
-            value=r.value,
-            threshold=r.threshold,
-            sample_size=setup.rows,
             method=f"mlgate.checks.training probe {r.probe!r} on one batch",
             message=f"{r.probe}: {r.message}",
             evidence={**context, "probe": r.probe, **r.evidence},
         )
-    status = next((s for s in _ORDER if any(r.status is s for r in results)), Status.PASSED)
     failed = [r for r in results if r.status is Status.FAILED]
-    return CheckResult(
+    return CheckResult.from_parts(
+        KIND,
+        parts,
         check_id=check_id,
-        kind=KIND,
-        status=status,
         metric="failed_probes",
         value=len(failed),
+        interval=None,
         threshold=Threshold("<=", 0),
         sample_size=setup.rows,
         method="mlgate.checks.training probes on one batch: " + ", ".join(probes),
         message=_summary(results),
-        evidence={
-            **context,
-            "probes": {
-                r.probe: {"status": r.status.value, "message": r.message, **r.evidence}
-                for r in results
-            },
-        },
+        evidence={**context, **_probe_evidence(results)},
     )
+
+
+def _probe_evidence(results: list[ProbeResult]) -> dict[str, Any]:
+    """The evidence of several probes: a table of their verdicts, then each probe's plain
+    values under its name and its blocks under ``"<probe>.<name>"`` (blocks stay at the top
+    level, where the report draws them)."""
+    table = Table(
+        rows=tuple(
+            {"probe": r.probe, "status": r.status.value, "message": r.message} for r in results
+        ),
+        columns=("probe", "status", "message"),
+        title="training probes",
+    )
+    evidence: dict[str, Any] = {"probes": table}
+    for r in results:
+        plain, blocks = r.split_evidence()
+        if plain:
+            evidence[r.probe] = plain
+        evidence.update({f"{r.probe}.{key}": block for key, block in blocks.items()})
+    return evidence
 
 
 def _summary(results: list[ProbeResult]) -> str:
     bad = [r for r in results if r.status is not Status.PASSED]
     if not bad:
         return f"all {len(results)} training probes passed: " + ", ".join(r.probe for r in results)
-    counts = {s.value: sum(r.status is s for r in bad) for s in _ORDER}
+    counts = {s.value: sum(r.status is s for r in bad) for s in PRECEDENCE}
     head = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
     groups: dict[tuple[str, str], list[str]] = {}  # one cause often fails several probes
     for r in bad:

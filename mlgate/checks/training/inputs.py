@@ -24,7 +24,8 @@ from mlgate.checks.training.hooks import max_difference, scale, tensors
 from mlgate.checks.training.loop import compute_loss
 from mlgate.checks.training.probes import ProbeResult, ProbeRunner
 from mlgate.checks.training.spec import import_training_torch
-from mlgate.core.result import Status, Threshold
+from mlgate.core.evidence import Table
+from mlgate.core.result import Status, Threshold, rounded
 
 MIN_ROWS = 4
 MAX_LEAK_COLUMNS = 10_000
@@ -96,7 +97,11 @@ def probe_input_dependence(runner: ProbeRunner) -> ProbeResult:
     flat = setup.inputs.reshape(n, -1)
     if opts.leak_check and flat.shape[1] <= MAX_LEAK_COLUMNS:
         leaks = label_determining_columns(flat.double().numpy(), setup.targets.double().numpy())
-        evidence["leaking_columns"] = leaks[:20]
+        evidence["leaking_columns"] = Table(
+            rows=tuple(leaks[:20]),
+            columns=("column", "values", "rule"),
+            title="input columns that determine the target on the batch",
+        )
         if leaks:
             cols = ", ".join(str(leak["column"]) for leak in leaks[:5])
             findings.append(
@@ -150,7 +155,7 @@ def probe_input_dependence(runner: ProbeRunner) -> ProbeResult:
     evidence.update(
         {
             "trained_steps": len(traj.losses) - (1 if traj.reached else 0),
-            "losses": {k: round(v, 6) for k, v in losses.items()},
+            "losses": {k: rounded(v) for k, v in losses.items()},
             "batch_mixing_difference": mixing,
         }
     )
@@ -168,7 +173,7 @@ def probe_input_dependence(runner: ProbeRunner) -> ProbeResult:
     increases = {}
     for kind in ("zeroed", "shuffled"):
         rise = (losses[kind] - base) / max(abs(base), 1e-12)
-        increases[kind] = round(rise, 6) if np.isfinite(rise) else None
+        increases[kind] = rounded(rise)
         if judged and not losses[kind] >= base + opts.min_relative_increase * max(abs(base), 1e-6):
             findings.append(
                 f"with inputs {kind} the loss is {losses[kind]:.4g} vs {base:.4g} on the real "

@@ -15,13 +15,20 @@ from typing import Any
 
 from mlgate.checks.training.loop import build, compute_loss, forward, learning_rates, optimizer_hint
 from mlgate.checks.training.probes import ProbeResult, ProbeRunner
-from mlgate.core.result import Status, Threshold
+from mlgate.core.evidence import Table
+from mlgate.core.result import Status, Threshold, rounded
 
 MAX_ROWS = 20  # parameter rows kept in the evidence
 
 
 def _matches(name: str, patterns: list[str]) -> bool:
     return any(fnmatchcase(name, p) for p in patterns)
+
+
+def _problem_table(problems: dict[str, str], title: str) -> Table:
+    """The first MAX_ROWS problems as a table of (parameter, problem)."""
+    rows = [{"parameter": name, "problem": why} for name, why in problems.items()]
+    return Table(rows=tuple(rows[:MAX_ROWS]), columns=("parameter", "problem"), title=title)
 
 
 def _listing(problems: dict[str, str], limit: int = 6) -> str:
@@ -89,11 +96,11 @@ def probe_gradients(runner: ProbeRunner) -> ProbeResult:
         if norm == 0.0:
             problems[name] = "zero gradient"
     evidence: dict[str, Any] = {
-        "loss": round(loss, 6),
+        "loss": rounded(loss),
         "checked_parameters": checked,
-        "problems": dict(list(problems.items())[:MAX_ROWS]),
+        "problems": _problem_table(problems, "parameters without a usable gradient"),
         "gradient_norms": {
-            k: (None if v is None else float(f"{v:.4g}")) for k, v in list(norms.items())[:MAX_ROWS]
+            k: rounded(v, 4, significant=True) for k, v in list(norms.items())[:MAX_ROWS]
         },
     }
     threshold = Threshold("<=", 0)
@@ -152,12 +159,12 @@ def probe_updates(runner: ProbeRunner) -> ProbeResult:
         elif bool((p.detach() == before[name]).all()):
             problems[name] = "not updated by the step"
     evidence: dict[str, Any] = {
-        "loss": round(loss, 6),
+        "loss": rounded(loss),
         "trainable_parameters": len(trainable),
         "optimizer_tensors": len(held),
         "foreign_optimizer_tensors": foreign,
         "learning_rates": sorted(set(learning_rates(opt)))[:MAX_ROWS],
-        "problems": dict(list(problems.items())[:MAX_ROWS]),
+        "problems": _problem_table(problems, "parameters not updated by one step"),
     }
     threshold = Threshold("<=", 0)
     if not trainable:

@@ -17,14 +17,15 @@ import numpy as np
 from mlgate.checks.training.loop import Trajectory, optimizer_hint, seeded, train
 from mlgate.checks.training.options import TrainingOptions, default_tolerance
 from mlgate.checks.training.spec import DetachedLossError, TrainingSetup, import_training_torch
-from mlgate.core.result import Status, Threshold
+from mlgate.core.evidence import Block, Curve
+from mlgate.core.result import Part, Status, Threshold, rounded
 
 CURVE_POINTS = 50  # loss-curve points kept in the evidence
 
 
 @dataclass(frozen=True)
 class ProbeResult:
-    """What one probe found. ``evidence`` is small and JSON-able."""
+    """What one probe found. ``evidence`` is small: plain values and evidence blocks."""
 
     probe: str
     status: Status
@@ -33,6 +34,24 @@ class ProbeResult:
     value: float | None = None
     threshold: Threshold | None = None
     evidence: dict[str, Any] = field(default_factory=dict)
+
+    def part(self, sample_size: int | None = None) -> Part:
+        """This probe as one judged part of a training check."""
+        return Part(
+            self.probe,
+            self.status,
+            value=self.value,
+            threshold=self.threshold,
+            sample_size=sample_size,
+            message=self.message,
+        )
+
+    def split_evidence(self) -> tuple[dict[str, Any], dict[str, Block]]:
+        """The evidence as (plain values, blocks): a check of several probes keeps each
+        probe's plain values under its name and its blocks at the top level."""
+        plain = {k: v for k, v in self.evidence.items() if not isinstance(v, Block)}
+        blocks = {k: v for k, v in self.evidence.items() if isinstance(v, Block)}
+        return plain, blocks
 
 
 class ProbeRunner:
@@ -68,12 +87,22 @@ class ProbeRunner:
         return seeded(self.setup.seed, self.setup.device)
 
 
-def curve(losses: list[float]) -> list[list[float]]:
-    """At most CURVE_POINTS ``[step, loss]`` pairs, evenly spread, first and last kept."""
-    if not losses:
-        return []
-    idx = np.unique(np.linspace(0, len(losses) - 1, min(CURVE_POINTS, len(losses))).round())
-    return [[int(i), round(losses[int(i)], 6)] for i in idx]
+def curve(losses: list[float]) -> Curve:
+    """The loss per step as a :class:`~mlgate.core.evidence.Curve`: at most CURVE_POINTS
+    points, evenly spread, first and last kept."""
+    idx = (
+        np.unique(np.linspace(0, len(losses) - 1, min(CURVE_POINTS, len(losses))).round())
+        if losses
+        else []
+    )
+    steps = [int(i) for i in idx]
+    return Curve(
+        x=steps,
+        y=[rounded(losses[i]) for i in steps],
+        xlabel="step",
+        ylabel="loss",
+        title="training loss on one batch",
+    )
 
 
 def _nonfinite_failure(name: str, traj: Trajectory) -> ProbeResult:
@@ -107,11 +136,11 @@ def probe_overfit(runner: ProbeRunner) -> ProbeResult:
         "loss_curve": curve(traj.losses),
         "steps_run": len(traj.losses) - (1 if traj.reached else 0),
         "step_reached": len(traj.losses) - 1 if traj.reached else None,
-        "first_loss": round(first, 6),
-        "best_loss": round(traj.losses[best], 6),
+        "first_loss": rounded(first),
+        "best_loss": rounded(traj.losses[best]),
         "best_step": best,
         "max_steps": opts.max_steps,
-        "batch_accuracy": None if accuracy is None else round(accuracy, 6),
+        "batch_accuracy": rounded(accuracy),
     }
     rows = runner.setup.rows
     if not traj.reached:
@@ -210,7 +239,7 @@ def probe_loss_decreases(runner: ProbeRunner) -> ProbeResult:
         f"loss {first:.4g} -> {last:.4g} (mean of the last {window}) over {len(losses)} "
         f"steps: {decrease:+.1%} relative decrease"
     )
-    if decrease >= opts.min_relative_decrease:
+    if threshold.holds(decrease):
         return ProbeResult(
             "loss_decreases",
             Status.PASSED,
@@ -323,7 +352,7 @@ def probe_determinism(runner: ProbeRunner) -> ProbeResult:
 
 
 def _at(arr: np.ndarray, i: int) -> float | None:
-    return round(float(arr[i]), 8) if i < len(arr) else None
+    return rounded(arr[i], 8) if i < len(arr) else None
 
 
 def _parameter_difference(m1: Any, m2: Any) -> float:

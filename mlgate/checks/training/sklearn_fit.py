@@ -20,6 +20,7 @@ from mlgate.checks.training.spec import TrainingSetupError
 from mlgate.config.schema import GateConfig
 from mlgate.core.context import GateContext
 from mlgate.core.errors import ConfigError
+from mlgate.core.evidence import Examples
 from mlgate.core.imports import call_factory
 from mlgate.core.registry import CheckType
 from mlgate.core.result import CheckResult, Status, Threshold
@@ -75,11 +76,12 @@ def check_overfit_sample(
     ys = y[rows]
     name = f"{type(fresh).__module__}.{type(fresh).__qualname__}"
     metric = "r2" if task is Task.REGRESSION else "accuracy"
+    threshold = Threshold(">=", min_score)
     base = {
         "check_id": check_id,
         "kind": KIND,
         "metric": f"training_{metric}",
-        "threshold": Threshold(">=", min_score),
+        "threshold": threshold,
         "sample_size": n,
         "method": f"fit a clone of {name} on {n} sampled rows, score on the same rows",
     }
@@ -110,9 +112,14 @@ def check_overfit_sample(
     else:
         score = float((pred == ys).mean())
         misfit = np.flatnonzero(pred != ys)[:MAX_EXAMPLES]
-    evidence["misfit_rows"] = [
-        {"row": int(rows[i]), "target": _plain(ys[i]), "predicted": _plain(pred[i])} for i in misfit
-    ]
+    evidence["misfit_rows"] = Examples(
+        rows=tuple(
+            {"row": int(rows[i]), "target": _plain(ys[i]), "predicted": _plain(pred[i])}
+            for i in misfit
+        ),
+        columns=("row", "target", "predicted"),
+        title="sampled rows the fitted clone gets wrong",
+    )
     evidence["duplicate_inputs_with_different_targets"] = _conflicts(Xs, ys)
     if not np.isfinite(score):
         return CheckResult(
@@ -121,7 +128,7 @@ def check_overfit_sample(
             evidence=evidence,
             **base,
         )
-    status = Status.PASSED if score >= min_score else Status.FAILED
+    status = threshold.judge(None, value=score, rule="point")  # score is finite here
     what = f"a fresh {type(fresh).__name__} fitted on {n} rows scores {metric} {score:.4g} on them"
     message = (
         f"{what} (>= {min_score:g})"

@@ -15,7 +15,10 @@ from sklearn.pipeline import make_pipeline
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
 from mlgate.checks.training import check_overfit_sample
+from mlgate.checks.training.sklearn_fit import SKLEARN_OVERFIT_SAMPLE
 from mlgate.checks.training.spec import TrainingSetupError
+from mlgate.core.context import GateContext
+from mlgate.core.evidence import Examples
 from mlgate.core.result import Status
 from mlgate.core.runner import run_gate
 
@@ -51,7 +54,9 @@ def test_pipeline_that_drops_the_features_cannot_fit(cancer):
     ref.fit(X.iloc[rows], y[rows])
     assert result.value == pytest.approx(accuracy_score(y[rows], ref.predict(X.iloc[rows])))
     assert result.value < 0.99
-    assert len(result.evidence["misfit_rows"]) == min(20, round((1 - result.value) * 100))
+    misfit = result.evidence["misfit_rows"]
+    assert isinstance(misfit, Examples) and misfit.columns == ("row", "target", "predicted")
+    assert len(misfit.rows) == min(20, round((1 - result.value) * 100))
 
 
 def test_conflicting_duplicates_are_counted_and_fail(cancer):
@@ -132,6 +137,26 @@ def test_gate_check_clones_the_candidate_or_builds_the_estimator(tmp_path, cance
     (result,) = tree.results
     assert result.status is Status.PASSED, result.message
     assert result.check_id == "sklearn-overfit-sample"
+
+
+def test_check_type_called_on_objects_clones_the_candidate(cancer):
+    fitted = make_pipeline(LogisticRegression(C=1e-4, max_iter=500)).fit(*_xy(cancer))
+    ctx = GateContext.from_objects(
+        models={"candidate": fitted},
+        datasets={"evaluation": cancer, "reference": cancer},
+        task="binary",
+        label="target",
+        seed=3,
+    )
+    result = SKLEARN_OVERFIT_SAMPLE(ctx, sample_size=50)
+    direct = check_overfit_sample(fitted, *_xy(cancer), task="binary", sample_size=50, seed=3)
+    assert result.check_id == "sklearn-overfit-sample"
+    assert (result.status, result.value, result.message) == (
+        direct.status,
+        direct.value,
+        direct.message,
+    )
+    assert result.evidence["source"] == "model 'candidate'"
 
 
 def test_gate_check_on_a_model_that_is_not_scikit_learn_is_an_error(tmp_path, cancer):

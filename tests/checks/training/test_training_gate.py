@@ -10,6 +10,8 @@ import pytest
 import torch  # noqa: F401  (imported before any in-process pytester run)
 import yaml
 
+from mlgate.checks.training.checks import TORCH_OVERFIT_BATCH, TORCH_TRAINING_SANITY
+from mlgate.core.context import GateContext
 from mlgate.core.decision import ExitCode, Verdict
 from mlgate.core.errors import ConfigError
 from mlgate.core.gate import open_gate
@@ -117,9 +119,13 @@ def test_gate_file_arguments_reach_the_factories(tmp_path):
     (result,) = run_gate(path).results
     assert result.status is Status.FAILED
     assert result.sample_size == 32
-    probes = result.evidence["probes"]
-    assert "'0.weight' (frozen: requires_grad=False" in probes["gradients"]["message"]
-    assert "learning rate is 0 in every parameter group" in probes["updates"]["message"]
+    messages = {row["probe"]: row["message"] for row in result.evidence["probes"].rows}
+    assert "'0.weight' (frozen: requires_grad=False" in messages["gradients"]
+    assert "learning rate is 0 in every parameter group" in messages["updates"]
+    assert result.evidence["gradients.problems"].rows[0] == {
+        "parameter": "0.weight",
+        "problem": "frozen: requires_grad=False (list it in expect_frozen if meant)",
+    }
 
 
 def test_optimizer_class_and_loss_function_references(tmp_path):
@@ -145,6 +151,22 @@ def test_batch_factory_gets_the_gate_seed(tmp_path):
     run_gate(path, seed=9)
     module = __import__("trainfix_" + "".join(c if c.isalnum() else "_" for c in tmp_path.name))
     assert module.BATCH_SEEDS == [9]
+
+
+def test_check_type_called_from_python_gives_the_gate_file_result(tmp_path):
+    check = {"check": "torch_training_sanity", "probes": ["gradients", "eval_mode"]}
+    path = write_gate(tmp_path, [check])
+    (from_gate,) = run_gate(path).results
+    declared = yaml.safe_load(path.read_text())["stages"]["ci"]["checks"][0]
+    params = {k: v for k, v in declared.items() if k != "check"}
+    ctx = GateContext(open_gate(path))
+    called = TORCH_TRAINING_SANITY(ctx, **params)
+    assert called.check_id == "torch-training-gradients-eval-mode"
+    for field in ("status", "value", "threshold", "sample_size", "message", "evidence"):
+        assert getattr(called, field) == getattr(from_gate, field), field
+    refs = {k: params[k] for k in ("model", "loss", "optimizer", "batch")}
+    with pytest.raises(ConfigError, match="max_steps"):
+        TORCH_OVERFIT_BATCH(ctx, **refs, max_steps=0)
 
 
 def test_missing_module_is_an_error_naming_the_reference(tmp_path):

@@ -4,6 +4,7 @@ probe meant for it, with a message naming the bug."""
 from __future__ import annotations
 
 import functools
+import json
 import re
 
 import numpy as np
@@ -13,13 +14,23 @@ import torch.nn.functional as F
 from training_nets import Net, adam, make_net
 
 from mlgate.checks.training import ALL_PROBES, check_training
+from mlgate.core.evidence import Block, Curve, Table
 from mlgate.core.result import Status
 
 CE = torch.nn.CrossEntropyLoss()
 
 
 def probes_of(result) -> dict[str, dict]:
-    return result.evidence["probes"]
+    """Each probe's status, message, plain evidence and blocks, from a result of several."""
+    table = result.evidence["probes"]
+    assert isinstance(table, Table) and table.columns == ("probe", "status", "message")
+    out = {row["probe"]: {**row, **result.evidence.get(row["probe"], {})} for row in table.rows}
+    for key, value in result.evidence.items():
+        probe, dot, name = key.partition(".")
+        if dot:
+            assert isinstance(value, Block), key
+            out[probe][name] = value
+    return out
 
 
 def failed(result) -> set[str]:
@@ -40,8 +51,35 @@ def test_healthy_model_passes_every_probe(healthy):
     assert overfit["step_reached"] <= 200
     assert overfit["batch_accuracy"] == 1.0
     curve = overfit["loss_curve"]
-    assert curve[0][0] == 0 and curve[-1][0] == overfit["step_reached"]
-    assert curve[-1][1] <= 0.01 < curve[0][1]
+    assert (curve.xlabel, curve.ylabel) == ("step", "loss")
+    assert curve.x[0] == 0 and curve.x[-1] == overfit["step_reached"]
+    assert curve.y[-1] <= 0.01 < curve.y[0]
+
+
+def test_evidence_of_several_probes_keeps_blocks_at_the_top_level(healthy):
+    # The report draws only top-level blocks: a probe's curve or table nested inside its
+    # mapping would never be drawn. Plain values stay under the probe's name.
+    evidence = healthy.evidence
+    assert [row["probe"] for row in evidence["probes"].rows] == list(ALL_PROBES)
+    for key, value in evidence.items():
+        if key in ALL_PROBES:
+            assert not any(isinstance(v, Block) for v in value.values()), key
+    assert isinstance(evidence["overfit.loss_curve"], Curve)
+    assert isinstance(evidence["loss_decreases.loss_curve"], Curve)
+    assert evidence["gradients.problems"].rows == ()
+    assert json.loads(json.dumps(healthy.to_dict()))["evidence"]["overfit.loss_curve"]["type"] == (
+        "curve"
+    )
+
+
+def test_parameters_without_gradient_are_a_table(digits_batch):
+    result = check_training(
+        functools.partial(make_net, frozen=True), CE, adam, digits_batch, probes=["gradients"]
+    )
+    assert result.status is Status.FAILED
+    problems = result.evidence["problems"]
+    assert isinstance(problems, Table) and problems.columns == ("parameter", "problem")
+    assert [row["parameter"] for row in problems.rows] == ["hidden.weight"]
 
 
 # Each case: (bug, setup pieces, the probe that must fail, what its message must say).
@@ -165,5 +203,5 @@ def test_too_small_a_step_budget_fails_overfit_with_its_curve(digits_batch):
     assert result.status is Status.FAILED
     assert result.message.startswith("overfit: could not overfit one batch of 64 rows in 5 steps")
     assert result.evidence["step_reached"] is None
-    assert [step for step, _ in result.evidence["loss_curve"]] == [0, 1, 2, 3, 4]
+    assert result.evidence["loss_curve"].x == (0, 1, 2, 3, 4)
     assert (result.threshold.op, result.threshold.bound) == ("<=", 0.01)

@@ -17,6 +17,7 @@ from mlgate.checks.training.inputs import derangement, label_determining_columns
 from mlgate.checks.training.options import default_tolerance
 from mlgate.checks.training.probes import CURVE_POINTS, curve
 from mlgate.core.errors import ConfigError
+from mlgate.core.evidence import Curve
 from mlgate.core.result import Status
 
 CE = nn.CrossEntropyLoss()
@@ -166,8 +167,9 @@ def _all_frozen() -> nn.Module:
 def test_detached_graph_says_where_it_was_cut(digits_batch, model, says):
     result = run(digits_batch, ["gradients", "loss_decreases"], model=model)
     assert result.status is Status.FAILED
+    messages = {row["probe"]: row["message"] for row in result.evidence["probes"].rows}
     for probe in ("gradients", "loss_decreases"):
-        assert says in result.evidence["probes"][probe]["message"]
+        assert says in messages[probe]
 
 
 # -- a setup that cannot run is an error, never a pass ------------------------------------
@@ -248,7 +250,7 @@ def test_regression_targets(digits_batch):
     y = (X[:, 20] * 3 + X[:, 40] - X[:, 10]).astype(np.float32)  # a function of the inputs
     result = run((X, y), None, model=_regressor, loss=nn.MSELoss(), target_loss=1e-3)
     assert result.status is Status.PASSED, result.message
-    assert result.evidence["probes"]["overfit"]["batch_accuracy"] is None
+    assert result.evidence["overfit"]["batch_accuracy"] is None
 
 
 def test_binary_targets_with_one_logit(digits_batch):
@@ -302,9 +304,12 @@ def test_derangement_moves_every_row(n):
 def test_curve_keeps_first_and_last_and_at_most_the_limit():
     losses = [float(i) for i in range(1000)]
     points = curve(losses)
-    assert len(points) == CURVE_POINTS
-    assert points[0] == [0, 0.0] and points[-1] == [999, 999.0]
-    assert curve(losses[:7]) == [[i, float(i)] for i in range(7)]
+    assert isinstance(points, Curve) and (points.xlabel, points.ylabel) == ("step", "loss")
+    assert len(points.x) == len(points.y) == CURVE_POINTS
+    assert (points.x[0], points.y[0]) == (0, 0.0) and (points.x[-1], points.y[-1]) == (999, 999.0)
+    short = curve(losses[:7])
+    assert short.x == tuple(range(7)) and short.y == tuple(float(i) for i in range(7))
+    assert curve([]).x == ()
 
 
 def test_overfit_verdict_does_not_depend_on_the_global_random_state(digits_batch):
