@@ -237,6 +237,7 @@ class GateContext:
                 self.task,
                 classes=spec.classes if spec else None,
                 device=self.device,
+                seed=self.seed,
             )
         spec = self.gate.config.models.get(name)
         if spec is None:

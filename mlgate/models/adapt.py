@@ -30,13 +30,16 @@ def adapt(
     classes: Sequence[Any] | None = None,
     batch_size: int = 1024,
     device: str | None = None,
+    seed: int = 0,
 ) -> ModelAdapter:
     """Return a :class:`ModelAdapter` for ``obj``.
 
     With ``kind="auto"``: an object that already is a ModelAdapter is returned as is; a
     ``torch.nn.Module`` gets a TorchAdapter; anything with ``predict`` an SklearnAdapter;
     any other callable a CallableAdapter. ``kind`` forces one of them. ``classes``,
-    ``batch_size`` and ``device`` go to the adapters that use them.
+    ``batch_size``, ``device`` and ``seed`` (torch's generator during prediction, so a module
+    that samples at inference gives the same output for the same seed) go to the adapters
+    that use them.
 
     Raises:
         ModelLoadError: ``obj`` is none of the accepted kinds, or not of the forced kind.
@@ -52,7 +55,9 @@ def adapt(
         torch = import_torch()
         if not isinstance(obj, torch.nn.Module):
             raise _wrong_kind(obj, "torch", "a torch.nn.Module")
-        return TorchAdapter(obj, task, classes=classes, batch_size=batch_size, device=device)
+        return TorchAdapter(
+            obj, task, classes=classes, batch_size=batch_size, device=device, seed=seed
+        )
     if kind == "sklearn":
         if not callable(getattr(obj, "predict", None)):
             raise _wrong_kind(obj, "sklearn", "an object with a 'predict' method")

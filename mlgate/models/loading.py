@@ -53,6 +53,7 @@ def load_model(
             classes=spec.classes,
             batch_size=spec.batch_size,
             device=device,
+            seed=seed,
         )
     except ModelLoadError as exc:
         raise ModelLoadError(f"model {name!r}: {exc}") from exc

@@ -64,6 +64,7 @@ class TorchAdapter:
         batch_size: int = 1024,
         device: str | None = None,
         autocast: str | None = None,
+        seed: int = 0,
     ) -> None:
         if int(batch_size) < 1:
             raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
@@ -78,6 +79,10 @@ class TorchAdapter:
         self.batch_size = int(batch_size)
         self.device = device
         self.autocast = AUTOCAST_DTYPES[autocast]
+        #: Seeds torch's generator for each prediction pass (on a forked generator state, so
+        #: the caller's is untouched): a module that samples at inference (dropout left on,
+        #: stochastic layers) gives the same predictions for the same gate seed.
+        self.seed = int(seed)
 
     @property
     def _name(self) -> str:
@@ -106,7 +111,10 @@ class TorchAdapter:
             raise PredictionError(
                 f"{self._name} could not be moved to device {device!r}: {exc}"
             ) from exc
-        out = self._forward_all(torch, inputs, device)
+        forked = [torch.device(device).index or 0] if device.startswith("cuda") else []
+        with torch.random.fork_rng(devices=forked):
+            torch.manual_seed(self.seed)
+            out = self._forward_all(torch, inputs, device)
         return self._to_predictions(torch, out)
 
     def _forward_all(self, torch: Any, inputs: np.ndarray, device: str) -> Any:

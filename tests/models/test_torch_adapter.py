@@ -246,3 +246,36 @@ def test_torch_model_writing_into_its_input_leaves_the_frame_alone(multiclass_da
     preds = TorchAdapter(_WritesIntoInput(), Task.MULTICLASS, batch_size=16).predict(X)
     pd.testing.assert_frame_equal(X, before)
     assert preds.scores.shape == (150, 3)
+
+
+def test_a_module_sampling_at_inference_predicts_the_same_for_the_same_seed():
+    """A buggy model that keeps dropout on when predicting used to give a different verdict
+    on every run (torch's global seed is random per process); now the gate seed decides."""
+    import numpy as np
+    import pandas as pd
+    import torch
+
+    from mlgate.core.task import Task
+    from mlgate.models.torch import TorchAdapter
+
+    class AlwaysDropout(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.linear = torch.nn.Linear(4, 3)
+
+        def forward(self, x):
+            return torch.nn.functional.dropout(self.linear(x), p=0.5, training=True)
+
+    torch.manual_seed(0)
+    module = AlwaysDropout()
+    X = pd.DataFrame(np.random.default_rng(0).normal(size=(64, 4)), columns=list("abcd"))
+
+    def scores(seed: int) -> np.ndarray:
+        return TorchAdapter(module, Task.MULTICLASS, seed=seed, device="cpu").predict(X).scores
+
+    torch.manual_seed(123)
+    before = torch.get_rng_state()
+    first, again, other = scores(7), scores(7), scores(8)
+    assert torch.equal(torch.get_rng_state(), before), "the caller's generator was consumed"
+    assert np.array_equal(first, again)
+    assert not np.array_equal(first, other)
