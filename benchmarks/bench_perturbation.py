@@ -18,20 +18,15 @@ from __future__ import annotations
 
 import argparse
 import time
-import zlib
 
 import numpy as np
 import pandas as pd
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
 
-from mlgate.checks.behavior.checks.common import Inputs, rng_key
-from mlgate.checks.behavior.checks.perturbation import (
-    KIND,
-    PerturbationParams,
-    evaluate_perturbation,
-    perturbation_check,
-)
+from mlgate.core.context import GateContext
+from mlgate.checks.behavior import PERTURBATION, perturbation_check
+from mlgate.checks.behavior.checks.perturbation import PerturbationParams
 from mlgate.core.task import Task
 from mlgate.models import adapt
 
@@ -100,23 +95,18 @@ def main() -> None:
     for name, est in models.items():
         est.fit(X.iloc[:20_000], y[:20_000])
         adapter = adapt(est, Task.BINARY)
-        original = adapter.predict(X)
 
         def baseline(adapter=adapter):
             return adapter.predict(perturbed)
 
-        def check(adapter=adapter, original=original):
-            inp = Inputs(
-                adapter=adapter,
-                X=X,
-                original=original,
-                task=Task.BINARY,
-                rng=np.random.default_rng([0, zlib.crc32(rng_key(KIND, params).encode())]),
-                labels=lambda: y,
-                model_name="candidate",
-                dataset_name="bench",
-            )
-            return evaluate_perturbation(inp, params)
+        ctx = GateContext.from_objects(
+            models={"candidate": adapter}, datasets={"evaluation": data}, task="binary", label="y"
+        )
+        ctx.predict()  # the original predictions, as a gate run's cache shares them
+        check_params = params.model_dump(exclude={"model", "dataset"})
+
+        def check(ctx=ctx):
+            return PERTURBATION(ctx, **check_params)
 
         def python(adapter=adapter):
             return perturbation_check(

@@ -1,6 +1,7 @@
-"""What the statistics checks share: encoding predictions for a metric, checking a metric
-name against the task, and rounding evidence for result.json. (Validating model and dataset
-names is public, in :mod:`mlgate.core.registry`, for plugins too.)"""
+"""What the statistics checks share: encoding predictions for a metric and checking a metric
+name against the task. (Validating model and dataset names is public, in
+:mod:`mlgate.core.registry`, for plugins too; rounding evidence and combining statuses belong
+to the kernel: :func:`mlgate.core.result.rounded`, :meth:`mlgate.core.result.Status.worst`.)"""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ from typing import Any
 import numpy as np
 
 from mlgate.core.errors import ConfigError, DataError
-from mlgate.core.result import Status
 from mlgate.core.task import Task
 from mlgate.models.base import Predictions
 from mlgate.stats.metrics import METRICS, MetricDef, encode_labels, get_metric
@@ -114,24 +114,6 @@ def encode(
     return codes, encoded, len(classes)
 
 
-# -- evidence --------------------------------------------------------------------------------
-def rounded(x: float | None, digits: int = 6) -> float | None:
-    """``x`` rounded for evidence (None and non-finite numbers become None)."""
-    if x is None or not np.isfinite(x):
-        return None
-    return round(float(x), digits)
-
-
+# -- wording ---------------------------------------------------------------------------------
 def orient(metric: MetricDef) -> str:
     return "higher is better" if metric.higher_is_better else "lower is better"
-
-
-# -- verdicts --------------------------------------------------------------------------------
-#: Worst first. A check made of several parts (metrics, baselines) passes only when every
-#: part passes (an intersection-union test); the worst part's status is the check's.
-WORST_FIRST = (Status.FAILED, Status.ERROR, Status.INCONCLUSIVE, Status.PASSED)
-
-
-def worst_status(statuses: Sequence[Status]) -> Status:
-    """The check's status from its parts' (``statuses`` must not be empty)."""
-    return next(s for s in WORST_FIRST if s in statuses)

@@ -26,12 +26,13 @@ from mlgate.checks.performance.baseline_models import (
 from mlgate.config.schema import GateConfig
 from mlgate.core.context import GateContext
 from mlgate.core.errors import ConfigError, MlgateError
-from mlgate.core.registry import CheckType, parse_params, require_dataset, require_model
-from mlgate.core.result import CheckResult, Status, Threshold
+from mlgate.core.evidence import Bars, Table
+from mlgate.core.registry import CheckType, require_dataset, require_model
+from mlgate.core.result import CheckResult, Part, Status, Threshold, rounded
 from mlgate.core.task import Task
 from mlgate.stats.evaluate import Comparison, compare
 from mlgate.stats.metrics import UndefinedMetricError, get_metric
-from mlgate.stats.scoring import check_metric, encode, rounded, seen_classes, worst_status
+from mlgate.stats.scoring import check_metric, encode, seen_classes
 
 KIND = "baseline"
 
@@ -95,8 +96,9 @@ def run_baseline(ctx: GateContext, p: BaselineParams) -> CheckResult:
     classes = None
     if ctx.task is not Task.REGRESSION:
         classes = cand.classes if cand.classes is not None else seen_classes(data.y, cand.labels)
+    threshold = Threshold(">=", p.margin)
     rows: list[dict[str, Any]] = []
-    comparisons: list[tuple[Status, Comparison | None]] = []
+    parts: list[Part] = []
     for spec in p.against:
         name = baseline_name(spec)
         key = f"baseline:{p.metric}:{p.model}:{p.dataset}:{name}"
@@ -123,17 +125,27 @@ def run_baseline(ctx: GateContext, p: BaselineParams) -> CheckResult:
                     progress=advance,
                 )
         except UndefinedMetricError as exc:
-            comparisons.append((Status.INCONCLUSIVE, None))
+            parts.append(Part(name, Status.INCONCLUSIVE, threshold=threshold, sample_size=n))
             rows.append({"baseline": name, "status": "inconclusive", "message": f"{exc}"})
             continue
         except MlgateError as exc:
-            comparisons.append((Status.ERROR, None))
+            parts.append(Part(name, Status.ERROR, threshold=threshold, sample_size=n))
             rows.append({"baseline": name, "status": "error", "message": str(exc)})
             continue
         status, message = _judge(cmp, p, n)
-        comparisons.append((status, cmp))
+        parts.append(
+            Part(
+                name,
+                status,
+                value=cmp.improvement,
+                interval=cmp.interval,
+                threshold=threshold,
+                sample_size=n,
+                message=message,
+            )
+        )
         rows.append(_row(name, cmp, status, message))
-    return _result(p, metric, rows, comparisons, n, fit_name)
+    return _result(p, metric, rows, parts, fit_name)
 
 
 def _judge(cmp: Comparison, p: BaselineParams, n: int) -> tuple[Status, str]:
@@ -142,10 +154,13 @@ def _judge(cmp: Comparison, p: BaselineParams, n: int) -> tuple[Status, str]:
         return Status.INCONCLUSIVE, f"only {n} rows; min_samples={p.min_samples}"
     if cmp.interval is None or undefined > p.max_undefined_fraction:
         return Status.INCONCLUSIVE, "metric undefined on too many resamples"
-    ci = cmp.interval
-    if ci.low > p.margin:
+    # A baseline is beaten only by *more* than the margin (a rule identical to the candidate,
+    # improvement [0, 0], is not beaten by 0), while the kernel's bounds are inclusive: judge
+    # the opposite claim, "improvement <= margin", and turn its verdict round.
+    not_beaten = Threshold("<=", p.margin).judge(cmp.interval)
+    if not_beaten is Status.FAILED:
         return Status.PASSED, f"beats it by more than {p.margin:g}"
-    if ci.high <= p.margin:
+    if not_beaten is Status.PASSED:
         return Status.FAILED, f"does not beat it by {p.margin:g}"
     return Status.INCONCLUSIVE, f"interval straddles the margin {p.margin:g}: more data needed"
 
@@ -163,13 +178,15 @@ def _row(name: str, cmp: Comparison, status: Status, message: str) -> dict[str, 
     }
 
 
-def _result(p, metric, rows, comparisons, n: int, fit_name: str) -> CheckResult:
-    statuses = [s for s, _ in comparisons]
-    status = worst_status(statuses)
-    # The deciding baseline: of those with the overall status, the one closest to failing.
-    same = [j for j, s in enumerate(statuses) if s is status]
-    i = min(same, key=lambda j: _low(comparisons[j][1]))
-    cmp = comparisons[i][1]
+COLUMNS = ("baseline", "candidate", "value", "improvement", "interval", "status", "message")
+
+
+def _result(p: BaselineParams, metric, rows, parts: list[Part], fit_name: str) -> CheckResult:
+    # The deciding baseline: of those with the check's status, the one closest to failing
+    # (lowest interval end) comes first, so CheckResult.from_parts takes its headline.
+    ranked = sorted(parts, key=_low)
+    status = Status.worst(ranked)
+    decisive = next(part for part in ranked if part.status is status)
     lines = [f"{r['baseline']}: {r['status']} ({r.get('message', '')})" for r in rows]
     head = {
         Status.PASSED: f"{p.model!r} beats every baseline on {p.metric} by more than {p.margin:g}",
@@ -177,15 +194,11 @@ def _result(p, metric, rows, comparisons, n: int, fit_name: str) -> CheckResult:
         Status.ERROR: "a baseline could not be evaluated",
         Status.INCONCLUSIVE: f"the data cannot tell whether {p.model!r} beats every baseline",
     }[status]
-    return CheckResult(
+    return CheckResult.from_parts(
+        KIND,
+        ranked,
         check_id=f"baseline-{p.metric}",
-        kind=KIND,
-        status=status,
-        metric=f"{p.metric} improvement over {rows[i]['baseline']}",
-        value=cmp.improvement if cmp else None,
-        interval=cmp.interval if cmp else None,
-        threshold=Threshold(">=", p.margin),
-        sample_size=n,
+        metric=f"{p.metric} improvement over {decisive.name}",
         method=(
             f"paired bootstrap ({p.interval}) of {p.metric} (candidate − baseline, oriented so "
             "positive is better) on the same rows"
@@ -197,13 +210,22 @@ def _result(p, metric, rows, comparisons, n: int, fit_name: str) -> CheckResult:
             "fit_on": fit_name,
             "margin": p.margin,
             "higher_is_better": metric.higher_is_better,
-            "baselines": rows,
+            "baselines": Table(rows=tuple(rows), columns=COLUMNS, title="candidate vs baselines"),
+            "improvement": Bars(
+                labels=[part.name for part in parts],
+                values=[rounded(part.value) for part in parts],
+                low=[rounded(part.interval.low) if part.interval else None for part in parts],
+                high=[rounded(part.interval.high) if part.interval else None for part in parts],
+                over="baseline",
+                quantity=f"{p.metric} improvement",
+                title=f"{p.metric} improvement over each baseline (margin {p.margin:g})",
+            ),
         },
     )
 
 
-def _low(cmp: Comparison | None) -> float:
-    return cmp.interval.low if cmp is not None and cmp.interval is not None else float("inf")
+def _low(part: Part) -> float:
+    return part.interval.low if part.interval is not None else float("inf")
 
 
 def _default_id(p: BaselineParams) -> str:
@@ -211,13 +233,6 @@ def _default_id(p: BaselineParams) -> str:
         "" if (p.model, p.dataset) == ("candidate", "evaluation") else f"-{p.model}-{p.dataset}"
     )
     return f"baseline-{p.metric}{suffix}"
-
-
-def baseline_check(ctx: GateContext, **params: Any) -> CheckResult:
-    """Run the baseline check from Python (e.g. in a test using the ``mlgate`` fixture):
-    ``baseline_check(mlgate, metric="accuracy", margin=0.02)``. Raises ConfigError for bad
-    parameters."""
-    return run_baseline(ctx, parse_params(BASELINE, ctx.gate.config, params))
 
 
 BASELINE = CheckType(
@@ -230,3 +245,7 @@ BASELINE = CheckType(
     validate=_validate,
     default_id=_default_id,
 )
+
+#: The check as a Python function: ``baseline_check(mlgate, metric="accuracy", margin=0.02)``
+#: (the check type itself; parameters are validated as in the gate file).
+baseline_check = BASELINE

@@ -9,15 +9,18 @@ the wrong side, ``inconclusive`` when it straddles the bound, when the sample is
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, model_validator
 
 from mlgate.config.schema import GateConfig
-from mlgate.core.context import GateContext
+from mlgate.core.context import Batch, GateContext
 from mlgate.core.errors import ConfigError, DataError
 from mlgate.core.registry import CheckType, require_dataset, require_model
 from mlgate.core.result import CheckResult, Interval, Status, Threshold
+from mlgate.models import Predictions
 from mlgate.stats.evaluate import INTERVAL_METHODS, estimate, interval_problem
 from mlgate.stats.metrics import UndefinedMetricError, get_metric
 from mlgate.stats.scoring import check_metric, encode
@@ -78,14 +81,42 @@ def _validate(params: MetricThresholdParams, config: GateConfig) -> None:
             )
 
 
+def every_row(batches: Iterable[Batch]) -> tuple[np.ndarray, Predictions]:
+    """The labels and predictions of every row, read through :meth:`GateContext.batches`.
+
+    The interval needs all rows at once (a bootstrap resamples rows, DeLong sorts every
+    score), so the check declares ``needs_all_rows``: one batch (``ctx.batch_rows`` unset) is
+    used as it comes, several are joined in row order.
+    """
+    batches = list(batches)
+    if len(batches) == 1:
+        (batch,) = batches
+        assert batch.y is not None and batch.predictions is not None  # a labelled dataset
+        return batch.y, batch.predictions
+    preds = [b.predictions for b in batches]
+    assert all(b.y is not None for b in batches) and all(p is not None for p in preds)
+
+    def joined(name: str) -> np.ndarray | None:
+        arrays = [getattr(p, name) for p in preds]
+        return None if arrays[0] is None else np.concatenate(arrays)
+
+    first = preds[0]
+    return np.concatenate([b.y for b in batches]), Predictions(
+        first.task,
+        labels=joined("labels"),
+        scores=joined("scores"),
+        values=joined("values"),
+        classes=first.classes,
+    )
+
+
 def run_metric_threshold(ctx: GateContext, params: MetricThresholdParams) -> CheckResult:
     metric = get_metric(params.metric)
-    data = ctx.dataset(params.dataset)
-    preds = ctx.predict(params.model, params.dataset)
-    n = len(data)
+    labels, preds = every_row(ctx.batches(params.model, params.dataset))
+    n = len(labels)
     try:
         y, (output,), k = encode(
-            data.y, [preds], metric, ctx.task, models=[params.model], dataset=params.dataset
+            labels, [preds], metric, ctx.task, models=[params.model], dataset=params.dataset
         )
     except DataError as exc:
         if "gives only labels" not in str(exc):
@@ -143,7 +174,7 @@ def run_metric_threshold(ctx: GateContext, params: MetricThresholdParams) -> Che
             message=why,
             interval=est.interval,
         )
-    status = _judge(est.interval, params.threshold)
+    status = params.threshold.judge(est.interval)
     return _result(
         params,
         status,
@@ -151,20 +182,6 @@ def run_metric_threshold(ctx: GateContext, params: MetricThresholdParams) -> Che
         interval=est.interval,
         evidence=evidence,
         message=_describe(params, value, est.interval, status),
-    )
-
-
-def _judge(ci: Interval, t: Threshold) -> Status:
-    if t.op == ">=":
-        return (
-            Status.PASSED
-            if ci.low >= t.bound
-            else (Status.FAILED if ci.high < t.bound else Status.INCONCLUSIVE)
-        )
-    return (
-        Status.PASSED
-        if ci.high <= t.bound
-        else (Status.FAILED if ci.low > t.bound else Status.INCONCLUSIVE)
     )
 
 
@@ -225,4 +242,7 @@ METRIC_THRESHOLD = CheckType(
     "percentile or BCa, Wilson, DeLong).",
     validate=_validate,
     default_id=_default_id,
+    # Reads its rows through ctx.batches, but the interval needs them all at once (see
+    # every_row): a chunked engine must hand it every row.
+    needs_all_rows=True,
 )

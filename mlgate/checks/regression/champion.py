@@ -24,13 +24,14 @@ from pydantic import BaseModel, ConfigDict, Field, PositiveInt, field_validator,
 from mlgate.config.schema import GateConfig
 from mlgate.core.context import GateContext
 from mlgate.core.errors import ConfigError, MlgateError
-from mlgate.core.registry import CheckType, parse_params, require_dataset, require_model
-from mlgate.core.result import CheckResult, Status, Threshold
+from mlgate.core.evidence import Bars, Table
+from mlgate.core.registry import CheckType, require_dataset, require_model
+from mlgate.core.result import CheckResult, Interval, Part, Status, Threshold, rounded
 from mlgate.stats.evaluate import TESTS, Comparison, choose_test, compare
 from mlgate.stats.metrics import UndefinedMetricError, get_metric
 from mlgate.stats.multiple_testing import CORRECTIONS, adjust
 from mlgate.stats.power import required_rows
-from mlgate.stats.scoring import check_metric, encode, rounded, worst_status
+from mlgate.stats.scoring import check_metric, encode
 
 KIND = "regression"
 
@@ -189,7 +190,7 @@ def _row(p: ChampionParams, r: Comparison | str, p_adj: float, n: int) -> dict[s
         )
     elif p_adj <= p.alpha:
         status, msg = Status.PASSED, _claim(p, r, p_adj)
-    elif r.interval.high <= r.boundary:
+    elif at_or_below(r.interval, r.boundary):
         status, msg = (
             Status.FAILED,
             (
@@ -214,6 +215,14 @@ def _row(p: ChampionParams, r: Comparison | str, p_adj: float, n: int) -> dict[s
         status, msg = Status.INCONCLUSIVE, _undecided(p, r, p_adj, n, needed)
     row["status"], row["message"] = status.value, msg
     return row
+
+
+def at_or_below(interval: Interval, boundary: float) -> bool:
+    """Whether the whole ``interval`` of the improvement lies at or below ``boundary`` (the
+    claim is disproved). The boundary itself counts as a failure (a claim is shown only above
+    it), so this judges "improvement <= boundary" rather than the inclusive ">= boundary" of
+    the reported threshold, which would leave an interval ending on the boundary undecided."""
+    return Threshold("<=", boundary).judge(interval) is Status.PASSED
 
 
 def _claim(p: ChampionParams, r: Comparison, p_adj: float) -> str:
@@ -243,11 +252,28 @@ def _undecided(p: ChampionParams, r: Comparison, p_adj: float, n: int, needed: i
     )
 
 
+#: Columns of the per-metric table; the test's details (discordant rows, resamples) go
+#: between the figures and the verdict.
+FIGURES = (
+    "metric",
+    "candidate",
+    "champion",
+    "improvement",
+    "boundary",
+    "interval",
+    "se",
+    "test",
+    "p_value",
+    "p_adjusted",
+)
+VERDICT = ("status", "rows_needed", "message")
+
+
 def _result(p: ChampionParams, rows, results, n: int) -> CheckResult:
-    statuses = [Status(r["status"]) for r in rows]
-    status = worst_status(statuses)
-    i = statuses.index(status)
-    r = results[i] if isinstance(results[i], Comparison) else None
+    parts = [_part(p, row, r, n) for row, r in zip(rows, results, strict=True)]
+    status = Status.worst(parts)
+    decisive = next(i for i, part in enumerate(parts) if part.status is status)
+    r = results[decisive] if isinstance(results[decisive], Comparison) else None
     what = "non-inferior to" if p.mode == "non_inferiority" else "superior to"
     head = {
         Status.PASSED: f"{p.model!r} is {what} {p.champion!r} on {', '.join(p.metrics)}",
@@ -255,14 +281,11 @@ def _result(p: ChampionParams, rows, results, n: int) -> CheckResult:
         Status.INCONCLUSIVE: f"the data cannot tell whether {p.model!r} is {what} {p.champion!r}",
         Status.ERROR: "a metric could not be compared",
     }[status]
-    return CheckResult(
+    return CheckResult.from_parts(
+        KIND,
+        parts,
         check_id=f"champion-{p.metrics[0]}",
-        kind=KIND,
-        status=status,
-        metric=f"{rows[i]['metric']} improvement over {p.champion}",
-        value=r.improvement if r else None,
-        interval=r.interval if r else None,
-        threshold=Threshold(">=", p.boundary(rows[i]["metric"])) if r else None,
+        metric=f"{parts[decisive].name} improvement over {p.champion}",
         sample_size=n,
         method=(
             f"{r.test if r else 'paired test'}, {p.mode.replace('_', '-')}, one-sided "
@@ -277,19 +300,44 @@ def _result(p: ChampionParams, rows, results, n: int) -> CheckResult:
             "correction": p.correction,
             "alpha": p.alpha,
             "confidence": p.confidence,
-            "metrics": rows,
+            "metrics": Table(rows=tuple(rows), columns=_columns(rows), title="per metric"),
+            "improvement": Bars(
+                labels=[part.name for part in parts],
+                values=[rounded(part.value) for part in parts],
+                low=[rounded(part.interval.low) if part.interval else None for part in parts],
+                high=[rounded(part.interval.high) if part.interval else None for part in parts],
+                over="metric",
+                quantity=f"improvement over {p.champion}",
+                title=f"improvement of {p.model!r} over {p.champion!r} per metric",
+            ),
         },
     )
 
 
+def _part(p: ChampionParams, row: dict[str, Any], r: Comparison | str, n: int) -> Part:
+    """The judged metric as a part; the headline of a metric without a comparison has no
+    value, interval or threshold."""
+    status, message = Status(row["status"]), row["message"]
+    if not isinstance(r, Comparison):
+        return Part(row["metric"], status, sample_size=n, message=message)
+    return Part(
+        row["metric"],
+        status,
+        value=r.improvement,
+        interval=r.interval,
+        threshold=Threshold(">=", p.boundary(row["metric"])),
+        sample_size=n,
+        message=message,
+    )
+
+
+def _columns(rows: list[dict[str, Any]]) -> tuple[str, ...]:
+    details = dict.fromkeys(c for row in rows for c in row if c not in FIGURES + VERDICT)
+    return FIGURES + tuple(details) + VERDICT
+
+
 def _default_id(p: ChampionParams) -> str:
     return "champion-" + "-".join(p.metrics)
-
-
-def champion_check(ctx: GateContext, **params: Any) -> CheckResult:
-    """Run the champion comparison from Python: ``champion_check(mlgate, metrics=["accuracy"],
-    margin=0.01)``. Raises ConfigError for bad parameters."""
-    return run_champion(ctx, parse_params(CHAMPION, ctx.gate.config, params))
 
 
 CHAMPION = CheckType(
@@ -303,3 +351,7 @@ CHAMPION = CheckType(
     validate=_validate,
     default_id=_default_id,
 )
+
+#: The check as a Python function: ``champion_check(mlgate, metrics=["accuracy"],
+#: margin=0.01)`` (the check type itself; parameters are validated as in the gate file).
+champion_check = CHAMPION

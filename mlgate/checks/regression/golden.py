@@ -32,11 +32,11 @@ from mlgate.checks.regression.golden_io import (
 from mlgate.config.schema import GateConfig
 from mlgate.core.context import GateContext
 from mlgate.core.errors import ConfigError, DataError
-from mlgate.core.registry import CheckType, parse_params, require_dataset, require_model
-from mlgate.core.result import CheckResult, Status, Threshold
+from mlgate.core.evidence import Examples
+from mlgate.core.registry import CheckType, require_dataset, require_model
+from mlgate.core.result import CheckResult, Status, Threshold, rounded
 from mlgate.core.task import Task
 from mlgate.models import Predictions
-from mlgate.stats.scoring import rounded
 
 KIND = "regression"
 MAX_SHOWN = 20
@@ -81,7 +81,7 @@ def run_golden(ctx: GateContext, p: GoldenParams) -> CheckResult:
     failures = [f for i in range(len(cases)) if (f := _diff(ctx.task, p, cases, preds, i))]
     n, bad = len(cases), len(failures)
     evidence = {"file": p.path, "cases": n, "failing": bad, "atol": p.atol, "rtol": p.rtol}
-    evidence["diffs"] = failures[:MAX_SHOWN]
+    evidence["diffs"] = _examples(failures[:MAX_SHOWN])
     if not failures:
         return _result(
             p, Status.PASSED, f"all {n} golden cases of {path.name!r} match", n=n, evidence=evidence
@@ -175,6 +175,17 @@ def _same_label(a: Any, b: Any) -> bool:
     return str(a) == str(b)
 
 
+#: Columns of the failing-cases table: one row per output that differs.
+COLUMNS = ("case", "output", "expected", "got", "abs_diff", "tolerance", "inputs")
+
+
+def _examples(failures: list[dict[str, Any]]) -> Examples:
+    """The failing cases as counterexamples: one row per output that differs, with the
+    case's name and (first eight) inputs."""
+    rows = [{"case": f["case"], **d, "inputs": f["inputs"]} for f in failures for d in f["diffs"]]
+    return Examples(rows=tuple(rows), columns=COLUMNS, title="golden cases that differ")
+
+
 def _describe(failure: dict[str, Any]) -> str:
     parts = []
     for d in failure["diffs"]:
@@ -246,12 +257,6 @@ def _default_id(p: GoldenParams) -> str:
     return f"golden-{Path(p.path).stem}"
 
 
-def golden_check(ctx: GateContext, **params: Any) -> CheckResult:
-    """Run the golden check from Python: ``golden_check(mlgate, path="golden.csv")``.
-    Raises ConfigError for bad parameters."""
-    return run_golden(ctx, parse_params(GOLDEN, ctx.gate.config, params))
-
-
 GOLDEN = CheckType(
     name="golden",
     kind=KIND,
@@ -262,3 +267,7 @@ GOLDEN = CheckType(
     validate=_validate,
     default_id=_default_id,
 )
+
+#: The check as a Python function: ``golden_check(mlgate, path="golden.csv")`` (the check type
+#: itself; parameters are validated as in the gate file).
+golden_check = GOLDEN

@@ -22,17 +22,19 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, field_validator, model_validator
 from scipy.special import ndtr
 
+from mlgate.checks.regression.champion import at_or_below
 from mlgate.config.schema import GateConfig
 from mlgate.core.context import GateContext
 from mlgate.core.errors import DataError
-from mlgate.core.registry import CheckType, parse_params, require_dataset, require_model
-from mlgate.core.result import CheckResult, Interval, Status, Threshold
+from mlgate.core.evidence import Bars, Table
+from mlgate.core.registry import CheckType, require_dataset, require_model
+from mlgate.core.result import CheckResult, Interval, Part, Status, Threshold, rounded
 from mlgate.stats.evaluate import estimate, interval_problem
 from mlgate.stats.intervals import normal_interval, z_value
 from mlgate.stats.metrics import UndefinedMetricError, get_metric
 from mlgate.stats.multiple_testing import CORRECTIONS, adjust
 from mlgate.stats.power import required_rows
-from mlgate.stats.scoring import check_metric, encode, rounded, worst_status
+from mlgate.stats.scoring import check_metric, encode
 
 KIND = "regression"
 
@@ -287,7 +289,7 @@ def _judge(row: dict[str, Any], p_adj: float, p: PreviousRunParams, n: int) -> N
             Status.PASSED,
             (f"{name}: change {d:+.4g} [{ci.low:+.4g}, {ci.high:+.4g}] is above {b:+g}"),
         )
-    elif ci.high <= b:
+    elif at_or_below(ci, b):
         status, msg = (
             Status.FAILED,
             (
@@ -321,36 +323,62 @@ def _judge(row: dict[str, Any], p_adj: float, p: PreviousRunParams, n: int) -> N
     row["status"], row["message"] = status.value, msg
 
 
+#: Columns of the per-metric table, in order.
+COLUMNS = (
+    "metric",
+    "current",
+    "current_interval",
+    "previous",
+    "previous_interval",
+    "previous_check",
+    "improvement",
+    "boundary",
+    "interval",
+    "se",
+    "se_current",
+    "se_previous",
+    "p_adjusted",
+    "status",
+    "rows_needed",
+    "message",
+)
+
+
 def _result(
     p: PreviousRunParams, rows, n: int, doc: dict[str, Any], ctx, source: str
 ) -> CheckResult:
-    statuses = [Status(r["status"]) for r in rows]
-    status = worst_status(statuses)
-    i = statuses.index(status)
-    deciding = rows[i]
-    ci = deciding.get("interval")
     same = _same_data(doc, ctx, p.dataset)
+    parts = []
     for row in rows:
-        if isinstance(row.get("interval"), Interval):
-            iv = row["interval"]
-            row["interval"] = [rounded(iv.low), rounded(iv.high)]
+        ci = row.get("interval")
+        if isinstance(ci, Interval):
+            row["interval"] = [rounded(ci.low), rounded(ci.high)]
         for key in ("improvement", "se", "se_current", "se_previous"):
             if key in row:
                 row[key] = rounded(row[key])
+        parts.append(
+            Part(
+                row["metric"],
+                Status(row["status"]),
+                value=row.get("improvement"),
+                interval=ci if isinstance(ci, Interval) else None,
+                threshold=Threshold(">=", -p.margin_of(row["metric"])),
+                sample_size=n,
+                message=row["message"],
+            )
+        )
+    status = Status.worst(parts)
+    decisive = next(part for part in parts if part.status is status)
     head = {
         Status.PASSED: f"no metric of {p.model!r} got worse than in the previous run",
         Status.FAILED: f"{p.model!r} got worse than in the previous run",
         Status.INCONCLUSIVE: "the data cannot tell whether the metrics got worse",
     }[status]
-    return CheckResult(
+    return CheckResult.from_parts(
+        KIND,
+        parts,
         check_id=f"previous-run-{p.metrics[0]}",
-        kind=KIND,
-        status=status,
-        metric=f"{deciding['metric']} change vs previous run",
-        value=deciding.get("improvement"),
-        interval=ci if isinstance(ci, Interval) else None,
-        threshold=Threshold(">=", -p.margin_of(deciding["metric"])),
-        sample_size=n,
+        metric=f"{decisive.name} change vs previous run",
         method=(
             f"difference of independent estimates ({p.interval} interval now, stored interval "
             f"then), one-sided α={p.alpha:g}, {p.correction} correction"
@@ -362,7 +390,16 @@ def _result(
             "previous": source,
             "previous_run": (doc.get("run") or {}).get("started_at"),
             "same_data": same,
-            "metrics": rows,
+            "metrics": Table(rows=tuple(rows), columns=COLUMNS, title="per metric"),
+            "change": Bars(
+                labels=[part.name for part in parts],
+                values=[part.value for part in parts],
+                low=[rounded(part.interval.low) if part.interval else None for part in parts],
+                high=[rounded(part.interval.high) if part.interval else None for part in parts],
+                over="metric",
+                quantity="change vs previous run",
+                title=f"change of {p.model!r} since the previous run (positive: better)",
+            ),
         },
     )
 
@@ -378,12 +415,6 @@ def _default_id(p: PreviousRunParams) -> str:
     return "previous-run-" + "-".join(p.metrics)
 
 
-def previous_run_check(ctx: GateContext, **params: Any) -> CheckResult:
-    """Run the previous-run check from Python: ``previous_run_check(mlgate,
-    path="baseline/result.json", metrics=["accuracy"], margin=0.01)``."""
-    return run_previous_run(ctx, parse_params(PREVIOUS_RUN, ctx.gate.config, params))
-
-
 PREVIOUS_RUN = CheckType(
     name="previous_run",
     kind=KIND,
@@ -394,3 +425,7 @@ PREVIOUS_RUN = CheckType(
     validate=_validate,
     default_id=_default_id,
 )
+
+#: The check as a Python function: ``previous_run_check(mlgate, path="runs/last/result.json",
+#: metrics=["accuracy"], margin=0.01)`` (the check type itself).
+previous_run_check = PREVIOUS_RUN

@@ -12,6 +12,8 @@ import yaml
 from sklearn.datasets import make_classification
 from sklearn.linear_model import LogisticRegression
 
+from mlgate.checks.performance.metric_threshold import METRIC_THRESHOLD, every_row
+from mlgate.core.context import GateContext
 from mlgate.core.decision import Verdict
 from mlgate.core.errors import ConfigError
 from mlgate.core.gate import open_gate
@@ -371,3 +373,57 @@ def test_metrics_beyond_the_first_eight_are_accepted(tmp_path, metric, bound, ta
     path = write_gate(tmp_path, [{"check": "metric_threshold", "metric": metric, bound: 0.5}], task)
     (planned,) = open_gate(path).checks
     assert planned.check_id == metric
+
+
+# -- the batch data path ------------------------------------------------------------------
+
+
+def predicted_values(X: pd.DataFrame) -> np.ndarray:
+    return X["pred"].to_numpy()
+
+
+@pytest.mark.parametrize(
+    ("check", "model", "task", "data"),
+    [
+        ({"metric": "accuracy", "min": 0.9, "n_resamples": 200}, labels_from_hint, "binary",
+         "accurate_95"),
+        ({"metric": "roc_auc", "min": 0.8, "interval": "delong"}, proba_from_hint, "binary",
+         "accurate_95"),
+        ({"metric": "mae", "max": 0.6, "n_resamples": 200}, predicted_values, "regression",
+         "regression_data"),
+    ],
+    ids=["accuracy-bootstrap", "roc-auc-delong", "mae-bootstrap"],
+)  # fmt: skip
+def test_rows_read_in_batches_give_the_one_batch_result(request, check, model, task, data):
+    """The check reads its rows through ctx.batches; rows cut into batches are joined in order,
+    so the verdict, value and interval do not depend on the batch size."""
+    frame = request.getfixturevalue(data)
+
+    def result(batch_rows: int | None) -> CheckResult:
+        ctx = GateContext.from_objects(
+            models={"candidate": model}, datasets={"evaluation": frame}, task=task, label="y"
+        )
+        ctx.batch_rows = batch_rows
+        return METRIC_THRESHOLD(ctx, **check)
+
+    whole, batched = result(None), result(333)
+    assert whole.to_dict() == batched.to_dict()
+    assert whole.sample_size == len(frame) and whole.status is Status.PASSED
+
+
+def test_every_row_reads_one_batch_and_joins_several():
+    data = hinted_data(100, 10)
+    ctx = GateContext.from_objects(
+        models={"candidate": proba_from_hint},
+        datasets={"evaluation": data},
+        task="binary",
+        label="y",
+    )
+    whole = ctx.predict()
+    y, preds = every_row(ctx.batches())
+    assert preds is not None and np.array_equal(y, data["y"].to_numpy())
+    y7, preds7 = every_row(ctx.batches(batch_rows=7))
+    assert np.array_equal(y7, y) and preds7.classes == whole.classes
+    assert np.array_equal(preds7.labels, whole.labels)
+    assert np.array_equal(preds7.scores, whole.scores) and preds7.values is None
+    assert METRIC_THRESHOLD.needs_all_rows  # the interval needs every row at once

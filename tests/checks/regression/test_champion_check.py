@@ -10,11 +10,12 @@ import pandas as pd
 import pytest
 import yaml
 
-from mlgate.checks.regression.champion import champion_check
+from mlgate.checks.regression.champion import CHAMPION, at_or_below, champion_check
 from mlgate.core.context import GateContext
 from mlgate.core.errors import ConfigError
+from mlgate.core.evidence import Bars, Table
 from mlgate.core.gate import open_gate
-from mlgate.core.result import CheckResult, Status
+from mlgate.core.result import CheckResult, Interval, Status, Threshold
 from mlgate.core.runner import run_gate
 
 STAGE = "ci"
@@ -80,7 +81,7 @@ def test_a_truly_better_candidate_is_found_superior_and_non_inferior(tmp_path, c
     data = two_hints(2000, 0.08, 0.16)
     r = run(tmp_path, check, scorer("a"), scorer("b"), data)
     assert r.status is Status.PASSED, r.message
-    rows = {m["metric"]: m for m in r.evidence["metrics"]}
+    rows = {m["metric"]: m for m in r.evidence["metrics"].rows}
     assert rows["accuracy"]["test"].startswith(("McNemar", "Tango"))
     assert rows["roc_auc"]["test"] == "DeLong paired z-test"
     assert rows["log_loss"]["test"].startswith("paired bootstrap")
@@ -103,7 +104,7 @@ def test_an_identical_candidate_is_not_declared_superior(tmp_path):
         tmp_path, {"metrics": ["accuracy"], "mode": "superiority"}, scorer("a"), scorer("a"), data
     )
     assert r.status is Status.INCONCLUSIVE, r.message
-    (row,) = r.evidence["metrics"]
+    (row,) = r.evidence["metrics"].rows
     assert (row["only_candidate_right"], row["only_reference_right"]) == (0, 0)
     assert "no sample size decides it" in r.message
 
@@ -114,7 +115,7 @@ def test_undecidable_data_is_inconclusive_with_the_rows_needed(tmp_path):
     data = discordant_data(300, both_wrong=20, only_a=10, only_b=12)
     r = run(tmp_path, {"metrics": ["accuracy"], "margin": 0.01}, labels("a"), labels("b"), data)
     assert r.status is Status.INCONCLUSIVE, r.message
-    (row,) = r.evidence["metrics"]
+    (row,) = r.evidence["metrics"].rows
     assert row["improvement"] == pytest.approx(-2 / 300, abs=1e-6)
     assert row["interval"][0] < -0.01 < row["interval"][1]
     assert row["rows_needed"] > 300
@@ -127,7 +128,7 @@ def test_identical_models_on_few_rows_need_more_rows_to_show_non_inferiority(tmp
     data = two_hints(100, 0.1, 0.1)
     r = run(tmp_path, {"metrics": ["accuracy"], "margin": 0.01}, scorer("a"), scorer("a"), data)
     assert r.status is Status.INCONCLUSIVE, r.message
-    (row,) = r.evidence["metrics"]
+    (row,) = r.evidence["metrics"].rows
     assert row["rows_needed"] == pytest.approx(776, abs=2)
 
 
@@ -158,7 +159,7 @@ def test_correcting_for_two_metrics_withholds_a_borderline_claim(tmp_path, corre
     check = {"metrics": ["accuracy", "f1"], "mode": "superiority", "correction": correction}
     data = discordant_data(400, both_wrong=30, only_a=15, only_b=5)
     r = run(tmp_path, check, labels("a"), labels("b"), data)
-    rows = {m["metric"]: m for m in r.evidence["metrics"]}
+    rows = {m["metric"]: m for m in r.evidence["metrics"].rows}
     assert rows["accuracy"]["p_value"] == pytest.approx(0.0207, abs=1e-4)
     assert rows["f1"]["p_value"] < 0.025
     assert r.status is status, r.message
@@ -180,7 +181,7 @@ def test_scores_of_a_champion_with_another_class_order_are_aligned(tmp_path):
         datasets={"evaluation": data},
     )
     (r,) = result.results
-    assert all(m["improvement"] == 0.0 for m in r.evidence["metrics"]), r.evidence
+    assert all(m["improvement"] == 0.0 for m in r.evidence["metrics"].rows), r.evidence
 
 
 @pytest.mark.parametrize(
@@ -218,7 +219,36 @@ def test_callable_from_python_with_the_gate_context(tmp_path):
         models={"candidate": scorer("a"), "champion": scorer("b")},
         datasets={"evaluation": two_hints(2000, 0.08, 0.16)},
     )
-    r = champion_check(ctx, metrics=["accuracy", "roc_auc"], mode="superiority")
+    r = CHAMPION(ctx, metrics=["accuracy", "roc_auc"], mode="superiority")
     assert isinstance(r, CheckResult) and r.status is Status.PASSED
     with pytest.raises(ConfigError, match="needs a 'margin'"):
-        champion_check(ctx, metrics=["accuracy"])
+        CHAMPION(ctx, metrics=["accuracy"])
+
+
+def test_alias_is_the_check_type():
+    assert champion_check is CHAMPION
+
+
+@pytest.mark.parametrize(("high", "disproved"), [(-0.0101, True), (-0.01, True), (-0.0099, False)])
+def test_an_improvement_interval_ending_on_the_boundary_disproves_the_claim(high, disproved):
+    """The claim is "improvement > boundary", so an interval that ends on the boundary fails
+    it; the reported threshold's inclusive ">=" judgement would call that inconclusive, so
+    the failure is judged as "improvement <= boundary" (same verdicts as before)."""
+    interval = Interval(-0.05, high, 0.95, "tango")
+    assert at_or_below(interval, -0.01) is disproved
+    if high == -0.01:
+        assert Threshold(">=", -0.01).judge(interval) is Status.INCONCLUSIVE
+
+
+def test_the_improvement_per_metric_is_drawn_as_bars(tmp_path):
+    data = two_hints(1000, 0.08, 0.16)
+    check = {"metrics": ["accuracy", "log_loss"], "margin": 0.01, "n_resamples": 200}
+    r = run(tmp_path, check, scorer("a"), scorer("b"), data)
+    table, bars = r.evidence["metrics"], r.evidence["improvement"]
+    assert isinstance(table, Table) and isinstance(bars, Bars)
+    assert (bars.over, bars.labels) == ("metric", ("accuracy", "log_loss"))
+    assert list(bars.values) == [row["improvement"] for row in table.rows]
+    assert [[lo, hi] for lo, hi in zip(bars.low, bars.high, strict=True)] == [
+        row["interval"] for row in table.rows
+    ]
+    assert table.columns[0] == "metric" and table.columns[-1] == "message"

@@ -11,10 +11,11 @@ import pandas as pd
 import pytest
 import yaml
 
-from mlgate.checks.regression.golden import golden_check
+from mlgate.checks.regression.golden import GOLDEN, golden_check
 from mlgate.core.context import GateContext
 from mlgate.core.decision import ExitCode
 from mlgate.core.errors import ConfigError
+from mlgate.core.evidence import Examples
 from mlgate.core.gate import open_gate
 from mlgate.core.result import CheckResult, Status
 from mlgate.core.runner import run_check
@@ -95,9 +96,15 @@ def test_changed_labels_fail_with_a_readable_diff_per_case(tmp_path, data):
     assert r.status is Status.FAILED
     assert r.evidence["failing"] == len(flipped)
     assert r.value == pytest.approx(1 - len(flipped) / 40)
-    first = r.evidence["diffs"][0]
+    diffs = r.evidence["diffs"]
+    assert isinstance(diffs, Examples) and len(diffs.rows) == len(flipped)  # one output each
+    first = diffs.rows[0]
     assert first["case"] == flipped["case"].iloc[0]
-    assert first["diffs"] == [{"output": "label", "expected": 1, "got": 0}]
+    assert {k: v for k, v in first.items() if k not in ("case", "inputs")} == {
+        "output": "label",
+        "expected": 1,
+        "got": 0,
+    }
     assert set(first["inputs"]) == {"x", "z"}
     assert f"{len(flipped)} of 40 golden cases of 'g.csv' differ: case " in r.message
     assert "label expected 1, got 0" in r.message
@@ -107,7 +114,8 @@ def test_scores_beyond_the_tolerance_fail_within_it_pass(tmp_path, data):
     run(tmp_path, {"path": "g.yaml", "n_cases": 10}, model(), data, update=True)
     drifted = run(tmp_path, {"path": "g.yaml", "atol": 1e-3}, model(shift=0.01), data)
     assert drifted.status is Status.FAILED
-    diff = drifted.evidence["diffs"][0]["diffs"][-1]
+    first_case = drifted.evidence["diffs"].rows[0]["case"]
+    diff = [d for d in drifted.evidence["diffs"].rows if d["case"] == first_case][-1]
     assert diff["output"] == "score[1]" and diff["abs_diff"] == pytest.approx(0.01, abs=1e-9)
     assert "> tolerance 0.001" in drifted.message
     tolerant = run(tmp_path, {"path": "g.yaml", "atol": 0.02}, model(shift=0.01), data)
@@ -166,7 +174,7 @@ def test_callable_from_python(tmp_path, data):
     gate = open_gate(write_gate(tmp_path, {"path": "g.csv"}))
     ctx = GateContext(gate, models={"candidate": model()}, datasets={"evaluation": data})
     (tmp_path / "g.csv").write_text("case,x,z,expected\nc1,2.0,0.0,1\n")
-    r = golden_check(ctx, path="g.csv")
+    r = GOLDEN(ctx, path="g.csv")
     assert isinstance(r, CheckResult) and r.status is Status.PASSED
 
 
@@ -180,3 +188,7 @@ def test_pytest_option_rewrites_then_the_next_run_checks(pytester, gate_writer):
     assert (pytester.path / "golden" / "cases.json").is_file()
     second = pytester.runpytest("--mlgate")
     assert second.ret == ExitCode.PROMOTE, second.stdout.str()
+
+
+def test_alias_is_the_check_type():
+    assert golden_check is GOLDEN

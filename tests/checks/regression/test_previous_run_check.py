@@ -10,9 +10,10 @@ import pandas as pd
 import pytest
 import yaml
 
-from mlgate.checks.regression.previous_run import previous_run_check
+from mlgate.checks.regression.previous_run import PREVIOUS_RUN, previous_run_check
 from mlgate.core.context import GateContext
 from mlgate.core.errors import ConfigError
+from mlgate.core.evidence import Bars, Table
 from mlgate.core.gate import open_gate
 from mlgate.core.result import CheckResult, Status
 from mlgate.core.runner import run_gate
@@ -74,7 +75,7 @@ def test_no_regression_passes(tmp_path):
     prev = stored(tmp_path, entry("accuracy", 0.80, 0.78, 0.82))
     r = run(tmp_path, {"path": prev, "metrics": "accuracy", "margin": 0.01}, hinted(2000, 0.1))
     assert r.status is Status.PASSED, r.message
-    (row,) = r.evidence["metrics"]
+    (row,) = r.evidence["metrics"].rows
     assert row["previous"] == 0.8 and row["current"] == pytest.approx(0.9, abs=0.02)
     assert row["se_previous"] == pytest.approx(0.02 / 1.959964, rel=1e-4)
     assert r.interval.method == "normal (independent runs)"
@@ -84,7 +85,7 @@ def test_a_drop_beyond_the_margin_fails_and_an_exact_stored_value_counts_as_exac
     prev = stored(tmp_path, entry("accuracy", 0.97))
     r = run(tmp_path, {"path": prev, "metrics": "accuracy", "margin": 0.02}, hinted(2000, 0.1))
     assert r.status is Status.FAILED, r.message
-    (row,) = r.evidence["metrics"]
+    (row,) = r.evidence["metrics"].rows
     assert row["se_previous"] == 0.0
     assert row["interval"][1] <= -0.02
     assert "got worse" in r.message
@@ -93,7 +94,7 @@ def test_a_drop_beyond_the_margin_fails_and_an_exact_stored_value_counts_as_exac
 def test_lower_is_better_metrics_are_oriented(tmp_path):
     prev = stored(tmp_path, entry("log_loss", 0.60, 0.55, 0.65))
     r = run(tmp_path, {"path": prev, "metrics": "log_loss"}, hinted(2000, 0.1))
-    (row,) = r.evidence["metrics"]
+    (row,) = r.evidence["metrics"].rows
     assert row["current"] < 0.6 and row["improvement"] > 0  # a smaller loss is an improvement
     assert r.status is Status.PASSED
 
@@ -104,7 +105,7 @@ def test_undecidable_change_is_inconclusive_and_says_what_would_decide_it(tmp_pa
     check = {"path": prev, "metrics": ["accuracy", "roc_auc"], "margin": margin}
     r = run(tmp_path, check, hinted(300, 0.1))
     assert r.status is Status.INCONCLUSIVE, r.message
-    rows = {m["metric"]: m for m in r.evidence["metrics"]}
+    rows = {m["metric"]: m for m in r.evidence["metrics"].rows}
     # The stored accuracy's own se (0.0077) exceeds what a 0.017 gap to the margin allows at
     # 80% power ((0.017 / 2.8)² < 0.0077²): no number of new rows can decide it.
     assert rows["accuracy"]["rows_needed"] is None
@@ -132,7 +133,7 @@ def test_round_trip_with_results_of_an_earlier_gate_run(tmp_path):
     )
     r = run(tmp_path, {"path": prev, "metrics": ["accuracy", "roc_auc"], "margin": 0.03}, data)
     assert r.status is Status.PASSED, r.message
-    assert all(m["improvement"] == 0.0 for m in r.evidence["metrics"])
+    assert all(m["improvement"] == 0.0 for m in r.evidence["metrics"].rows)
     assert r.evidence["same_data"] is True
 
 
@@ -150,7 +151,7 @@ def test_several_different_results_need_previous_check(tmp_path):
     chosen = run(
         tmp_path, {"path": prev, "metrics": "accuracy", "previous_check": "b"}, hinted(500, 0.1)
     )
-    assert chosen.evidence["metrics"][0]["previous_check"] == "b"
+    assert chosen.evidence["metrics"].rows[0]["previous_check"] == "b"
 
 
 def test_a_file_that_is_not_a_result_json_is_an_error(tmp_path):
@@ -180,7 +181,7 @@ def test_callable_from_python(tmp_path):
     ctx = GateContext(
         open_gate(path), models={"candidate": from_hint}, datasets={"evaluation": hinted(2000, 0.1)}
     )
-    r = previous_run_check(ctx, path=prev, metrics=["accuracy"], interval="wilson")
+    r = PREVIOUS_RUN(ctx, path=prev, metrics=["accuracy"], interval="wilson")
     assert isinstance(r, CheckResult) and r.status is Status.PASSED
 
 
@@ -213,7 +214,7 @@ def test_history_latest_promoted_run_is_the_default(tmp_path):
     check = {"history": {"db": "reports/history.sqlite"}, "metrics": "accuracy", "margin": 0.01}
     r = run(tmp_path, check, hinted(2000, 0.1))
     assert r.status is Status.PASSED, r.message
-    assert r.evidence["metrics"][0]["previous"] == 0.8
+    assert r.evidence["metrics"].rows[0]["previous"] == 0.8
     assert r.evidence["previous"] == "reports/history.sqlite latest_promoted of 'previous'"
 
 
@@ -232,7 +233,7 @@ def test_history_latest_run_and_run_by_id(tmp_path):
         {"history": {"db": "history.sqlite", "run": first}, "metrics": "accuracy"},
         hinted(2000, 0.1),
     )
-    assert by_id.status is Status.PASSED and by_id.evidence["metrics"][0]["previous"] == 0.8
+    assert by_id.status is Status.PASSED and by_id.evidence["metrics"].rows[0]["previous"] == 0.8
 
 
 @pytest.mark.parametrize(
@@ -261,3 +262,20 @@ def test_exactly_one_source_of_the_previous_run(tmp_path, check):
     path = write_gate(tmp_path, [{"check": "previous_run", **check}])
     with pytest.raises(ConfigError, match="exactly one of 'path'"):
         open_gate(path)
+
+
+def test_alias_is_the_check_type():
+    assert previous_run_check is PREVIOUS_RUN
+
+
+def test_the_change_per_metric_is_drawn_as_bars(tmp_path):
+    prev = stored(tmp_path, entry("accuracy", 0.80, 0.78, 0.82), entry("roc_auc", 0.85))
+    check = {"path": prev, "metrics": ["accuracy", "roc_auc"], "n_resamples": 200}
+    r = run(tmp_path, check, hinted(1000, 0.1))
+    table, bars = r.evidence["metrics"], r.evidence["change"]
+    assert isinstance(table, Table) and isinstance(bars, Bars)
+    assert (bars.over, bars.labels) == ("metric", ("accuracy", "roc_auc"))
+    assert list(bars.values) == [row["improvement"] for row in table.rows]
+    assert [[lo, hi] for lo, hi in zip(bars.low, bars.high, strict=True)] == [
+        row["interval"] for row in table.rows
+    ]
