@@ -1,24 +1,36 @@
 """Behavioral tests of models: perturbation (robustness), invariance (fairness), directional
 expectations (sanity) and minimum functionality (unit tests of the model), after CheckList.
 
-Gate files declare them as checks (``check: perturbation`` …). From Python each is a plain
-function returning a :class:`~mlgate.core.result.CheckResult`, to record with ``mlgate_record``::
+Gate files declare them as checks (``check: perturbation`` …). From Python, call the check
+type on the gate context; it validates the parameters as the gate file would, shares the
+context's cached predictions and draws from the check's seeded stream::
 
-    from mlgate.checks.behavior import invariance_check
+    from mlgate.checks.behavior import INVARIANCE
 
     def test_fair(mlgate, mlgate_record):
-        mlgate_record(invariance_check(mlgate.candidate, mlgate.dataset("evaluation"),
-                                       task=mlgate.task, seed=mlgate.seed, max_flip_rate=0.01))
+        mlgate_record(INVARIANCE(mlgate, max_flip_rate=0.01))
+
+Without a gate file, :func:`perturbation_check`, :func:`invariance_check`,
+:func:`directional_check` and :func:`minimum_functionality_check` take a model and data
+directly (over :meth:`GateContext.from_objects <mlgate.core.context.GateContext.from_objects>`).
 
 Transformations are named, seeded and vectorised; add your own with
 :func:`register_transform`. See docs/checks/behavioral.md.
 """
 
-from mlgate.checks.behavior.checks.directional import directional_check
-from mlgate.checks.behavior.checks.invariance import invariance_check
-from mlgate.checks.behavior.checks.minimum_functionality import minimum_functionality_check
-from mlgate.checks.behavior.checks.perturbation import perturbation_check
-from mlgate.checks.behavior.counterexamples import Counterexample, find_counterexample
+from mlgate.checks.behavior.checks.directional import DIRECTIONAL
+from mlgate.checks.behavior.checks.invariance import INVARIANCE
+from mlgate.checks.behavior.checks.minimum_functionality import MINIMUM_FUNCTIONALITY
+from mlgate.checks.behavior.checks.perturbation import PERTURBATION
+from mlgate.checks.behavior.counterexamples import Counterexample
+from mlgate.checks.behavior.direct import (
+    context_for,
+    directional_check,
+    find_counterexample,
+    invariance_check,
+    minimum_functionality_check,
+    perturbation_check,
+)
 from mlgate.checks.behavior.transforms import (
     Transform,
     TransformRegistry,
@@ -27,9 +39,14 @@ from mlgate.checks.behavior.transforms import (
 )
 
 __all__ = [
+    "DIRECTIONAL",
+    "INVARIANCE",
+    "MINIMUM_FUNCTIONALITY",
+    "PERTURBATION",
     "Counterexample",
     "Transform",
     "TransformRegistry",
+    "context_for",
     "default_registry",
     "directional_check",
     "find_counterexample",

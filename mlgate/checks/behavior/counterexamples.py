@@ -7,7 +7,9 @@ change (a subset; all pixels of an image stay together), how strong the change i
 in turn) and the seed of its random draws. ``hypothesis.find`` with ``derandomize=True``
 finds a violating perturbation and shrinks it: fewer columns, smaller ``j``, smaller seed.
 Every tried perturbation is one model call on one row, bounded by ``budget``. The result
-can be printed as cases to paste into a minimum-functionality file.
+can be printed as cases to paste into a minimum-functionality file. From Python,
+:func:`mlgate.checks.behavior.find_counterexample` shrinks one row of a model and data given
+directly.
 """
 
 from __future__ import annotations
@@ -19,12 +21,11 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from mlgate.checks.behavior.compare import Compare, change_compare
+from mlgate.checks.behavior.compare import Compare
 from mlgate.checks.behavior.evidence import jsonable_row, jsonable_value
-from mlgate.checks.behavior.variants import AppliedTransform, resolve_transform, rows_changed
-from mlgate.core.errors import ConfigError, require
-from mlgate.core.task import Task
-from mlgate.models import ModelAdapter, Predictions, adapt
+from mlgate.checks.behavior.variants import AppliedTransform, rows_changed
+from mlgate.core.errors import require
+from mlgate.models import ModelAdapter, Predictions
 
 STEPS = 64  # float strengths are searched on a grid of 1/64 of the declared strength
 MAX_PASTE_COLUMNS = 50
@@ -215,48 +216,3 @@ def shrink(
 def _prediction(preds: Predictions, i: int) -> Any:
     """What to show for row ``i``: the label (classification) or the value (regression)."""
     return preds.values[i] if preds.values is not None else preds.labels[i]
-
-
-def find_counterexample(
-    model: Any,
-    X: pd.DataFrame,
-    position: int,
-    transform: str,
-    *,
-    columns: list[str] | None = None,
-    params: dict[str, Any] | None = None,
-    task: Task | str | None = None,
-    compare: Compare | None = None,
-    sensitive: tuple[str, ...] = (),
-    max_examples: int = 100,
-    budget: int = 200,
-) -> Counterexample | None:
-    """Search the family of ``transform`` (its columns, strength and seed) for the smallest
-    perturbation of row ``position`` of ``X`` that changes ``model``'s prediction (or breaks
-    ``compare``), shrunk by Hypothesis. Returns None when none is found in ``budget`` calls.
-
-    Example::
-
-        cx = find_counterexample(clf, texts, 3, "typo", params={"n": 3}, task="binary")
-        print(cx.paste())   # - {text: I lvoe this film, expected: 1}
-
-    Raises:
-        ConfigError: unknown transform or parameters, or no ``task`` for a raw model.
-        MissingDependencyError: Hypothesis is not installed.
-    """
-    task = task if task is not None else getattr(model, "task", None)
-    if task is None:
-        raise ConfigError("give task='binary', 'multiclass' or 'regression' for this model")
-    adapter = model if isinstance(model, ModelAdapter) else adapt(model, Task(task))
-    applied = resolve_transform(transform, X, columns=columns, params=params, sensitive=sensitive)
-    original = adapter.predict(X.iloc[[position]]).validate(1, source="model on the row")
-    return shrink(
-        adapter,
-        X,
-        position,
-        applied,
-        original=original,
-        compare=compare or change_compare(Task(task), None),
-        max_examples=max_examples,
-        budget=budget,
-    )

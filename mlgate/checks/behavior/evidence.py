@@ -1,7 +1,7 @@
 """Small, JSON-able evidence: rows and predictions shown as worst examples.
 
 Evidence is stored in result.json, so rows are cut to a few columns, floats rounded to six
-significant digits and strings to 200 characters.
+significant digits (:func:`~mlgate.core.result.rounded`) and strings to 200 characters.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mlgate.core.result import rounded
 from mlgate.models.base import Predictions
 
 MAX_COLUMNS = 20
@@ -32,9 +33,9 @@ def jsonable_value(value: Any, *, digits: int | None = 6) -> Any:
     if value is None or isinstance(value, (bool, int)):
         return value
     if isinstance(value, float):
-        if not math.isfinite(value):
-            return None
-        return float(f"{value:.{digits}g}") if digits else value
+        if digits:
+            return rounded(value, digits, significant=True)
+        return value if math.isfinite(value) else None
     if isinstance(value, str):
         return value if len(value) <= MAX_CHARS else value[: MAX_CHARS - 1] + "…"
     try:

@@ -178,7 +178,7 @@ def evaluate_variants(
         bad, size = compare(original, rows, preds)
         violation[start:stop] = bad
         magnitude[start:stop] = size
-        candidates += _worst(
+        candidates += _chunk_candidates(
             perturbed, pairs, rows, n, changed[start:stop], bad, size, n_examples, n_variants
         )
         chunks.append(preds)
@@ -223,7 +223,7 @@ def _badness(c: Candidate) -> tuple[bool, float]:
     return (not c.violation, -c.magnitude)
 
 
-def _worst(
+def _chunk_candidates(
     perturbed: pd.DataFrame,
     pairs: np.ndarray,
     rows: np.ndarray,

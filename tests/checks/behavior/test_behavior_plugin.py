@@ -41,13 +41,13 @@ STAGES = {
 
 PYTHON_CHECK = """
     import pytest
-    from mlgate.checks.behavior import perturbation_check
+    from mlgate.checks.behavior import PERTURBATION
 
     @pytest.mark.mlgate(kind="perturbation", id="python-noise-on-z")
     def test_noise_on_z(mlgate, mlgate_record):
-        mlgate_record(perturbation_check(
-            mlgate.candidate, mlgate.dataset("evaluation"), task=mlgate.task, seed=mlgate.seed,
-            columns=["z"], params={"scale": 0.5}, max_flip_rate=0.02))
+        mlgate_record(
+            PERTURBATION(mlgate, columns=["z"], params={"scale": 0.5}, max_flip_rate=0.02)
+        )
 """
 
 
@@ -99,8 +99,9 @@ def test_a_model_that_uses_z_is_held_with_a_pasteable_counterexample(pytester, g
     by_id = checks(pytester)
     inv = by_id["invariance-gaussian_noise-z"]
     assert inv["status"] == "failed" and inv["interval"]["low"] > 0.02
-    assert 0 < len(inv["evidence"]["examples"]) <= 10
-    (cx,) = inv["evidence"]["minimal"]
+    assert inv["evidence"]["examples"]["type"] == "examples"
+    assert 0 < len(inv["evidence"]["examples"]["rows"]) <= 10
+    (cx,) = inv["evidence"]["minimal"]["rows"]
     assert cx["columns"] == ["z"]
     assert yaml.safe_load(cx["paste"])[0]["expected"] in (0, 1)
     assert by_id["python-noise-on-z"]["status"] == "failed"

@@ -54,11 +54,11 @@ def test_the_same_model_with_the_feature_reversed_fails(tmp_path, houses, price_
     result = run_check(tmp_path, CHECK, reversed_sqft, houses, task="regression", label="price")
     assert result.status is Status.FAILED, result.message
     assert result.value == 1.0
-    ex = result.evidence["examples"][0]
+    ex = result.evidence["examples"].rows[0]
     assert ex["changed"]["sqft"] == pytest.approx(ex["original"]["sqft"] + 50, rel=1e-5)
     assert ex["prediction"]["changed"]["value"] < ex["prediction"]["original"]["value"]
     assert ex["change"] == pytest.approx(3.0 * 50, rel=0.05)  # wrong-way move of the price
-    (cx,) = result.evidence["minimal"]
+    (cx,) = result.evidence["minimal"].rows
     assert cx["params"]["by"] == pytest.approx(50 / 64)  # the smallest step already fails
     assert cx["paste"] is None  # a directional pair is not a single expected output
 

@@ -13,7 +13,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder
 
 from mlgate.checks.behavior import invariance_check
-from mlgate.core.errors import ConfigError, DataError
+from mlgate.core.errors import ConfigError
 from mlgate.core.gate import open_gate
 from mlgate.core.result import Status
 
@@ -52,9 +52,9 @@ def test_a_model_using_the_sensitive_attribute_fails(tmp_path, credit):
         "columns": ["sex"],
         "params": {"groups": None},
     }
-    ex = result.evidence["examples"][0]
+    ex = result.evidence["examples"].rows[0]
     assert list(ex["changed"]) == ["sex"] and ex["changed"]["sex"] != ex["original"]["sex"]
-    (cx,) = result.evidence["minimal"]
+    (cx,) = result.evidence["minimal"].rows
     assert cx["columns"] == ["sex"] and cx["prediction"]["original"] != cx["prediction"]["changed"]
 
 
@@ -77,7 +77,7 @@ def test_score_tolerance_catches_score_changes_that_flip_no_label(credit):
     assert labels_only.status is Status.PASSED, labels_only.message
     scores = invariance_check(slightly_biased, credit, score_tolerance=0.01, **kw)
     assert scores.status is Status.FAILED and scores.value > 0.5
-    assert 0.029 < scores.evidence["examples"][0]["change"] < 0.031
+    assert 0.029 < scores.evidence["examples"].rows[0]["change"] < 0.031
 
 
 def test_a_sensitive_column_the_model_never_sees_is_refused_before_running(tmp_path):
@@ -86,11 +86,14 @@ def test_a_sensitive_column_the_model_never_sees_is_refused_before_running(tmp_p
         open_gate(path)
 
 
-def test_from_python_a_sensitive_column_that_is_not_a_feature_is_an_error(credit):
-    def model(X):
-        return (X["income"] > 0).astype(int).to_numpy()
+def test_from_python_a_sensitive_column_that_is_not_a_feature_is_refused_before_running(credit):
+    """From Python the parameters are validated against the context as a gate file's are, so
+    this is the gate file's ConfigError (it was a DataError raised while perturbing)."""
 
-    with pytest.raises(DataError, match="declares no 'sensitive' column among the features"):
+    def model(X):
+        raise AssertionError("the model must not be called")
+
+    with pytest.raises(ConfigError, match="the model never sees them"):
         invariance_check(
             model, credit, task="binary", features=["income", "debt"], sensitive=["sex"],
             max_flip_rate=0.02,

@@ -62,7 +62,8 @@ def test_inline_cases_in_the_gate_file(tmp_path):
     bad = run_check(tmp_path, check, naive, TEXTS)
     assert bad.status is Status.FAILED
     assert bad.value == pytest.approx(6 / 7)
-    first = bad.evidence["failures"][0]
+    assert bad.evidence["failures"].type == "examples"
+    first = bad.evidence["failures"].rows[0]
     assert first == {
         "name": "negated positive[0]",
         "inputs": {"text": "The film is not good."},

@@ -14,7 +14,7 @@ from scipy import stats
 from sklearn.metrics import accuracy_score, roc_auc_score
 
 from mlgate.checks.behavior import minimum_functionality_check, perturbation_check
-from mlgate.core.errors import ConfigError, DataError
+from mlgate.core.errors import ConfigError, EmptyDatasetError
 from mlgate.core.gate import open_gate
 from mlgate.core.result import Status
 
@@ -45,8 +45,9 @@ def test_a_model_thresholding_a_noise_feature_fails(tmp_path, bimodal):
     )
     ev = result.evidence
     assert ev["model_calls"] == 1 and ev["pairs"] == 20_000
-    assert 0 < len(ev["examples"]) <= 10
-    ex = ev["examples"][0]
+    assert ev["examples"].type == "examples"  # a block the model card never shows
+    assert 0 < len(ev["examples"].rows) <= 10
+    ex = ev["examples"].rows[0]
     assert ex["prediction"]["original"]["label"] != ex["prediction"]["changed"]["label"]
     assert set(ex["changed"]) <= {"x", "z"} and "z" in ex["changed"]
 
@@ -55,12 +56,12 @@ def test_a_smooth_model_passes(tmp_path, bimodal):
     result = run_check(tmp_path, CHECK, smooth, bimodal)
     assert result.status is Status.PASSED, result.message
     assert result.interval.high <= 0.05
-    assert result.evidence["examples"] == [] and result.evidence["minimal"] == []
+    assert result.evidence["examples"].rows == () and result.evidence["minimal"].rows == ()
 
 
 def test_the_minimal_counterexample_changes_only_the_noise_feature_and_pastes(tmp_path, bimodal):
     result = run_check(tmp_path, CHECK, thresholds_noise, bimodal)
-    (cx,) = result.evidence["minimal"]
+    (cx,) = result.evidence["minimal"].rows
     assert cx["columns"] == ["z"] and list(cx["changed"]) == ["z"]
     assert cx["params"]["scale"] <= 0.1  # shrunk below or at the declared scale
     assert cx["prediction"]["original"] != cx["prediction"]["changed"]
@@ -76,13 +77,13 @@ def test_evidence_is_small_and_json(tmp_path, bimodal):
     result = run_check(tmp_path, check, thresholds_noise, bimodal)
     text = json.dumps(result.to_dict(), allow_nan=False)
     assert len(text) < 8000
-    assert len(result.evidence["examples"]) == 3
+    assert len(result.evidence["examples"].rows) == 3
 
 
 def test_same_seed_same_result_other_seed_other_draws(tmp_path, bimodal):
     a, b = (run_check(tmp_path, CHECK, thresholds_noise, bimodal, seed=3) for _ in range(2))
     c = run_check(tmp_path, {**CHECK, "shrink": 0}, thresholds_noise, bimodal, seed=4)
-    assert a.evidence["minimal"]  # the shrunk counterexample is reproducible too
+    assert a.evidence["minimal"].rows  # the shrunk counterexample is reproducible too
     assert a.to_dict() == b.to_dict()
     assert a.value != c.value
 
@@ -216,12 +217,14 @@ def test_without_hypothesis_the_check_still_judges_and_says_what_to_install(
 
     monkeypatch.setattr(cx_module, "require", missing)
     result = run_check(tmp_path, CHECK, thresholds_noise, bimodal)
-    assert result.status is Status.FAILED and result.evidence["examples"]
-    assert result.evidence["minimal"] == []
+    assert result.status is Status.FAILED and result.evidence["examples"].rows
+    assert result.evidence["minimal"].rows == ()
     assert "pip install 'mlgate[hypothesis]'" in result.evidence["minimal_note"]
     assert "counterexamples not shrunk" in result.message
 
 
 def test_empty_data_is_an_error_not_a_pass(bimodal):
-    with pytest.raises(DataError, match="no rows to perturb"):
+    # The context refuses the empty dataset before anything is perturbed (a gate run reports
+    # it as inconclusive).
+    with pytest.raises(EmptyDatasetError, match="has no rows"):
         perturbation_check(smooth, bimodal.iloc[:0], task="binary", max_flip_rate=0.05)

@@ -70,10 +70,10 @@ def test_keyword_classifier_fails_typos_and_the_minimal_counterexample_is_one_ty
     assert result.interval.low > 0.05
     worst = [
         edit_distance(e["original"]["text"], e["changed"]["text"])
-        for e in result.evidence["examples"]
+        for e in result.evidence["examples"].rows
     ]
     assert max(worst) > 1  # the raw examples carry several typos
-    (cx,) = result.evidence["minimal"]
+    (cx,) = result.evidence["minimal"].rows
     before, after = cx["original"]["text"], cx["changed"]["text"]
     assert cx["params"]["n"] == 1 and edit_distance(before, after) == 1  # shrunk to one typo
     assert (cx["prediction"]["original"], cx["prediction"]["changed"]) == (1, 0)
@@ -99,7 +99,7 @@ def test_a_typo_tolerant_classifier_passes(tmp_path, reviews):
 def test_keyword_classifier_fails_name_swap_and_the_counterexample_is_one_name(tmp_path, reviews):
     result = run_check(tmp_path, NAME_SWAP, keyword_classifier, reviews)
     assert result.status is Status.FAILED, result.message
-    (cx,) = result.evidence["minimal"]
+    (cx,) = result.evidence["minimal"].rows
     before = cx["original"]["text"].split()
     after = cx["changed"]["text"].split()
     diff = [(a, b) for a, b in zip(before, after, strict=True) if a != b]

@@ -1,12 +1,10 @@
-"""What the behavioral checks share: parameters, inputs (from the gate context or from Python
-objects), the rate verdict, worst examples and shrunk counterexamples."""
+"""What the behavioral checks share: parameters, their target (rows, cached predictions and
+random stream, read from the gate context), the rate verdict, worst examples and shrunk
+counterexamples."""
 
 from __future__ import annotations
 
-import zlib
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -16,7 +14,6 @@ from pydantic import BaseModel, ConfigDict, Field, PositiveInt
 from mlgate.checks.behavior.compare import Compare, take
 from mlgate.checks.behavior.counterexamples import shrink
 from mlgate.checks.behavior.evidence import jsonable_row, jsonable_value, prediction_at
-from mlgate.checks.behavior.rates import judge_at_most, wilson_interval
 from mlgate.checks.behavior.transforms.registry import default_registry
 from mlgate.checks.behavior.variants import (
     AppliedTransform,
@@ -26,12 +23,11 @@ from mlgate.checks.behavior.variants import (
 )
 from mlgate.config.schema import GateConfig
 from mlgate.core.context import GateContext
-from mlgate.core.data import Dataset
 from mlgate.core.errors import ConfigError, DataError, MissingDependencyError
-from mlgate.core.progress import Progress
-from mlgate.core.result import Interval, Status
-from mlgate.core.task import Task
-from mlgate.models import ModelAdapter, Predictions, adapt
+from mlgate.core.evidence import Examples
+from mlgate.core.result import Interval, Status, Threshold
+from mlgate.models import ModelAdapter, Predictions
+from mlgate.stats.intervals import wilson_interval
 
 
 class BehaviorParams(BaseModel):
@@ -105,131 +101,83 @@ def validate_common(p: BehaviorParams, config: GateConfig) -> None:
 
 
 @dataclass(frozen=True)
-class Inputs:
-    """What a behavioral check works on, however it was called."""
+class Target:
+    """The rows a behavioral check perturbs and the model's predictions of them, read once
+    from the gate context: the rows from ``ctx.dataset``, their predictions from the
+    prediction cache (``ctx.predict``) and the check's random stream from ``ctx.rng``. Only
+    the perturbed variants are predicted by the check itself."""
 
-    adapter: ModelAdapter
+    ctx: GateContext
+    model: str
+    dataset: str
     X: pd.DataFrame
     original: Predictions
-    task: Task
     rng: np.random.Generator
-    labels: Callable[[], np.ndarray]
-    sensitive: tuple[str, ...] = ()
-    base_dir: Path | None = None
-    model_name: str = "candidate"
-    dataset_name: str = "evaluation"
-    progress: Progress = field(default_factory=Progress)
+
+    @classmethod
+    def read(cls, ctx: GateContext, p: BehaviorParams, kind: str) -> Target:
+        """The target of the check ``kind`` with parameters ``p``.
+
+        Raises the dataset's or the model's load error, or PredictionError.
+        """
+        X = ctx.dataset(p.dataset).X
+        return cls(
+            ctx=ctx,
+            model=p.model,
+            dataset=p.dataset,
+            X=X,
+            original=ctx.predict(p.model, p.dataset),
+            rng=ctx.rng(rng_key(kind, p)),
+        )
+
+    @property
+    def adapter(self) -> ModelAdapter:
+        return self.ctx.model(self.model)
+
+    @property
+    def sensitive(self) -> tuple[str, ...]:
+        return tuple(self.ctx.dataset(self.dataset).spec.sensitive)
 
     @property
     def source(self) -> str:
-        return f"model {self.model_name!r} on dataset {self.dataset_name!r}"
+        return f"model {self.model!r} on dataset {self.dataset!r}"
+
+    def labels(self) -> np.ndarray:
+        """The dataset's labels. Raises DataError when it declares none."""
+        return self.ctx.dataset(self.dataset).y
 
 
 def rng_key(kind: str, p: BehaviorParams) -> str:
+    """The key of the check's random stream (``ctx.rng(key)``): the check's identity from its
+    parameters, so the draws do not depend on which other checks run, or on the id a gate
+    file gives the check."""
     return f"{kind}:{p.transform}:{','.join(p.columns or [])}:{p.model}:{p.dataset}"
 
 
-def inputs_from_context(ctx: GateContext, p: BehaviorParams, kind: str) -> Inputs:
-    data = ctx.dataset(p.dataset)
-    return Inputs(
-        adapter=ctx.model(p.model),
-        X=data.X,
-        original=ctx.predict(p.model, p.dataset),
-        task=ctx.task,
-        rng=ctx.rng(rng_key(kind, p)),
-        labels=lambda: data.y,
-        sensitive=tuple(data.spec.sensitive),
-        base_dir=ctx.gate.base_dir,
-        model_name=p.model,
-        dataset_name=p.dataset,
-        progress=ctx.progress,
-    )
-
-
-def inputs_from_python(
-    model: Any,
-    data: pd.DataFrame | Dataset,
-    *,
-    key: str,
-    task: Task | str | None,
-    seed: int,
-    label: str | None,
-    features: Sequence[str] | None,
-    sensitive: Sequence[str] | None,
-) -> Inputs:
-    """Inputs for a check called from Python: ``model`` is an adapter, estimator, torch module
-    or callable; ``data`` a :class:`Dataset` (its roles are used) or a DataFrame (features:
-    ``features``, else every column but ``label``). The random stream is the one a gate run
-    with the same ``seed`` would use.
-
-    Raises:
-        ConfigError: no ``task`` given and the model does not say which.
-        DataError: named columns are missing.
-    """
-    if isinstance(data, Dataset):
-        X, sens, labels = data.X, sensitive or data.spec.sensitive, (lambda: data.y)
-        name = data.name
-    else:
-        if not isinstance(data, pd.DataFrame):
-            raise DataError(
-                f"data must be a pandas DataFrame or an mlgate Dataset, got {type(data).__name__}"
-            )
-        cols = list(features) if features is not None else [c for c in data.columns if c != label]
-        missing = [c for c in [*cols, *([label] if label else [])] if c not in data.columns]
-        if missing:
-            raise DataError(f"column(s) {missing} are not in the data: {list(data.columns)}")
-        X, sens, name = data.loc[:, cols], sensitive or (), "data"
-        labels = _label_getter(data, label)
-    task = task if task is not None else getattr(model, "task", None)
-    if task is None:
-        raise ConfigError("give task='binary', 'multiclass' or 'regression' for this model")
-    adapter = model if isinstance(model, ModelAdapter) else adapt(model, Task(task))
-    original = adapter.predict(X).validate(len(X), source=f"model on {name!r}")
-    return Inputs(
-        adapter=adapter,
-        X=X,
-        original=original,
-        task=Task(task),
-        rng=np.random.default_rng([seed, zlib.crc32(key.encode("utf-8"))]),
-        labels=labels,
-        sensitive=tuple(sens),
-        model_name="model",
-        dataset_name=name,
-    )
-
-
-def _label_getter(data: pd.DataFrame, label: str | None) -> Callable[[], np.ndarray]:
-    def labels() -> np.ndarray:
-        if label is None:
-            raise DataError("this check scores predictions: pass label='<column>'")
-        return data[label].to_numpy()
-
-    return labels
-
-
 def run_variants(
-    inp: Inputs, p: BehaviorParams, compare: Compare
+    t: Target, p: BehaviorParams, compare: Compare
 ) -> tuple[AppliedTransform, VariantOutcome]:
+    """Resolve the transformation and predict every (row, variant) pair in batches."""
     applied = resolve_transform(
         p.transform,
-        inp.X,
+        t.X,
         columns=p.columns,
         params=p.params,
-        sensitive=inp.sensitive,
-        base_dir=inp.base_dir,
+        sensitive=t.sensitive,
+        base_dir=t.ctx.gate.base_dir,
     )
-    with inp.progress.task(f"{applied.name} variants", len(inp.X) * p.variants) as advance:
+    with t.ctx.progress.task(f"{applied.name} variants", len(t.X) * p.variants) as advance:
         outcome = evaluate_variants(
-            inp.adapter,
-            inp.X,
+            t.adapter,
+            t.X,
             applied,
-            original=inp.original,
+            original=t.original,
             compare=compare,
-            rng=inp.rng,
+            rng=t.rng,
             n_variants=p.variants,
             batch_rows=p.batch_rows,
             n_examples=p.max_examples,
-            source=inp.source,
+            source=t.source,
             progress=advance,
         )
     return applied, outcome
@@ -252,9 +200,10 @@ class RateVerdict:
 
 
 def judge_rate(outcome: VariantOutcome, max_rate: float, p: BehaviorParams) -> RateVerdict:
-    """Wilson interval of the share of changed rows with a violation; ``passed`` when its
-    upper bound is at most ``max_rate``, ``failed`` when its lower bound is above it,
-    ``inconclusive`` otherwise or when fewer than ``min_samples`` rows were changed."""
+    """Wilson interval of the share of changed rows with a violation, judged by
+    ``Threshold("<=", max_rate).judge``: ``passed`` when its upper bound is at most
+    ``max_rate``, ``failed`` when its lower bound is above it, ``inconclusive`` otherwise or
+    when fewer than ``min_samples`` rows were changed."""
     changed = outcome.row_changed
     n_changed = int(changed.sum())
     k = int((outcome.row_violated & changed).sum())
@@ -264,7 +213,7 @@ def judge_rate(outcome: VariantOutcome, max_rate: float, p: BehaviorParams) -> R
     if n_changed < p.min_samples:
         reason = f"only {n_changed} changed rows; min_samples={p.min_samples} are needed to judge"
         return RateVerdict(outcome.n_rows, n_changed, k, ci, Status.INCONCLUSIVE, reason)
-    status = judge_at_most(ci, max_rate)
+    status = Threshold("<=", max_rate).judge(ci)
     reason = {
         Status.PASSED: f"whole interval ≤ {max_rate:g}",
         Status.FAILED: f"whole interval > {max_rate:g}",
@@ -293,29 +242,35 @@ def rate_evidence(v: RateVerdict, max_rate: float) -> dict[str, Any]:
 
 
 def example_evidence(
-    inp: Inputs, outcome: VariantOutcome, *, score_index: int | None = None
+    t: Target, outcome: VariantOutcome, *, score_index: int | None = None
 ) -> list[dict[str, Any]]:
     """The worst violating pairs: the original row, the changed columns, both predictions."""
     out = []
     for c in outcome.examples:
         if not c.violation:
             continue
-        original = inp.X.iloc[c.row]
-        changed_cols = [col for col in inp.X.columns if _differs(original[col], c.changed_row[col])]
+        original = t.X.iloc[c.row]
+        changed_cols = [col for col in t.X.columns if _differs(original[col], c.changed_row[col])]
         out.append(
             {
-                "row": jsonable_value(inp.X.index[c.row]),
+                "row": jsonable_value(t.X.index[c.row]),
                 "variant": c.variant,
                 "original": jsonable_row(original),
                 "changed": jsonable_row(c.changed_row, changed_cols),
                 "prediction": {
-                    "original": prediction_at(inp.original, c.row, score_index=score_index),
+                    "original": prediction_at(t.original, c.row, score_index=score_index),
                     "changed": prediction_at(outcome.perturbed, c.pair, score_index=score_index),
                 },
                 "change": jsonable_value(c.magnitude),
             }
         )
     return out
+
+
+def examples_block(rows: list[dict[str, Any]], title: str) -> Examples:
+    """``rows`` (worst examples, counterexamples, failed cases) as an :class:`Examples` block:
+    shown as a short table in the report, never in the model card."""
+    return Examples.of(rows, title=title)
 
 
 def _differs(a: Any, b: Any) -> bool:
@@ -325,7 +280,7 @@ def _differs(a: Any, b: Any) -> bool:
 
 
 def shrunk_evidence(
-    inp: Inputs,
+    t: Target,
     p: BehaviorParams,
     applied: AppliedTransform,
     outcome: VariantOutcome,
@@ -336,16 +291,16 @@ def shrunk_evidence(
     """Shrink the ``p.shrink`` most fragile rows to minimal counterexamples. Returns their
     evidence and a note when shrinking was not possible (Hypothesis missing)."""
     rows = fragile_rows(outcome, p.shrink)
-    truth = _truth(inp) if paste else None
+    truth = _truth(t) if paste else None
     found = []
     for row in rows:
         try:
             cx = shrink(
-                inp.adapter,
-                inp.X,
+                t.adapter,
+                t.X,
                 row,
                 applied,
-                original=take(inp.original, np.array([row])),
+                original=take(t.original, np.array([row])),
                 compare=compare,
                 budget=p.shrink_budget,
             )
@@ -370,10 +325,10 @@ def fragile_rows(outcome: VariantOutcome, k: int) -> list[int]:
     return [int(r) for r in order[:k] if counts[r] > 0]
 
 
-def _truth(inp: Inputs) -> np.ndarray | None:
+def _truth(t: Target) -> np.ndarray | None:
     """The true labels when the data has them (the expected output of pasted cases)."""
     try:
-        return inp.labels()
+        return t.labels()
     except DataError:
         return None
 

@@ -6,27 +6,29 @@ row; the score is the regression value, or the probability of ``target_class`` (
 default: the positive, last class). A row *violates* when a variant moves the score the
 wrong way by more than ``tolerance`` (ties within the tolerance are fine; with ``strict``,
 the score must move the right way by more than ``tolerance``). The violation rate over
-changed rows gets a Wilson interval, judged against ``max_violation_rate``.
+changed rows gets a Wilson interval, judged against ``max_violation_rate``
+(``Threshold.judge``).
+
+From Python: ``DIRECTIONAL(ctx, columns=["sqft"], params={"by": 10}, expect="increase",
+max_violation_rate=0.01)`` on the gate context (the ``mlgate`` fixture, or
+:meth:`GateContext.from_objects`).
 """
 
 from __future__ import annotations
 
 from typing import Any, Literal
 
-import pandas as pd
 from pydantic import Field
 
 from mlgate.checks.behavior.checks.common import (
     BehaviorParams,
-    Inputs,
+    Target,
     default_id,
     describe_rate,
     example_evidence,
-    inputs_from_context,
-    inputs_from_python,
+    examples_block,
     judge_rate,
     rate_evidence,
-    rng_key,
     run_variants,
     shrunk_evidence,
     validate_common,
@@ -35,7 +37,6 @@ from mlgate.checks.behavior.compare import directional_compare
 from mlgate.checks.behavior.evidence import finish_message
 from mlgate.config.schema import GateConfig
 from mlgate.core.context import GateContext
-from mlgate.core.data import Dataset
 from mlgate.core.errors import ConfigError, DataError
 from mlgate.core.registry import CheckType
 from mlgate.core.result import CheckResult, Status, Threshold
@@ -65,35 +66,7 @@ def _validate(p: DirectionalParams, config: GateConfig) -> None:
 
 
 def run_directional(ctx: GateContext, p: DirectionalParams) -> CheckResult:
-    return evaluate_directional(inputs_from_context(ctx, p, KIND), p)
-
-
-def directional_check(
-    model: Any,
-    data: pd.DataFrame | Dataset,
-    *,
-    task: Task | str | None = None,
-    seed: int = 0,
-    label: str | None = None,
-    features: list[str] | None = None,
-    sensitive: list[str] | None = None,
-    **params: Any,
-) -> CheckResult:
-    """Run the directional check from Python; ``params`` are the gate-file parameters
-    (``expect`` and ``max_violation_rate`` are required). Raises ConfigError for invalid
-    parameters."""
-    p = DirectionalParams(**params)
-    inp = inputs_from_python(
-        model,
-        data,
-        key=rng_key(KIND, p),
-        task=task,
-        seed=seed,
-        label=label,
-        features=features,
-        sensitive=sensitive,
-    )
-    return evaluate_directional(inp, p)
+    return evaluate_directional(Target.read(ctx, p, KIND), p)
 
 
 def score_index(preds: Predictions, target_class: Any, source: str) -> int | None:
@@ -122,20 +95,20 @@ def score_index(preds: Predictions, target_class: Any, source: str) -> int | Non
     return matches[0]
 
 
-def evaluate_directional(inp: Inputs, p: DirectionalParams) -> CheckResult:
-    column = score_index(inp.original, p.target_class, inp.source)
+def evaluate_directional(t: Target, p: DirectionalParams) -> CheckResult:
+    column = score_index(t.original, p.target_class, t.source)
     sign = 1.0 if p.expect == "increase" else -1.0
     compare = directional_compare(sign, p.tolerance, p.strict, column)
-    applied, outcome = run_variants(inp, p, compare)
+    applied, outcome = run_variants(t, p, compare)
     verdict = judge_rate(outcome, p.max_violation_rate, p)
-    examples = example_evidence(inp, outcome, score_index=column)
+    examples = example_evidence(t, outcome, score_index=column)
     minimal, note = [], None
     if verdict.status is not Status.PASSED and examples and p.shrink:
-        minimal, note = shrunk_evidence(inp, p, applied, outcome, compare, paste=False)
-    score_name = "value" if column is None else f"P({inp.original.classes[column]!r})"
+        minimal, note = shrunk_evidence(t, p, applied, outcome, compare, paste=False)
+    score_name = "value" if column is None else f"P({t.original.classes[column]!r})"
     evidence: dict[str, Any] = {
-        "model": inp.model_name,
-        "dataset": inp.dataset_name,
+        "model": t.model,
+        "dataset": t.dataset,
         "transform": applied.describe(),
         "variants": p.variants,
         "expect": p.expect,
@@ -144,8 +117,8 @@ def evaluate_directional(inp: Inputs, p: DirectionalParams) -> CheckResult:
         "strict": p.strict,
         **rate_evidence(verdict, p.max_violation_rate),
         "model_calls": outcome.model_calls,
-        "examples": examples,
-        "minimal": minimal,
+        "examples": examples_block(examples, "worst examples"),
+        "minimal": examples_block(minimal, "minimal counterexamples"),
     }
     if note:
         evidence["minimal_note"] = note
@@ -154,7 +127,7 @@ def evaluate_directional(inp: Inputs, p: DirectionalParams) -> CheckResult:
         + describe_rate("violation rate", verdict)
     )
     return CheckResult(
-        check_id=f"{KIND}-{applied.name}",
+        check_id="?",
         kind=KIND,
         status=verdict.status,
         metric="violation_rate",

@@ -5,27 +5,28 @@ By default every row's sensitive attribute (the dataset's ``sensitive`` columns)
 another group. A row *flips* when a variant changes the predicted label or, with
 ``score_tolerance``, moves a class score (regression: the value) by more than the
 tolerance. The flip rate over changed rows gets a Wilson interval: ``passed`` when its
-upper bound is at most ``max_flip_rate``, ``failed`` when its lower bound is above it.
+upper bound is at most ``max_flip_rate``, ``failed`` when its lower bound is above it
+(``Threshold.judge``).
+
+From Python: ``INVARIANCE(ctx, max_flip_rate=0.01)`` on the gate context (the ``mlgate``
+fixture, or :meth:`GateContext.from_objects`).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-import pandas as pd
 from pydantic import Field
 
 from mlgate.checks.behavior.checks.common import (
     BehaviorParams,
-    Inputs,
+    Target,
     default_id,
     describe_rate,
     example_evidence,
-    inputs_from_context,
-    inputs_from_python,
+    examples_block,
     judge_rate,
     rate_evidence,
-    rng_key,
     run_variants,
     shrunk_evidence,
     validate_common,
@@ -34,7 +35,6 @@ from mlgate.checks.behavior.compare import change_compare
 from mlgate.checks.behavior.evidence import finish_message
 from mlgate.config.schema import GateConfig
 from mlgate.core.context import GateContext
-from mlgate.core.data import Dataset
 from mlgate.core.errors import ConfigError
 from mlgate.core.registry import CheckType
 from mlgate.core.result import CheckResult, Status, Threshold
@@ -60,49 +60,20 @@ def _validate(p: InvarianceParams, config: GateConfig) -> None:
 
 
 def run_invariance(ctx: GateContext, p: InvarianceParams) -> CheckResult:
-    return evaluate_invariance(inputs_from_context(ctx, p, KIND), p)
+    return evaluate_invariance(Target.read(ctx, p, KIND), p)
 
 
-def invariance_check(
-    model: Any,
-    data: pd.DataFrame | Dataset,
-    *,
-    task: Task | str | None = None,
-    seed: int = 0,
-    label: str | None = None,
-    features: list[str] | None = None,
-    sensitive: list[str] | None = None,
-    **params: Any,
-) -> CheckResult:
-    """Run the invariance check from Python; ``params`` are the gate-file parameters
-    (``max_flip_rate`` is required). Raises ConfigError for invalid parameters."""
-    p = InvarianceParams(**params)
-    inp = inputs_from_python(
-        model,
-        data,
-        key=rng_key(KIND, p),
-        task=task,
-        seed=seed,
-        label=label,
-        features=features,
-        sensitive=sensitive,
-    )
-    if inp.task is Task.REGRESSION and p.score_tolerance is None:
-        raise ConfigError("give 'score_tolerance' for the invariance of a regression model")
-    return evaluate_invariance(inp, p)
-
-
-def evaluate_invariance(inp: Inputs, p: InvarianceParams) -> CheckResult:
-    compare = change_compare(inp.task, p.score_tolerance)
-    applied, outcome = run_variants(inp, p, compare)
+def evaluate_invariance(t: Target, p: InvarianceParams) -> CheckResult:
+    compare = change_compare(t.ctx.task, p.score_tolerance)
+    applied, outcome = run_variants(t, p, compare)
     verdict = judge_rate(outcome, p.max_flip_rate, p)
-    examples = example_evidence(inp, outcome)
+    examples = example_evidence(t, outcome)
     minimal, note = [], None
     if verdict.status is not Status.PASSED and examples and p.shrink:
-        minimal, note = shrunk_evidence(inp, p, applied, outcome, compare)
+        minimal, note = shrunk_evidence(t, p, applied, outcome, compare)
     evidence: dict[str, Any] = {
-        "model": inp.model_name,
-        "dataset": inp.dataset_name,
+        "model": t.model,
+        "dataset": t.dataset,
         "transform": applied.describe(),
         "variants": p.variants,
         "score_tolerance": p.score_tolerance,
@@ -110,8 +81,8 @@ def evaluate_invariance(inp: Inputs, p: InvarianceParams) -> CheckResult:
         "pairs": len(outcome.rows),
         "pairs_flipped": int((outcome.violation & outcome.changed).sum()),
         "model_calls": outcome.model_calls,
-        "examples": examples,
-        "minimal": minimal,
+        "examples": examples_block(examples, "worst examples"),
+        "minimal": examples_block(minimal, "minimal counterexamples"),
     }
     if note:
         evidence["minimal_note"] = note
@@ -120,7 +91,7 @@ def evaluate_invariance(inp: Inputs, p: InvarianceParams) -> CheckResult:
         f"{what} flip rate", verdict
     )
     return CheckResult(
-        check_id=f"{KIND}-{applied.name}",
+        check_id="?",
         kind=KIND,
         status=verdict.status,
         metric="flip_rate",

@@ -6,8 +6,11 @@ file); all are predicted in one model call. A classification case passes when th
 label equals ``expected``; a regression case when the value is within ``tolerance`` of it.
 The cases are the specification, not a sample, so the verdict is exact: ``passed`` when the
 failure rate is at most ``max_failure_rate`` (default 0: every case must pass), else
-``failed``; no case at all is ``inconclusive``. A Wilson interval of the failure rate is
-reported for information.
+``failed`` (``Threshold.judge`` on the exact rate, rule ``point``); no case at all is
+``inconclusive``. A Wilson interval of the failure rate is reported for information.
+
+From Python: ``MINIMUM_FUNCTIONALITY(ctx, cases=[...])`` on the gate context (the ``mlgate``
+fixture, or :meth:`GateContext.from_objects`).
 """
 
 from __future__ import annotations
@@ -20,14 +23,15 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from mlgate.checks.behavior.cases import cases_frame, expand_cases, read_cases
 from mlgate.checks.behavior.evidence import jsonable_row, jsonable_value
-from mlgate.checks.behavior.rates import wilson_interval
 from mlgate.config.schema import GateConfig
 from mlgate.core.context import GateContext
 from mlgate.core.errors import ConfigError
+from mlgate.core.evidence import Examples
 from mlgate.core.registry import CheckType
-from mlgate.core.result import CheckResult, Status, Threshold
+from mlgate.core.result import CheckResult, DecisionRule, Status, Threshold
 from mlgate.core.task import Task
-from mlgate.models import ModelAdapter, Predictions, adapt
+from mlgate.models import ModelAdapter, Predictions
+from mlgate.stats.intervals import wilson_interval
 
 KIND = "minimum_functionality"
 
@@ -75,27 +79,6 @@ def run_minimum_functionality(ctx: GateContext, p: MinimumFunctionalityParams) -
     return evaluate_cases(ctx.model(p.model), ctx.task, cases, features, p)
 
 
-def minimum_functionality_check(
-    model: Any,
-    *,
-    task: Task | str | None = None,
-    features: list[str] | None = None,
-    **params: Any,
-) -> CheckResult:
-    """Run minimum-functionality cases from Python: ``cases=[...]`` or ``file=path``
-    (relative to the working directory); ``features`` fixes the model's column order.
-
-    Raises ConfigError for invalid parameters or cases.
-    """
-    p = MinimumFunctionalityParams(**{"dataset": None, **params})
-    task = task if task is not None else getattr(model, "task", None)
-    if task is None:
-        raise ConfigError("give task='binary', 'multiclass' or 'regression' for this model")
-    adapter = model if isinstance(model, ModelAdapter) else adapt(model, Task(task))
-    cases = expand_cases(p.cases) if p.cases is not None else read_cases(Path(p.file))
-    return evaluate_cases(adapter, Task(task), cases, features, p)
-
-
 def _resolve(base: Path, file: str) -> Path:
     path = Path(file)
     return path if path.is_absolute() else base / path
@@ -113,13 +96,16 @@ def evaluate_cases(
     n = len(X)
     if n == 0:
         return CheckResult(
-            check_id=KIND, kind=KIND, status=Status.INCONCLUSIVE, message="no cases to run"
+            check_id="?", kind=KIND, status=Status.INCONCLUSIVE, message="no cases to run"
         )
+    # The cases are inputs the check writes, like perturbed variants: predicted here, not
+    # through the prediction cache (which holds the gate's datasets).
     preds = adapter.predict(X).validate(n, source=f"model {p.model!r} on the cases")
     ok = _matches(preds, expected, task, p.tolerance)
     failed = np.flatnonzero(~ok)
     rate = len(failed) / n
-    status = Status.PASSED if rate <= p.max_failure_rate else Status.FAILED
+    threshold = Threshold("<=", p.max_failure_rate)
+    status = threshold.judge(None, value=rate, rule=DecisionRule.POINT)
     got = preds.values if task is Task.REGRESSION else preds.labels
     failures = [
         {
@@ -138,13 +124,13 @@ def evaluate_cases(
         f = failures[0]
         head += f"; first: {f['name']!r} {f['inputs']} expected {f['expected']!r}, got {f['got']!r}"
     return CheckResult(
-        check_id=KIND,
+        check_id="?",
         kind=KIND,
         status=status,
         metric="failure_rate",
         value=rate,
         interval=wilson_interval(len(failed), n, p.confidence),
-        threshold=Threshold("<=", p.max_failure_rate),
+        threshold=threshold,
         sample_size=n,
         method="exact share of failed cases (the cases are the specification, not a sample); "
         "Wilson interval for information",
@@ -154,7 +140,7 @@ def evaluate_cases(
             "cases": n,
             "failed": len(failed),
             "tolerance": p.tolerance,
-            "failures": failures,
+            "failures": Examples.of(failures, title="failed cases"),
         },
     )
 

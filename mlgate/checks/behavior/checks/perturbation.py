@@ -6,27 +6,28 @@ model calls. A row *flips* when any of its variants changes the predicted label 
 moves the value by more than ``tolerance``). The flip rate is over the rows the
 transformation changed, with a Wilson interval; the metric drop pools every variant, with a
 paired interval over rows. Each bound given (``max_flip_rate``, ``max_metric_drop``) is
-judged on its interval; the check passes only when every one passes.
+judged on its interval (``Threshold.judge``); the check's status is the worst of them
+(``Status.worst``), so it passes only when every one passes.
+
+From Python: ``PERTURBATION(ctx, max_flip_rate=0.05)`` on the gate context (the ``mlgate``
+fixture, or :meth:`GateContext.from_objects`).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-import pandas as pd
 from pydantic import Field, PositiveInt, model_validator
 
 from mlgate.checks.behavior.checks.common import (
     BehaviorParams,
-    Inputs,
+    Target,
     default_id,
     describe_rate,
     example_evidence,
-    inputs_from_context,
-    inputs_from_python,
+    examples_block,
     judge_rate,
     rate_evidence,
-    rng_key,
     run_variants,
     shrunk_evidence,
     validate_common,
@@ -34,10 +35,8 @@ from mlgate.checks.behavior.checks.common import (
 from mlgate.checks.behavior.checks.metric_drop import MetricDrop, metric_drop
 from mlgate.checks.behavior.compare import change_compare
 from mlgate.checks.behavior.evidence import finish_message
-from mlgate.checks.behavior.rates import combine, judge_at_most
 from mlgate.config.schema import GateConfig
 from mlgate.core.context import GateContext
-from mlgate.core.data import Dataset
 from mlgate.core.errors import ConfigError
 from mlgate.core.registry import CheckType
 from mlgate.core.result import CheckResult, Status, Threshold
@@ -88,54 +87,17 @@ def _validate(p: PerturbationParams, config: GateConfig) -> None:
 
 
 def run_perturbation(ctx: GateContext, p: PerturbationParams) -> CheckResult:
-    return evaluate_perturbation(inputs_from_context(ctx, p, KIND), p)
+    return evaluate_perturbation(Target.read(ctx, p, KIND), p)
 
 
-def perturbation_check(
-    model: Any,
-    data: pd.DataFrame | Dataset,
-    *,
-    task: Task | str | None = None,
-    seed: int = 0,
-    label: str | None = None,
-    features: list[str] | None = None,
-    sensitive: list[str] | None = None,
-    **params: Any,
-) -> CheckResult:
-    """Run the perturbation check from Python; ``params`` are the gate-file parameters.
-
-    Example (in a test with the ``mlgate`` and ``mlgate_record`` fixtures)::
-
-        mlgate_record(perturbation_check(mlgate.candidate, mlgate.dataset("evaluation"),
-                                         task=mlgate.task, seed=mlgate.seed,
-                                         max_flip_rate=0.05))
-
-    Raises ConfigError for invalid parameters; returns a :class:`CheckResult` otherwise.
-    """
-    p = PerturbationParams(**params)
-    inp = inputs_from_python(
-        model,
-        data,
-        key=rng_key(KIND, p),
-        task=task,
-        seed=seed,
-        label=label,
-        features=features,
-        sensitive=sensitive,
-    )
-    if inp.task is Task.REGRESSION and p.max_flip_rate is not None and p.tolerance is None:
-        raise ConfigError("give 'tolerance' for the flip rate of a regression model")
-    return evaluate_perturbation(inp, p)
-
-
-def evaluate_perturbation(inp: Inputs, p: PerturbationParams) -> CheckResult:
-    compare = change_compare(inp.task, p.tolerance)
-    applied, outcome = run_variants(inp, p, compare)
+def evaluate_perturbation(t: Target, p: PerturbationParams) -> CheckResult:
+    compare = change_compare(t.ctx.task, p.tolerance)
+    applied, outcome = run_variants(t, p, compare)
     statuses: list[Status] = []
     parts: list[str] = []
     evidence: dict[str, Any] = {
-        "model": inp.model_name,
-        "dataset": inp.dataset_name,
+        "model": t.model,
+        "dataset": t.dataset,
         "transform": applied.describe(),
         "variants": p.variants,
         "pairs": len(outcome.rows),
@@ -161,7 +123,7 @@ def evaluate_perturbation(inp: Inputs, p: PerturbationParams) -> CheckResult:
             f"{p.variants} variant(s); Wilson score interval",
         }
     if p.max_metric_drop is not None:
-        status, text, drop = _judge_drop(inp, p, outcome)
+        status, text, drop = _judge_drop(t, p, outcome)
         statuses.append(status)
         parts.append(text)
         evidence["metric_drop"] = {**(drop.to_dict() if drop else {}), "max": p.max_metric_drop}
@@ -175,18 +137,18 @@ def evaluate_perturbation(inp: Inputs, p: PerturbationParams) -> CheckResult:
                 "method": f"{p.metric} before minus after perturbation; "
                 f"{drop.interval.method if drop.interval else 'no interval'}",
             }
-    status = combine(statuses)
-    examples = example_evidence(inp, outcome)
-    evidence["examples"] = examples
+    status = Status.worst(statuses)
+    examples = example_evidence(t, outcome)
+    evidence["examples"] = examples_block(examples, "worst examples")
     minimal, note = [], None
     if status is not Status.PASSED and examples and p.shrink:
-        minimal, note = shrunk_evidence(inp, p, applied, outcome, compare)
-    evidence["minimal"] = minimal
+        minimal, note = shrunk_evidence(t, p, applied, outcome, compare)
+    evidence["minimal"] = examples_block(minimal, "minimal counterexamples")
     if note:
         evidence["minimal_note"] = note
     head = f"{applied.name} on {list(applied.columns)} ({p.variants} variants): " + "; ".join(parts)
     return CheckResult(
-        check_id=f"{KIND}-{applied.name}",
+        check_id="?",
         kind=KIND,
         status=status,
         message=finish_message(head, examples, minimal, note),
@@ -195,20 +157,18 @@ def evaluate_perturbation(inp: Inputs, p: PerturbationParams) -> CheckResult:
     )
 
 
-def _judge_drop(
-    inp: Inputs, p: PerturbationParams, outcome
-) -> tuple[Status, str, MetricDrop | None]:
+def _judge_drop(t: Target, p: PerturbationParams, outcome) -> tuple[Status, str, MetricDrop | None]:
     metric = get_metric(p.metric)
     try:
         drop = metric_drop(
             metric,
-            inp.labels(),
-            inp.original,
+            t.labels(),
+            t.original,
             outcome,
             level=p.confidence,
-            rng=inp.rng,
+            rng=t.rng,
             n_resamples=p.n_resamples,
-            source=inp.source,
+            source=t.source,
         )
     except UndefinedMetricError as exc:
         return Status.INCONCLUSIVE, f"{p.metric} drop undefined: {exc}", None
@@ -221,7 +181,7 @@ def _judge_drop(
     )
     if outcome.n_rows < p.min_samples:
         return Status.INCONCLUSIVE, f"{text}; only {outcome.n_rows} rows < min_samples", drop
-    status = judge_at_most(ci, p.max_metric_drop)
+    status = Threshold("<=", p.max_metric_drop).judge(ci)
     verdict = {Status.PASSED: "≤", Status.FAILED: ">"}.get(status, "straddles")
     return status, f"{text}, interval {verdict} {p.max_metric_drop:g}", drop
 
