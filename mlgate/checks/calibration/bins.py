@@ -30,6 +30,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from mlgate.core.result import rounded
 from mlgate.stats.accumulators import Accumulator, undefined
 
 Kind = Literal["top_label", "positive", "classwise"]
@@ -104,14 +105,15 @@ class ReliabilityRow:
         return abs(self.accuracy - self.confidence)  # type: ignore[operator]
 
     def to_dict(self) -> dict[str, Any]:
+        """The row for evidence: numbers rounded (:func:`mlgate.core.result.rounded`)."""
         row = {
             "bin": f"({self.low:.3g}, {self.high:.3g}]",
-            "low": self.low,
-            "high": self.high,
-            "count": int(self.count) if float(self.count).is_integer() else self.count,
-            "confidence": self.confidence,
-            "accuracy": self.accuracy,
-            "gap": self.gap,
+            "low": rounded(self.low),
+            "high": rounded(self.high),
+            "count": int(self.count) if float(self.count).is_integer() else rounded(self.count),
+            "confidence": rounded(self.confidence),
+            "accuracy": rounded(self.accuracy),
+            "gap": rounded(self.gap),
         }
         return {"class": self.cls, **row} if self.cls is not None else row
 
@@ -250,8 +252,8 @@ def calibration_summary(
     Raises UndefinedMetricError with no rows or unknown labels, ValueError for bad options.
 
     >>> s = calibration_summary([1, 0], [[0.2, 0.8], [0.6, 0.4]], n_bins=10)
-    >>> round(s.ece, 3)
-    0.3
+    >>> f"{s.ece:.3f}"
+    '0.300'
     """
     y = np.asarray(y)
     scores = np.asarray(scores, dtype=float)

@@ -1,6 +1,8 @@
 """Check types ``calibration`` and ``confidence`` (registered in the ``mlgate.checks``
-entry-point group) and their Python entry points :func:`calibration_check` and
-:func:`confidence_check`."""
+entry-point group). From Python call the check type itself, exactly as the gate file declares
+it: ``CALIBRATION(mlgate, max_ece=0.05)``, ``CONFIDENCE(mlgate, threshold=0.7,
+min_accuracy=0.95)`` (``calibration_check`` and ``confidence_check`` are the same objects under
+their older names)."""
 
 from __future__ import annotations
 
@@ -18,7 +20,7 @@ from mlgate.checks.calibration.regression import run_regression
 from mlgate.config.schema import GateConfig
 from mlgate.core.context import GateContext
 from mlgate.core.errors import ConfigError
-from mlgate.core.registry import CheckType, parse_params, require_dataset, require_model
+from mlgate.core.registry import CheckType, require_dataset, require_model
 from mlgate.core.result import CheckResult
 from mlgate.core.task import Task
 
@@ -154,20 +156,6 @@ def run_confidence_check(ctx: GateContext, p: ConfidenceParams) -> CheckResult:
     return run_confidence(ctx, p, _confidence_id(p))
 
 
-def calibration_check(ctx: GateContext, **params: Any) -> CheckResult:
-    """Run the calibration check from Python (e.g. in a test using the ``mlgate`` fixture):
-    ``calibration_check(mlgate, max_ece=0.05, recalibrate="temperature")``. Raises ConfigError
-    for bad parameters."""
-    return run_calibration(ctx, parse_params(CALIBRATION, ctx.gate.config, params))
-
-
-def confidence_check(ctx: GateContext, **params: Any) -> CheckResult:
-    """Run the confidence-threshold check from Python:
-    ``confidence_check(mlgate, threshold=0.7, min_coverage=0.8, min_accuracy=0.95)``. Raises
-    ConfigError for bad parameters."""
-    return run_confidence_check(ctx, parse_params(CONFIDENCE, ctx.gate.config, params))
-
-
 CALIBRATION = CheckType(
     name="calibration",
     kind="calibration",
@@ -191,3 +179,7 @@ CONFIDENCE = CheckType(
     validate=_validate_confidence,
     default_id=_confidence_id,
 )
+
+#: The older names of the Python entry points: the check types themselves.
+calibration_check = CALIBRATION
+confidence_check = CONFIDENCE

@@ -14,23 +14,19 @@ from typing import Any
 
 import numpy as np
 
-from mlgate.checks.calibration._common import (
-    as_float,
-    interval_list,
-    judge_upper,
-    scores_of,
-    split_rows,
-)
+from mlgate.checks.calibration._common import scores_of, split_rows
 from mlgate.checks.calibration.bins import (
     CalibrationSummary,
     calibration_summary,
     equal_width_edges,
 )
 from mlgate.checks.calibration.brier import brier_decomposition
+from mlgate.checks.calibration.evidence import reliability_of
 from mlgate.checks.calibration.intervals import ece_interval
 from mlgate.checks.calibration.recalibrate import Recalibrator, fit_recalibrator
 from mlgate.core.context import GateContext
-from mlgate.core.result import CheckResult, Interval, Status, Threshold
+from mlgate.core.evidence import Table
+from mlgate.core.result import CheckResult, Interval, Status, Threshold, rounded
 
 KIND = "calibration"
 
@@ -50,20 +46,18 @@ def _assess(p: Any, y: np.ndarray, scores: np.ndarray, rng: np.random.Generator)
     if len(y) < p.min_samples:
         status = Status.INCONCLUSIVE
     else:
-        status = judge_upper(boot.interval, p.max_ece)
+        status = Threshold("<=", p.max_ece).judge(boot.interval)
     return {"summary": summary, "interval": boot.interval, "status": status, "n": len(y)}
 
 
-def _table(summary: CalibrationSummary) -> list[dict[str, Any]]:
-    return [row.to_dict() for row in summary.table]
-
-
-def _part(a: dict) -> dict[str, Any]:
+def _assessment_row(name: str, a: dict) -> dict[str, Any]:
     s: CalibrationSummary = a["summary"]
+    ci: Interval | None = a["interval"]
     return {
-        "ece": as_float(s.ece),
-        "interval": interval_list(a["interval"]),
-        "mce": as_float(s.mce),
+        "assessment": name,
+        "ece": rounded(s.ece),
+        "interval": None if ci is None else [rounded(ci.low), rounded(ci.high)],
+        "mce": rounded(s.mce),
         "n": a["n"],
         "status": a["status"].value,
     }
@@ -115,22 +109,29 @@ def _result(p, check_id, classes, y, scores, before, after, fitted, fit_on) -> C
         "binning": p.binning,
         "n_bins": p.n_bins,
         "classes": list(classes),
-        "ece": as_float(s.ece),
-        "mce": as_float(s.mce),
-        "brier": {k: as_float(v) if k != "n" else v for k, v in brier.to_dict().items()},
-        "reliability": _table(s),
+        "ece": rounded(s.ece),
+        "mce": rounded(s.mce),
+        "brier": {k: rounded(v) if k != "n" else v for k, v in brier.to_dict().items()},
         "n_resamples": p.n_resamples,
     }
+    evidence["reliability"], evidence["reliability_table"] = reliability_of(
+        s, classes, "reliability"
+    )
     if fitted is not None:
+        scaled = f"after {fitted.method} scaling"
         evidence["recalibration"] = {
             "method": fitted.method,
-            "params": {k: as_float(v) for k, v in fitted.params.items()},
             "fit_on": fit_on,
             "require": p.require,
-            "before": _part(before),
-            "after": _part(after),
+            **{k: rounded(v) for k, v in fitted.params.items()},
         }
-        evidence["reliability_recalibrated"] = _table(after["summary"])
+        evidence["recalibration_ece"] = Table.of(
+            [_assessment_row("model", before), _assessment_row(scaled, after)],
+            title=f"held-out ECE before and {scaled}",
+        )
+        evidence["reliability_recalibrated"], evidence["reliability_recalibrated_table"] = (
+            reliability_of(after["summary"], classes, f"reliability {scaled}")
+        )
     n = shown["n"]
     text = _message(p, status, shown, which, before, after, fitted)
     return CheckResult(

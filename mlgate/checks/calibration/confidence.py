@@ -22,17 +22,11 @@ from typing import Any
 
 import numpy as np
 
-from mlgate.checks.calibration._common import (
-    as_float,
-    interval_list,
-    judge_lower,
-    scores_of,
-    split_rows,
-    worst,
-)
+from mlgate.checks.calibration._common import scores_of, split_rows
 from mlgate.core.context import GateContext
-from mlgate.core.result import CheckResult, Interval, Status, Threshold
-from mlgate.stats.intervals import wilson_interval, z_value
+from mlgate.core.evidence import Curve, Table
+from mlgate.core.result import CheckResult, Interval, Part, Status, Threshold, rounded
+from mlgate.stats.intervals import wilson_interval
 
 KIND = "confidence"
 _MAX_POINTS = 200
@@ -41,13 +35,15 @@ _MAX_POINTS = 200
 @dataclass(frozen=True)
 class RiskCoverage:
     """For each distinct confidence t (descending): coverage and accuracy of rows with
-    confidence ≥ t, and how many rows that is."""
+    confidence ≥ t, how many rows that is (``covered``) and how many of them are right
+    (``correct``)."""
 
     thresholds: np.ndarray
     coverage: np.ndarray
     accuracy: np.ndarray
     covered: np.ndarray
     n: int
+    correct: np.ndarray
 
 
 def risk_coverage(confidence: Any, correct: Any) -> RiskCoverage:
@@ -63,7 +59,9 @@ def risk_coverage(confidence: Any, correct: Any) -> RiskCoverage:
     # The last row of each run of equal confidences: a threshold takes all ties.
     last = np.flatnonzero(np.r_[c[1:] != c[:-1], True])
     covered = last + 1
-    return RiskCoverage(c[last], covered / len(c), hits[last] / covered, covered, len(c))
+    return RiskCoverage(
+        c[last], covered / len(c), hits[last] / covered, covered, len(c), hits[last]
+    )
 
 
 def top_label(y: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -91,37 +89,46 @@ def find_threshold(conf: np.ndarray, hit: np.ndarray, target: float, level: floa
     """The lowest confidence threshold whose covered rows have a Wilson lower bound of accuracy
     ≥ ``target``; None when no threshold reaches it."""
     curve = risk_coverage(conf, hit)
-    z = z_value(level)
-    n, acc = curve.covered.astype(float), curve.accuracy
-    z2n = z * z / n
-    centre = acc + z2n / 2.0
-    spread = z * np.sqrt(acc * (1.0 - acc) / n + z2n / (4.0 * n))
-    low = (centre - spread) / (1.0 + z2n)  # the Wilson lower bound at every threshold
-    good = np.flatnonzero(low >= target)
-    return float(curve.thresholds[good.max()]) if len(good) else None
+    bound = Threshold(">=", target)
+    # A Wilson interval holds its proportion, so only thresholds whose accuracy reaches the
+    # target can qualify; the lowest threshold is the last of them on the curve.
+    for i in np.flatnonzero(curve.accuracy >= target)[::-1]:
+        ci = wilson_interval(int(curve.correct[i]), int(curve.covered[i]), level)
+        if bound.judge(ci) is Status.PASSED:
+            return float(curve.thresholds[i])
+    return None
 
 
-def _curve_evidence(curve: RiskCoverage) -> dict[str, Any]:
+def _curve_evidence(curve: RiskCoverage) -> tuple[Curve, Table]:
+    """The risk–coverage curve (at most about :data:`_MAX_POINTS` points) and the confidence
+    threshold of each point."""
     step = max(1, len(curve.thresholds) // _MAX_POINTS)
     idx = np.unique(np.r_[np.arange(0, len(curve.thresholds), step), len(curve.thresholds) - 1])
-    return {
-        "x": [round(float(v), 6) for v in curve.coverage[idx]],
-        "y": [round(float(v), 6) for v in curve.accuracy[idx]],
-        "thresholds": [round(float(v), 6) for v in curve.thresholds[idx]],
-        "xlabel": "coverage",
-        "ylabel": "accuracy of covered rows",
-    }
+    x = [rounded(v) for v in curve.coverage[idx]]
+    y = [rounded(v) for v in curve.accuracy[idx]]
+    points = Table.of(
+        (
+            {"threshold": rounded(t), "coverage": c, "accuracy": a, "covered": int(k)}
+            for t, c, a, k in zip(curve.thresholds[idx], x, y, curve.covered[idx], strict=True)
+        ),
+        title="confidence threshold of each point of the risk–coverage curve",
+    )
+    plot = Curve(
+        x=x, y=y, xlabel="coverage", ylabel="accuracy of covered rows", title="risk–coverage"
+    )
+    return plot, points
 
 
 def _row_evidence(at: dict[str, Any]) -> dict[str, Any]:
+    cov, acc = at["coverage_interval"], at["accuracy_interval"]
     return {
-        "threshold": as_float(at["threshold"]),
+        "threshold": rounded(at["threshold"]),
         "covered": at["covered"],
         "n": at["n"],
-        "coverage": as_float(at["coverage"]),
-        "coverage_interval": interval_list(at["coverage_interval"]),
-        "accuracy": as_float(at["accuracy"]),
-        "accuracy_interval": interval_list(at["accuracy_interval"]),
+        "coverage": rounded(at["coverage"]),
+        "coverage_interval": None if cov is None else [rounded(cov.low), rounded(cov.high)],
+        "accuracy": rounded(at["accuracy"]),
+        "accuracy_interval": None if acc is None else [rounded(acc.low), rounded(acc.high)],
     }
 
 
@@ -129,34 +136,35 @@ def run_confidence(ctx: GateContext, p: Any, check_id: str) -> CheckResult:
     y, scores, _ = scores_of(ctx, p.model, p.dataset)
     conf, hit = top_label(y, scores)
     evidence: dict[str, Any] = {"model": p.model, "dataset": p.dataset}
-    notes: list[str] = []
+    parts: list[Part] = []
     if p.threshold is not None:
         t, eval_conf, eval_hit = p.threshold, conf, hit
-        evidence["curve"] = _curve_evidence(risk_coverage(conf, hit))
+        evidence["curve"], evidence["curve_thresholds"] = _curve_evidence(risk_coverage(conf, hit))
     else:
         rng = ctx.rng(f"confidence:{p.model}:{p.dataset}:split")
         fit, held = split_rows(len(y), p.calibration_fraction, rng)
         t = find_threshold(conf[fit], hit[fit], p.target_accuracy, p.confidence)
         eval_conf, eval_hit = conf[held], hit[held]
-        evidence["curve"] = _curve_evidence(risk_coverage(eval_conf, eval_hit))
+        evidence["curve"], evidence["curve_thresholds"] = _curve_evidence(
+            risk_coverage(eval_conf, eval_hit)
+        )
         evidence["chosen_on_rows"] = len(fit)
-        if t is None:
-            notes.append(
+        if t is None:  # no threshold to show predictions at: the requirement is not met
+            note = (
                 f"no threshold reaches accuracy {p.target_accuracy:g} on the {len(fit)} "
                 "calibration rows"
             )
-    statuses: list[Status] = []
+            parts.append(Part("threshold", Status.FAILED, message=note))
     at = None
     if t is not None:
         at = at_threshold(eval_conf, eval_hit, t, p.confidence)
         evidence["at_threshold"] = _row_evidence(at)
-        statuses += _judge(p, at, notes)
-    else:
-        statuses.append(Status.FAILED)
-    status = worst(statuses)
+        parts += _judge(p, at)
     if len(eval_conf) < p.min_samples:
-        status = Status.INCONCLUSIVE if status is not Status.FAILED else status
-        notes.append(f"only {len(eval_conf)} rows; min_samples={p.min_samples}")
+        note = f"only {len(eval_conf)} rows; min_samples={p.min_samples}"
+        parts.append(
+            Part("min_samples", Status.INCONCLUSIVE, sample_size=len(eval_conf), message=note)
+        )
     acc_bound = p.min_accuracy if p.min_accuracy is not None else p.target_accuracy
     value = at["accuracy"] if at and acc_bound is not None else (at["coverage"] if at else None)
     interval: Interval | None = None
@@ -167,10 +175,10 @@ def run_confidence(ctx: GateContext, p: Any, check_id: str) -> CheckResult:
     if at:
         acc = "n/a" if at["accuracy"] is None else f"{at['accuracy']:.4f}"
         head += f": coverage {at['coverage']:.4f}, accuracy {acc} on {at['n']} rows"
-    return CheckResult(
+    return CheckResult.from_parts(
+        KIND,
+        parts,
         check_id=check_id,
-        kind=KIND,
-        status=status,
         metric="selective accuracy" if acc_bound is not None else "coverage",
         value=value,
         interval=interval,
@@ -178,20 +186,28 @@ def run_confidence(ctx: GateContext, p: Any, check_id: str) -> CheckResult:
         sample_size=len(eval_conf),
         method="top-class confidence threshold; Wilson intervals of coverage and accuracy"
         + ("" if p.threshold is not None else "; threshold chosen on a seeded calibration split"),
-        message="; ".join([head, *notes]),
+        message="; ".join([head, *(part.message for part in parts)]),
         evidence=evidence,
     )
 
 
-def _judge(p: Any, at: dict[str, Any], notes: list[str]) -> list[Status]:
+def _judge(p: Any, at: dict[str, Any]) -> list[Part]:
+    """Coverage ≥ ``min_coverage`` and accuracy ≥ ``min_accuracy`` (or the target), each
+    judged on its Wilson interval; nothing shown leaves accuracy without one: inconclusive."""
     out = []
     if p.min_coverage is not None:
-        s = judge_lower(at["coverage_interval"], p.min_coverage)
-        out.append(s)
-        notes.append(f"coverage ≥ {p.min_coverage:g}: {s.value}")
-    bound = p.min_accuracy if p.min_accuracy is not None else p.target_accuracy
-    if bound is not None:
-        s = judge_lower(at["accuracy_interval"], bound)  # None interval (nothing shown): inconcl.
-        out.append(s)
-        notes.append(f"accuracy ≥ {bound:g}: {s.value}")
+        bound = Threshold(">=", p.min_coverage)
+        s = bound.judge(at["coverage_interval"])
+        text = f"coverage ≥ {p.min_coverage:g}: {s.value}"
+        out.append(
+            Part("coverage", s, at["coverage"], at["coverage_interval"], bound, at["n"], text)
+        )
+    target = p.min_accuracy if p.min_accuracy is not None else p.target_accuracy
+    if target is not None:
+        bound = Threshold(">=", target)
+        s = bound.judge(at["accuracy_interval"])
+        text = f"accuracy ≥ {target:g}: {s.value}"
+        out.append(
+            Part("accuracy", s, at["accuracy"], at["accuracy_interval"], bound, at["covered"], text)
+        )
     return out

@@ -14,12 +14,13 @@ from typing import Any
 
 import numpy as np
 
-from mlgate.checks.calibration._common import as_float, interval_list, worst
-from mlgate.checks.calibration.regression import judge_coverage
+from mlgate.checks.calibration.evidence import nominal_vs_observed
+from mlgate.checks.calibration.regression import coverage_bounds
 from mlgate.core.context import GateContext
 from mlgate.core.errors import PredictionError
+from mlgate.core.evidence import Table
 from mlgate.core.imports import resolve_callable
-from mlgate.core.result import CheckResult, Status, Threshold
+from mlgate.core.result import CheckResult, Status, rounded
 from mlgate.stats.intervals import wilson_interval
 
 
@@ -44,11 +45,12 @@ def run_quantiles(ctx: GateContext, p: Any, check_id: str) -> CheckResult:
     y = np.asarray(ctx.dataset(p.dataset).y, dtype=float)
     q = predicted_quantiles(ctx, p)
     n = len(y)
-    rows, statuses, gaps = [], [], []
+    rows, statuses, gaps, bounds = [], [], [], []
     for j, tau in enumerate(p.levels):
         below = int((y <= q[:, j]).sum())
         ci = wilson_interval(below, n, p.confidence)
-        status = judge_coverage(ci, tau, p.max_coverage_gap)
+        bounds.append(coverage_bounds(tau, p.max_coverage_gap))
+        status = Status.worst(bound.judge(ci) for bound in bounds[-1])
         diff = y - q[:, j]
         pinball = float(np.mean(np.maximum(tau * diff, (tau - 1.0) * diff)))
         statuses.append(status)
@@ -57,19 +59,18 @@ def run_quantiles(ctx: GateContext, p: Any, check_id: str) -> CheckResult:
             {
                 "bin": f"{tau:g}",
                 "confidence": tau,
-                "accuracy": as_float(below / n),
-                "interval": interval_list(ci),
-                "pinball_loss": as_float(pinball),
+                "accuracy": rounded(below / n),
+                "interval": None if ci is None else [rounded(ci.low), rounded(ci.high)],
+                "pinball_loss": rounded(pinball),
                 "status": status.value,
             }
         )
-    status = worst(statuses)
-    if n < p.min_samples:
-        status = Status.INCONCLUSIVE
+    status = Status.INCONCLUSIVE if n < p.min_samples else Status.worst(statuses)
     _, j, ci = max(gaps, key=lambda g: g[0])
     lo, hi = q[:, 0], q[:, -1]
     inside = float(np.mean((y >= lo) & (y <= hi)))
     tau = p.levels[j]
+    title = "nominal quantile level vs observed share of targets at or below it"
     return CheckResult(
         check_id=check_id,
         kind="calibration",
@@ -77,7 +78,7 @@ def run_quantiles(ctx: GateContext, p: Any, check_id: str) -> CheckResult:
         metric=f"share of targets at or below the {tau:g}-quantile",
         value=rows[j]["accuracy"],
         interval=ci,
-        threshold=Threshold(">=", tau - p.max_coverage_gap),
+        threshold=bounds[j][0],
         sample_size=n,
         method=f"quantiles from {p.quantiles}; Wilson interval of P(y <= q) per level",
         message=(
@@ -89,11 +90,12 @@ def run_quantiles(ctx: GateContext, p: Any, check_id: str) -> CheckResult:
             "model": p.model,
             "dataset": p.dataset,
             "levels": list(p.levels),
-            "reliability": rows,
+            "reliability": nominal_vs_observed(rows, n, title),
+            "reliability_table": Table.of(rows, title=title),
             "outer_interval": {
-                "nominal": as_float(p.levels[-1] - p.levels[0]),
-                "coverage": as_float(inside),
-                "mean_width": as_float(float(np.mean(hi - lo))),
+                "nominal": rounded(p.levels[-1] - p.levels[0]),
+                "coverage": rounded(inside),
+                "mean_width": rounded(float(np.mean(hi - lo))),
             },
             "max_coverage_gap": p.max_coverage_gap,
         },

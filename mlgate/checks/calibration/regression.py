@@ -18,11 +18,13 @@ from typing import Any
 
 import numpy as np
 
-from mlgate.checks.calibration._common import as_float, interval_list, split_rows
+from mlgate.checks.calibration._common import split_rows
+from mlgate.checks.calibration.evidence import nominal_vs_observed
 from mlgate.core.context import GateContext
 from mlgate.core.errors import DataError, PredictionError
+from mlgate.core.evidence import Table
 from mlgate.core.imports import resolve_callable
-from mlgate.core.result import CheckResult, Interval, Status, Threshold
+from mlgate.core.result import CheckResult, Status, Threshold, rounded
 from mlgate.stats.intervals import wilson_interval
 
 KIND = "calibration"
@@ -43,14 +45,12 @@ def coverage_of(y: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> float:
     return float(np.mean((y >= lower) & (y <= upper)))
 
 
-def judge_coverage(ci: Interval | None, nominal: float, gap: float) -> Status:
-    if ci is None:
-        return Status.INCONCLUSIVE
-    if nominal - gap <= ci.low and ci.high <= nominal + gap:
-        return Status.PASSED
-    if ci.high < nominal - gap or ci.low > nominal + gap:
-        return Status.FAILED
-    return Status.INCONCLUSIVE
+def coverage_bounds(nominal: float, gap: float) -> tuple[Threshold, Threshold]:
+    """The two bounds an observed coverage (or quantile share) must respect: at least
+    ``nominal − gap`` and at most ``nominal + gap``. Judged on its interval, the check takes the
+    worst of the two verdicts: passed when the whole interval is inside, failed when it lies
+    wholly outside either bound, else (or without an interval) inconclusive."""
+    return Threshold(">=", nominal - gap), Threshold("<=", nominal + gap)
 
 
 def _model_intervals(ctx: GateContext, p: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -95,11 +95,13 @@ def run_regression(ctx: GateContext, p: Any, check_id: str) -> CheckResult:
                 {
                     "bin": f"{level:g}",
                     "confidence": level,
-                    "accuracy": coverage_of(y, pred - q, pred + q),
-                    "radius": as_float(q) if np.isfinite(q) else None,
+                    "accuracy": rounded(coverage_of(y, pred - q, pred + q)),
+                    "radius": rounded(q),
                 }
             )
-        evidence["reliability"] = rows
+        title = "nominal vs observed coverage of split-conformal intervals"
+        evidence["reliability"] = nominal_vs_observed(rows, len(y), title)
+        evidence["reliability_table"] = Table.of(rows, title=title)
         radius = conformal_radius(fit_res, p.coverage)
         if not np.isfinite(radius):
             raise DataError(
@@ -107,21 +109,22 @@ def run_regression(ctx: GateContext, p: Any, check_id: str) -> CheckResult:
                 "use more rows or a lower coverage"
             )
         lower, upper = pred - radius, pred + radius
-        evidence["radius"] = as_float(radius)
+        evidence["radius"] = rounded(radius)
         method = f"split-conformal intervals from absolute residuals on {where}"
     n = len(y)
     hits = int(((y >= lower) & (y <= upper)).sum())
     ci = wilson_interval(hits, n, p.confidence)
     observed = hits / n
-    status = judge_coverage(ci, p.coverage, p.max_coverage_gap)
+    bounds = coverage_bounds(p.coverage, p.max_coverage_gap)
+    status = Status.worst(bound.judge(ci) for bound in bounds)
     if n < p.min_samples:
         status = Status.INCONCLUSIVE
     width = float(np.mean(upper - lower))
     evidence.update(
         {
-            "coverage": as_float(observed),
-            "coverage_interval": interval_list(ci),
-            "mean_width": as_float(width),
+            "coverage": rounded(observed),
+            "coverage_interval": None if ci is None else [rounded(ci.low), rounded(ci.high)],
+            "mean_width": rounded(width),
             "max_coverage_gap": p.max_coverage_gap,
         }
     )
@@ -132,7 +135,7 @@ def run_regression(ctx: GateContext, p: Any, check_id: str) -> CheckResult:
         metric="interval coverage",
         value=observed,
         interval=ci,
-        threshold=Threshold(">=", p.coverage - p.max_coverage_gap),
+        threshold=bounds[0],
         sample_size=n,
         method=f"{method}; Wilson interval of the observed coverage",
         message=(

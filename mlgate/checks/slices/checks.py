@@ -1,7 +1,9 @@
 """Check types ``slices``, ``fairness`` and ``slice_discovery`` (registered in the
-``mlgate.checks`` entry-point group) and their Python entry points :func:`slices_check`,
-:func:`fairness_check` and :func:`slice_discovery_check`. The runs live in
-:mod:`mlgate.checks.slices.runs`."""
+``mlgate.checks`` entry-point group). From Python call the check type itself, exactly as the
+gate file declares it: ``SLICES(mlgate, metric="accuracy", slices=["region"])``,
+``FAIRNESS(mlgate, max=0.1)``, ``SLICE_DISCOVERY(mlgate, min_size=50)`` (``slices_check``,
+``fairness_check`` and ``slice_discovery_check`` are the same objects under their older
+names). The runs live in :mod:`mlgate.checks.slices.runs`."""
 
 from __future__ import annotations
 
@@ -13,10 +15,8 @@ from mlgate.checks.slices.fairness import FairnessMetric
 from mlgate.checks.slices.runs import run_discovery, run_fairness, run_slices
 from mlgate.checks.slices.spec import SliceSpec
 from mlgate.config.schema import GateConfig
-from mlgate.core.context import GateContext
 from mlgate.core.errors import ConfigError
-from mlgate.core.registry import CheckType, parse_params, require_dataset, require_model
-from mlgate.core.result import CheckResult
+from mlgate.core.registry import CheckType, require_dataset, require_model
 from mlgate.core.task import Task
 from mlgate.stats.metrics import get_metric
 from mlgate.stats.multiple_testing import Correction
@@ -153,29 +153,6 @@ def _discovery_id(p: DiscoveryParams) -> str:
     return f"slice-discovery{_suffix(p)}"
 
 
-def slices_check(ctx: GateContext, **params: Any) -> CheckResult:
-    """Run the declared-slices check from Python:
-    ``slices_check(mlgate, metric="accuracy", slices=["region"], max_gap=0.05)``. Raises
-    ConfigError for bad parameters."""
-    p = parse_params(SLICES, ctx.gate.config, params)
-    return run_slices(ctx, p, _slices_id(p))
-
-
-def fairness_check(ctx: GateContext, **params: Any) -> CheckResult:
-    """Run the fairness-gap check from Python:
-    ``fairness_check(mlgate, metric="equalized_odds_difference", max=0.1)``. Raises
-    ConfigError for bad parameters."""
-    p = parse_params(FAIRNESS, ctx.gate.config, params)
-    return run_fairness(ctx, p, _fairness_id(p))
-
-
-def slice_discovery_check(ctx: GateContext, **params: Any) -> CheckResult:
-    """Run slice discovery from Python: ``slice_discovery_check(mlgate, min_size=50)``.
-    Raises ConfigError for bad parameters."""
-    p = parse_params(SLICE_DISCOVERY, ctx.gate.config, params)
-    return run_discovery(ctx, p, _discovery_id(p))
-
-
 SLICES = CheckType(
     name="slices",
     kind="slice",
@@ -209,3 +186,8 @@ SLICE_DISCOVERY = CheckType(
     validate=_validate_discovery,
     default_id=_discovery_id,
 )
+
+#: The older names of the Python entry points: the check types themselves.
+slices_check = SLICES
+fairness_check = FAIRNESS
+slice_discovery_check = SLICE_DISCOVERY

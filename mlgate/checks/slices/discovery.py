@@ -35,7 +35,8 @@ from scipy.stats import hypergeom
 
 from mlgate.core.errors import DataError
 from mlgate.core.progress import Advance
-from mlgate.stats.intervals import wilson_interval
+from mlgate.core.result import rounded
+from mlgate.stats.intervals import wilson_interval, z_value
 from mlgate.stats.multiple_testing import Correction, adjust
 
 
@@ -306,24 +307,22 @@ def _row(i, table, binned, stats, p_adj, flagged, score, binary, level) -> dict[
     mean = float(stats["mean"][i])
     if binary:
         ci = wilson_interval(float(stats["esum"][i]), size, level)
-        interval = [round(ci.low, 6), round(ci.high, 6)] if ci else None
+        interval = [rounded(ci.low), rounded(ci.high)] if ci else None
     else:
-        from mlgate.stats.intervals import z_value
-
         half = z_value(level) * float(np.sqrt(stats["var"][i] / size))
-        interval = [round(mean - half, 6), round(mean + half, 6)]
+        interval = [rounded(mean - half), rounded(mean + half)]
     predicates = _locate(int(i), table, binned)
     return {
         "slice": " & ".join(predicates),
         "predicates": predicates,
         "level": len(predicates),
         "n": size,
-        "value": round(mean, 6),
+        "value": rounded(mean),
         "interval": interval,
-        "rest": round(float(stats["rest"][i]), 6),
-        "gap": round(float(stats["gap"][i]), 6),
+        "rest": rounded(stats["rest"][i]),
+        "gap": rounded(stats["gap"][i]),
         "p_value": float(stats["p"][i]),
         "p_adjusted": float(p_adj[i]),
-        "score": round(float(score[i]), 6),
+        "score": rounded(score[i]),
         "flagged": bool(flagged[i]),
     }

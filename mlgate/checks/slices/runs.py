@@ -1,10 +1,11 @@
 """What the ``slices``, ``fairness`` and ``slice_discovery`` checks do with the gate context.
 
-Verdicts, per slice then for the check (the worst part decides: failed > inconclusive >
-passed): a slice below ``min_size`` rows, or whose metric is undefined, is **inconclusive**,
-never passed; a bound (``min`` / ``max``, ``max_gap``) is judged on the interval (passed when
-the whole interval clears it, failed when it lies wholly on the wrong side); a slice whose
-adjusted p-value of "worse than the rest" is ≤ ``alpha`` **fails** the significance test.
+Verdicts, per slice then for the check (the worst part decides, :meth:`Status.worst`): a
+slice below ``min_size`` rows, or whose metric is undefined, is **inconclusive**, never passed;
+a bound (``min`` / ``max``, ``max_gap``) is judged on the interval
+(:meth:`Threshold.judge`: passed when the whole interval clears it, failed when it lies wholly
+on the wrong side); a slice whose adjusted p-value of "worse than the rest" is ≤ ``alpha``
+**fails** the significance test.
 """
 
 from __future__ import annotations
@@ -19,35 +20,32 @@ from mlgate.checks.slices.evaluate import SliceEstimate, slice_estimate, with_ga
 from mlgate.checks.slices.fairness import fairness_estimate, group_tables, rates
 from mlgate.checks.slices.spec import as_spec, materialize_all
 from mlgate.core.context import GateContext
-from mlgate.core.result import CheckResult, Interval, Status, Threshold
+from mlgate.core.evidence import Bars, Table
+from mlgate.core.result import CheckResult, Status, Threshold, rounded
 from mlgate.core.task import Task
 from mlgate.stats import losses
 from mlgate.stats.metrics import get_metric
 from mlgate.stats.multiple_testing import adjust
-from mlgate.stats.scoring import encode, rounded, seen_classes
-
-_ORDER = (Status.FAILED, Status.ERROR, Status.INCONCLUSIVE, Status.PASSED)
+from mlgate.stats.scoring import encode, seen_classes
 
 
-def _worst(statuses: list[Status]) -> Status:
-    return next((s for s in _ORDER if s in statuses), Status.PASSED)
-
-
-def _iv(i: Interval | None) -> list[float | None] | None:
-    return None if i is None else [rounded(i.low), rounded(i.high)]
-
-
-def _judge(i: Interval | None, op: str, bound: float) -> Status:
-    """``value op bound`` on the interval: passed when all of it clears the bound, failed when
-    all of it misses, else (or without an interval) inconclusive."""
-    if i is None:
-        return Status.INCONCLUSIVE
-    clears, misses = (
-        (i.low >= bound, i.high < bound) if op == ">=" else (i.high <= bound, i.low > bound)
+def _bars(rows: list[dict[str, Any]], quantity: str, title: str) -> Bars:
+    """The per-slice ``value`` of ``rows`` as bars (with their intervals where rows have
+    them): what the report draws and the model card's quantitative analyses show."""
+    ends = [r.get("interval") or (None, None) for r in rows]
+    has_interval = any(lo is not None for lo, _ in ends)
+    return Bars(
+        labels=[r["slice"] for r in rows],
+        values=[r["value"] for r in rows],
+        low=[lo for lo, _ in ends] if has_interval else None,
+        high=[hi for _, hi in ends] if has_interval else None,
+        over="slice",
+        quantity=quantity,
+        title=title,
     )
-    if clears:
-        return Status.PASSED
-    return Status.FAILED if misses else Status.INCONCLUSIVE
+
+
+_RATE_NAMES = {"selection_rate": "selection rate", "tpr": "true positive rate"}
 
 
 # -- declared slices -------------------------------------------------------------------------
@@ -98,13 +96,13 @@ def _slice_status(p: Any, e: SliceEstimate, p_adj: float | None) -> tuple[Status
     parts = []
     if p.min is not None or p.max is not None:
         op, bound = (">=", p.min) if p.min is not None else ("<=", p.max)
-        s = _judge(e.interval, op, bound)
+        s = Threshold(op, bound).judge(e.interval)
         parts.append(s)
         if s is not Status.PASSED:
             notes.append(f"{p.metric} {op} {bound:g}: {s.value}")
     if p.max_gap is not None:
         _, gi = e.gap(p.gap_to)
-        s = _judge(gi, "<=", p.max_gap)
+        s = Threshold("<=", p.max_gap).judge(gi)
         parts.append(s)
         if s is not Status.PASSED:
             notes.append(f"gap to {p.gap_to} <= {p.max_gap:g}: {s.value}")
@@ -119,19 +117,20 @@ def _slice_status(p: Any, e: SliceEstimate, p_adj: float | None) -> tuple[Status
             parts.append(Status.PASSED)
     if e.reason and not notes:
         notes.append(e.reason)
-    return _worst(parts), notes
+    return Status.worst(parts), notes
 
 
 def _slice_row(e: SliceEstimate, p_adj, status: Status, notes, gap_to: str) -> dict[str, Any]:
     gap, gap_i = e.gap(gap_to)
+    ci = e.interval
     return {
         "slice": e.name,
         "n": e.n,
         "value": rounded(e.value),
-        "interval": _iv(e.interval),
+        "interval": None if ci is None else [rounded(ci.low), rounded(ci.high)],
         "rest": rounded(e.rest_value),
         "gap": rounded(gap),
-        "gap_interval": _iv(gap_i),
+        "gap_interval": None if gap_i is None else [rounded(gap_i.low), rounded(gap_i.high)],
         "p_value": rounded(e.p_value, 8),
         "p_adjusted": rounded(p_adj, 8),
         "status": status.value,
@@ -140,7 +139,7 @@ def _slice_row(e: SliceEstimate, p_adj, status: Status, notes, gap_to: str) -> d
 
 
 def _slices_result(p, check_id, metric, rows, statuses, estimates, n) -> CheckResult:
-    status = _worst(statuses) if statuses else Status.INCONCLUSIVE
+    status = Status.worst(statuses)  # no slice at all: inconclusive
     sign = 1.0 if metric.higher_is_better else -1.0
     valued = [e for e in estimates if e.value is not None]
     worst = min(valued, key=lambda e: sign * e.value) if valued else None
@@ -177,7 +176,8 @@ def _slices_result(p, check_id, metric, rows, statuses, estimates, n) -> CheckRe
             "correction": p.correction,
             "max_gap": p.max_gap,
             "gap_to": p.gap_to,
-            "slices": rows,
+            "per_slice": _bars(rows, p.metric, f"{p.metric} per slice"),
+            "slices": Table.of(rows, title=f"{p.metric} per slice, with its gap and test"),
         },
     )
 
@@ -238,7 +238,7 @@ def run_fairness(ctx: GateContext, p: Any, check_id: str) -> CheckResult:
         elif est.n_undefined / p.n_resamples > 0.05:
             notes.append(f"undefined on {est.n_undefined} of {p.n_resamples} resamples")
         elif not (small.any() and p.small_groups == "inconclusive"):
-            status = _judge(est.interval, "<=", p.max)
+            status = Threshold("<=", p.max).judge(est.interval)
     else:
         notes.append("fewer than two groups to compare")
     value = None if est is None or np.isnan(est.value) else est.value
@@ -265,7 +265,8 @@ def run_fairness(ctx: GateContext, p: Any, check_id: str) -> CheckResult:
             "sensitive": cols,
             "positive_class": positive,
             "rows_without_group": int((~known).sum()),
-            "slices": rows,
+            "per_slice": _bars(rows, _RATE_NAMES[shown], f"{_RATE_NAMES[shown]} per group"),
+            "slices": Table.of(rows, title="rates per group of the sensitive attributes"),
         },
     )
 
@@ -348,7 +349,7 @@ def run_discovery(ctx: GateContext, p: Any, check_id: str) -> CheckResult:
             "n_flagged": d.n_flagged,
             "levels_done": d.levels_done,
             "truncated": d.truncated,
-            "seconds": round(d.seconds, 3),
-            "slices": d.slices,
+            "seconds": rounded(d.seconds, 3),
+            "slices": Table.of(d.slices, title=f"discovered slices, ranked ({what})"),
         },
     )

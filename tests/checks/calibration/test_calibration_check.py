@@ -15,10 +15,21 @@ from calibration_helpers import (
     write_gate,
 )
 
-from mlgate.checks.calibration.checks import calibration_check
+from mlgate.checks.calibration.checks import CALIBRATION, calibration_check
 from mlgate.core.errors import ConfigError
+from mlgate.core.evidence import Blocks, Reliability, Table
 from mlgate.core.gate import open_gate
 from mlgate.core.result import Status
+
+
+def before_and_after(r) -> tuple[dict, dict]:
+    """The held-out assessments of the model and of its recalibrated scores."""
+    table = r.evidence["recalibration_ece"]
+    assert isinstance(table, Table)
+    before, after = table.rows
+    assert before["assessment"] == "model"
+    assert after["assessment"] == f"after {r.evidence['recalibration']['method']} scaling"
+    return before, after
 
 
 def test_a_calibrated_model_passes_with_its_reliability_table(tmp_path):
@@ -31,9 +42,14 @@ def test_a_calibrated_model_passes_with_its_reliability_table(tmp_path):
     assert r.status is Status.PASSED, r.message
     assert r.interval.high <= 0.05 and r.interval.method == "bootstrap-percentile"
     assert r.check_id == "calibration" and r.sample_size == 4000
-    rows = r.evidence["reliability"]
-    assert len(rows) == 15 and sum(row["count"] for row in rows) == 4000
-    assert {"confidence", "accuracy"} <= set(rows[-1])
+    diagram = r.evidence["reliability"]
+    assert isinstance(diagram, Reliability)
+    assert len(diagram.count) == 15 and sum(diagram.count) == 4000
+    rows = r.evidence["reliability_table"].rows
+    assert len(rows) == 15 and [row["count"] for row in rows] == list(diagram.count)
+    assert {"confidence", "accuracy", "low", "high", "gap"} <= set(rows[-1])
+    assert diagram.confidence[-1] == rows[-1]["confidence"]
+    assert r.to_dict()["evidence"]["reliability"]["type"] == "reliability"
     assert set(r.evidence["brier"]) >= {"reliability", "resolution", "uncertainty"}
 
 
@@ -58,12 +74,13 @@ def test_temperature_scaling_fitted_by_mlgate_brings_it_under_the_bound(tmp_path
         "require": "calibratable",
     }
     r = run_one(tmp_path, check, binary_model(scale), {"evaluation": binary_frame(6000, 2)})
-    rec = r.evidence["recalibration"]
-    assert rec["before"]["status"] == "failed"
-    assert rec["after"]["status"] == "passed", r.message
-    assert rec["after"]["interval"][1] <= 0.05
-    assert rec["params"]["temperature"] == pytest.approx(scale, rel=0.15)
-    assert rec["before"]["n"] == rec["after"]["n"] == 3000  # held-out rows only
+    before, after = before_and_after(r)
+    assert before["status"] == "failed"
+    assert after["status"] == "passed", r.message
+    assert after["interval"][1] <= 0.05
+    assert r.evidence["recalibration"]["temperature"] == pytest.approx(scale, rel=0.15)
+    assert before["n"] == after["n"] == 3000  # held-out rows only
+    assert isinstance(r.evidence["reliability_recalibrated"], Reliability)
     assert r.status is Status.PASSED and r.metric == "ece after temperature scaling"
     assert r.check_id == "calibration-temperature"
 
@@ -72,7 +89,7 @@ def test_required_calibrated_still_fails_though_calibratable(tmp_path):
     check = {"check": "calibration", "max_ece": 0.05, "recalibrate": "temperature"}
     r = run_one(tmp_path, check, binary_model(3.0), {"evaluation": binary_frame(6000, 3)})
     assert r.status is Status.FAILED
-    assert r.evidence["recalibration"]["after"]["status"] == "passed"
+    assert before_and_after(r)[1]["status"] == "passed"
 
 
 def test_multiclass_temperature_on_a_separate_calibration_dataset(tmp_path):
@@ -85,7 +102,7 @@ def test_multiclass_temperature_on_a_separate_calibration_dataset(tmp_path):
     }
     data = {"evaluation": multiclass_frame(4000, 4), "calibration": multiclass_frame(4000, 5)}
     r = run_one(tmp_path, check, multiclass_model(2.5), data, task="multiclass")
-    assert r.evidence["recalibration"]["before"]["status"] == "failed"
+    assert before_and_after(r)[0]["status"] == "failed"
     assert r.status is Status.PASSED, r.message
     assert r.evidence["recalibration"]["fit_on"] == "calibration"
     assert r.sample_size == 4000
@@ -125,12 +142,28 @@ def test_same_seed_same_result(tmp_path):
 
 def test_callable_from_python_and_parameters_validated(tmp_path):
     ctx = context(tmp_path, binary_model(1.0), {"evaluation": binary_frame(2000, 9)})
-    r = calibration_check(ctx, max_ece=0.08, n_bins=10, binning="equal_mass", kind="positive")
+    r = CALIBRATION(ctx, max_ece=0.08, n_bins=10, binning="equal_mass", kind="positive")
     assert r.status is Status.PASSED and r.evidence["binning"] == "equal_mass"
+    assert r.check_id == "calibration"
     with pytest.raises(ConfigError, match="max_ec"):
-        calibration_check(ctx, max_ec=0.05)
+        CALIBRATION(ctx, max_ec=0.05)
     with pytest.raises(ConfigError, match="needs 'recalibrate'"):
-        calibration_check(ctx, max_ece=0.05, require="calibratable")
+        CALIBRATION(ctx, max_ece=0.05, require="calibratable")
+
+
+def test_the_older_python_name_is_the_check_type():
+    assert calibration_check is CALIBRATION
+
+
+def test_classwise_bins_give_one_reliability_diagram_per_class(tmp_path):
+    check = {"check": "calibration", "max_ece": 0.05, "kind": "classwise", "n_bins": 10}
+    data = {"evaluation": multiclass_frame(3000, 12)}
+    r = run_one(tmp_path, check, multiclass_model(1.0), data, task="multiclass")
+    diagrams = r.evidence["reliability"]
+    assert isinstance(diagrams, Blocks) and len(diagrams.items) == 3
+    assert all(isinstance(d, Reliability) and sum(d.count) == 3000 for d in diagrams.items)
+    rows = r.evidence["reliability_table"].rows
+    assert len(rows) == 30 and {row["class"] for row in rows} == {0, 1, 2}
 
 
 @pytest.mark.parametrize(

@@ -11,11 +11,13 @@ import pytest
 from calibration_helpers import binary_frame, binary_model, context, run_one
 from scipy.stats import norm
 
-from mlgate.checks.calibration.checks import calibration_check, confidence_check
+from mlgate.checks.calibration.checks import CALIBRATION, CONFIDENCE, confidence_check
 from mlgate.checks.calibration.confidence import find_threshold, risk_coverage
-from mlgate.checks.calibration.regression import conformal_radius
+from mlgate.checks.calibration.regression import conformal_radius, coverage_bounds
 from mlgate.core.errors import ConfigError
-from mlgate.core.result import Status
+from mlgate.core.evidence import Curve, Reliability
+from mlgate.core.result import Interval, Status
+from mlgate.stats.intervals import wilson_interval
 
 
 def regression_frame(n: int, seed: int) -> pd.DataFrame:
@@ -35,8 +37,12 @@ def test_conformal_intervals_of_a_right_model_cover_as_claimed(tmp_path):
     assert r.value == pytest.approx(0.9, abs=0.03)
     # the radius of a 90% interval of N(0, 1) noise is about 1.645
     assert r.evidence["radius"] == pytest.approx(1.645, abs=0.15)
-    levels = [row["confidence"] for row in r.evidence["reliability"]]
-    assert 0.9 in levels and r.evidence["mean_width"] == pytest.approx(2 * r.evidence["radius"])
+    diagram = r.evidence["reliability"]
+    assert isinstance(diagram, Reliability) and set(diagram.count) == {r.sample_size}
+    assert 0.9 in diagram.confidence
+    assert r.evidence["mean_width"] == pytest.approx(2 * r.evidence["radius"])
+    rows = {row["confidence"]: row for row in r.evidence["reliability_table"].rows}
+    assert rows[0.9]["radius"] == r.evidence["radius"]
 
 
 def too_narrow(X: pd.DataFrame) -> np.ndarray:
@@ -52,6 +58,25 @@ def test_model_intervals_that_are_too_narrow_fail(tmp_path, monkeypatch):
     r = run_one(tmp_path, check, line, {"evaluation": regression_frame(1000, 1)}, "regression")
     assert r.status is Status.FAILED, r.message
     assert r.value == pytest.approx(0.383, abs=0.05)
+
+
+@pytest.mark.parametrize(
+    ("low", "high", "status"),
+    [
+        (0.86, 0.94, Status.PASSED),  # inside 0.9 ± 0.05 (the ends count as inside)
+        (0.85, 0.95, Status.PASSED),
+        (0.93, 0.97, Status.INCONCLUSIVE),  # straddles the upper bound
+        (0.80, 0.88, Status.INCONCLUSIVE),  # straddles the lower bound
+        (0.96, 0.99, Status.FAILED),  # wholly above: over-covering intervals fail too
+        (0.50, 0.84, Status.FAILED),
+        (0.80, 0.99, Status.INCONCLUSIVE),  # straddles both
+    ],
+)
+def test_coverage_is_judged_on_both_bounds_of_its_interval(low, high, status):
+    bounds = coverage_bounds(0.9, 0.05)
+    ci = Interval(low, high, 0.95, "wilson")
+    assert Status.worst(bound.judge(ci) for bound in bounds) is status
+    assert Status.worst(bound.judge(None) for bound in bounds) is Status.INCONCLUSIVE
 
 
 def test_conformal_radius_is_the_finite_sample_quantile():
@@ -79,6 +104,9 @@ def test_find_threshold_reaches_the_target_or_says_none(rng):
     t = find_threshold(conf, hit, 0.9, 0.95)
     assert t == pytest.approx(0.8, abs=0.05)
     assert find_threshold(conf, hit, 0.9999, 0.95) is None
+    # the lowest threshold whose Wilson lower bound reaches the target, by brute force
+    lows = {c: wilson_interval(hit[conf >= c].sum(), (conf >= c).sum(), 0.95).low for c in conf}
+    assert t == min(c for c, low in lows.items() if low >= 0.9)
 
 
 def test_threshold_mode_judges_coverage_and_accuracy(tmp_path):
@@ -87,7 +115,12 @@ def test_threshold_mode_judges_coverage_and_accuracy(tmp_path):
     r = run_one(tmp_path, ok, binary_model(1.0), data)
     assert r.status is Status.PASSED, r.message
     assert r.evidence["at_threshold"]["coverage"] > 0.5
-    assert r.evidence["curve"]["xlabel"] == "coverage" and len(r.evidence["curve"]["x"]) <= 201
+    curve = r.evidence["curve"]
+    assert isinstance(curve, Curve) and curve.xlabel == "coverage" and len(curve.x) <= 201
+    points = r.evidence["curve_thresholds"].rows
+    assert [row["coverage"] for row in points] == list(curve.x)
+    thresholds = [row["threshold"] for row in points]
+    assert thresholds == sorted(thresholds, reverse=True) and len(set(thresholds)) == len(points)
     strict = {**ok, "min_coverage": 0.95}
     assert run_one(tmp_path, strict, binary_model(1.0), data).status is Status.FAILED
 
@@ -113,12 +146,13 @@ def test_target_mode_chooses_on_one_split_and_checks_on_the_other(tmp_path):
 
 def test_confidence_from_python_and_bad_parameters(tmp_path):
     ctx = context(tmp_path, binary_model(1.0), {"evaluation": binary_frame(1000, 5)})
-    r = confidence_check(ctx, threshold=0.6, min_accuracy=0.7)
+    r = CONFIDENCE(ctx, threshold=0.6, min_accuracy=0.7)
     assert r.status is Status.PASSED and r.metric == "selective accuracy"
+    assert r.check_id == "confidence" and confidence_check is CONFIDENCE
     with pytest.raises(ConfigError, match="exactly one"):
-        confidence_check(ctx, min_accuracy=0.7)
+        CONFIDENCE(ctx, min_accuracy=0.7)
     with pytest.raises(ConfigError, match="min_coverage"):
-        confidence_check(ctx, threshold=0.6)
+        CONFIDENCE(ctx, threshold=0.6)
 
 
 def test_few_rows_are_inconclusive(tmp_path):
@@ -134,7 +168,7 @@ def test_a_right_models_conformal_intervals_rarely_fail(tmp_path):
         ctx = context(
             tmp_path, line, {"evaluation": regression_frame(1000, 100 + seed)}, task="regression"
         )
-        r = calibration_check(ctx, coverage=0.9, max_coverage_gap=0.05)
+        r = CALIBRATION(ctx, coverage=0.9, max_coverage_gap=0.05)
         failed += r.status is Status.FAILED
     assert failed / runs <= 0.05
 
@@ -159,7 +193,8 @@ def test_predicted_quantiles_are_judged_level_by_level(tmp_path, monkeypatch, sc
     }
     r = run_one(tmp_path, check, line, {"evaluation": regression_frame(4000, 7)}, "regression")
     assert r.status is status, r.message
-    rows = {row["confidence"]: row for row in r.evidence["reliability"]}
+    assert isinstance(r.evidence["reliability"], Reliability)
+    rows = {row["confidence"]: row for row in r.evidence["reliability_table"].rows}
     assert rows[0.5]["accuracy"] == pytest.approx(0.5, abs=0.03)  # the median is right
     if scale == 1.0:
         assert r.evidence["outer_interval"]["coverage"] == pytest.approx(0.8, abs=0.03)
@@ -170,6 +205,6 @@ def test_predicted_quantiles_are_judged_level_by_level(tmp_path, monkeypatch, sc
 def test_quantile_levels_are_validated(tmp_path):
     ctx = context(tmp_path, line, {"evaluation": regression_frame(100, 8)}, task="regression")
     with pytest.raises(ConfigError, match="go together"):
-        calibration_check(ctx, quantiles="m:f")
+        CALIBRATION(ctx, quantiles="m:f")
     with pytest.raises(ConfigError, match="increase"):
-        calibration_check(ctx, quantiles="m:f", levels=[0.9, 0.1])
+        CALIBRATION(ctx, quantiles="m:f", levels=[0.9, 0.1])

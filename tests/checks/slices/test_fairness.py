@@ -7,9 +7,10 @@ import pandas as pd
 import pytest
 from slices_helpers import context, run_one, write_gate
 
-from mlgate.checks.slices.checks import fairness_check
+from mlgate.checks.slices.checks import FAIRNESS, fairness_check
 from mlgate.checks.slices.fairness import fairness_estimate, fairness_gap, group_tables, rates
 from mlgate.core.errors import ConfigError
+from mlgate.core.evidence import Bars
 from mlgate.core.gate import open_gate
 from mlgate.core.result import Status
 
@@ -83,8 +84,17 @@ def test_unequal_base_rates_fail_parity_but_pass_equalized_odds(tmp_path):
     assert dpd.value == pytest.approx(0.7 * 0.85 + 0.3 * 0.15 - (0.3 * 0.85 + 0.7 * 0.15), abs=0.04)
     eod = run_one(tmp_path, {**common, "metric": "equalized_odds_difference"}, echo, frame)
     assert eod.status is Status.PASSED, eod.message
-    assert {row["slice"] for row in eod.evidence["slices"]} == {"group=g0", "group=g1"}
+    rows = eod.evidence["slices"].rows
+    assert {row["slice"] for row in rows} == {"group=g0", "group=g1"}
     assert eod.check_id == "fairness-eod"
+    bars = eod.evidence["per_slice"]  # the TPR per group for equalized odds
+    assert isinstance(bars, Bars) and bars.over == "slice"
+    assert bars.quantity == "true positive rate" and bars.low is None
+    assert list(bars.values) == [row["tpr"] for row in rows]
+    assert dpd.evidence["per_slice"].quantity == "selection rate"
+    assert list(dpd.evidence["per_slice"].values) == [
+        row["selection_rate"] for row in dpd.evidence["slices"].rows
+    ]
 
 
 def test_a_fair_model_passes_parity_and_sensitive_comes_from_the_dataset(tmp_path):
@@ -109,9 +119,10 @@ def test_intersections_of_two_attributes(tmp_path):
     frame = biased_data(4000, 3)
     frame["band"] = np.where(np.arange(4000) % 2 == 0, "x", "y")
     ctx = context(tmp_path, echo, frame)
-    r = fairness_check(ctx, max=0.1, sensitive=["group", "band"])
-    assert len(r.evidence["slices"]) == 4
-    assert "group=g0 & band=x" in {row["slice"] for row in r.evidence["slices"]}
+    r = FAIRNESS(ctx, max=0.1, sensitive=["group", "band"])
+    assert len(r.evidence["slices"].rows) == 4 and r.check_id == "fairness-dpd"
+    assert "group=g0 & band=x" in {row["slice"] for row in r.evidence["slices"].rows}
+    assert fairness_check is FAIRNESS  # the older name
 
 
 def test_fairness_needs_a_binary_task_and_sensitive_columns(tmp_path):

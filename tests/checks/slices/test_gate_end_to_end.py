@@ -33,18 +33,18 @@ def model(scale=1.0):
 
 PYTHON_TEST = """
 import pytest
-from mlgate.checks.calibration.checks import calibration_check
-from mlgate.checks.slices.checks import slices_check
+from mlgate.checks.calibration.checks import CALIBRATION
+from mlgate.checks.slices.checks import SLICES
 
 
 @pytest.mark.mlgate(kind="calibration", id="python-calibration")
 def test_calibrated(mlgate, mlgate_record):
-    mlgate_record(calibration_check(mlgate, max_ece=0.05))
+    mlgate_record(CALIBRATION(mlgate, max_ece=0.05))
 
 
 @pytest.mark.mlgate(kind="slice", id="python-slices")
 def test_slices(mlgate, mlgate_record):
-    mlgate_record(slices_check(mlgate, metric="accuracy", slices=["group"]))
+    mlgate_record(SLICES(mlgate, metric="accuracy", slices=["group"]))
 """
 
 
@@ -89,8 +89,15 @@ def test_a_calibrated_fair_model_promotes_and_the_report_draws_the_evidence(pyte
     assert statuses["python-calibration"] == "passed"
     assert {"confidence", "slices-accuracy", "fairness-eod", "slice-discovery"} <= set(statuses)
     checks = {c["id"]: c for c in out["checks"]}
-    assert checks["calibration"]["evidence"]["reliability"][0]["count"] >= 0
-    assert checks["confidence"]["evidence"]["curve"]["xlabel"] == "coverage"
+    reliability = checks["calibration"]["evidence"]["reliability"]
+    assert reliability["type"] == "reliability" and sum(reliability["count"]) == 3000
+    curve = checks["confidence"]["evidence"]["curve"]
+    assert curve["type"] == "curve" and curve["xlabel"] == "coverage"
+    for check in ("slices-accuracy", "python-slices", "fairness-eod"):
+        bars = checks[check]["evidence"]["per_slice"]
+        assert bars["type"] == "bars" and bars["over"] == "slice"
+        assert bars["labels"] == ["group=a", "group=b"]
+    assert checks["slice-discovery"]["evidence"]["slices"]["type"] == "table"
     html = (pytester.path / "reports" / "report.html").read_text()
     assert html.count("<svg") >= 4  # reliability, curve, slice bars (twice at least)
 

@@ -8,9 +8,10 @@ import pandas as pd
 import pytest
 from slices_helpers import context, oracle, planted, run_one
 
-from mlgate.checks.slices.checks import slice_discovery_check
+from mlgate.checks.slices.checks import SLICE_DISCOVERY, slice_discovery_check
 from mlgate.checks.slices.discovery import bin_features, discover
 from mlgate.core.errors import ConfigError, DataError
+from mlgate.core.evidence import Table
 from mlgate.core.result import Status
 
 FEATURES = ["region", "age", "income", "device"]
@@ -31,13 +32,14 @@ def test_the_planted_weak_slice_is_in_the_top_three(tmp_path):
     frame = planted(4000, 0)
     r = run_one(tmp_path, {"check": "slice_discovery", "features": FEATURES}, oracle, frame)
     assert r.status is Status.FAILED, r.message
-    top = r.evidence["slices"][:3]
+    assert isinstance(r.evidence["slices"], Table)
+    top = r.evidence["slices"].rows[:3]
     assert any(is_planted(row) for row in top), [row["slice"] for row in top]
     best = next(row for row in top if is_planted(row))
     assert best["flagged"] and best["value"] == pytest.approx(0.6, abs=0.1)
     assert best["interval"][0] < best["value"] < best["interval"][1]
     assert best["gap"] == pytest.approx(best["value"] - best["rest"], abs=1e-6)
-    assert {"slice", "value", "n"} <= set(best)  # drawn as bars by the report
+    assert {"slice", "value", "n"} <= set(best)  # shown as a table by the report
     assert r.check_id == "slice-discovery" and r.value >= 1
 
 
@@ -90,27 +92,28 @@ def test_non_binary_errors_use_welch_and_find_a_noisy_slice(tmp_path):
         task="regression",
     )
     assert r.status is Status.FAILED
-    assert r.evidence["slices"][0]["predicates"][0] == "g=c"
+    assert r.evidence["slices"].rows[0]["predicates"][0] == "g=c"
     assert r.evidence["error"] == "absolute error" and "Welch" in r.method
 
 
 def test_the_runtime_bound_stops_the_search_and_says_so(tmp_path):
     ctx = context(tmp_path, oracle, planted(2000, 4))
-    r = slice_discovery_check(ctx, features=FEATURES, max_seconds=1e-9)
+    r = SLICE_DISCOVERY(ctx, features=FEATURES, max_seconds=1e-9)
     assert r.evidence["truncated"] is True and "stopped" in r.message
     assert r.status is Status.INCONCLUSIVE  # nothing was searched: never a pass
 
 
 def test_no_slice_large_enough_is_inconclusive(tmp_path):
     ctx = context(tmp_path, oracle, planted(200, 5))
-    r = slice_discovery_check(ctx, features=["device"], min_size=150)
+    r = SLICE_DISCOVERY(ctx, features=["device"], min_size=150)
     assert r.status is Status.INCONCLUSIVE
+    assert r.check_id == "slice-discovery" and slice_discovery_check is SLICE_DISCOVERY
 
 
 def test_bad_inputs(tmp_path):
     ctx = context(tmp_path, oracle, planted(200, 6))
     with pytest.raises(ConfigError, match="does not apply"):
-        slice_discovery_check(ctx, error="squared")
+        SLICE_DISCOVERY(ctx, error="squared")
     with pytest.raises(DataError, match="not in the dataset"):
         bin_features(planted(10, 0), ["nope"])
     with pytest.raises(DataError, match="non-negative"):
@@ -151,7 +154,7 @@ def test_log_loss_errors_are_searched_with_welch(tmp_path):
     r = run_one(tmp_path, check, oracle, frame)
     assert r.evidence["error"] == "log_loss" and "Welch" in r.method
     assert r.status is Status.FAILED
-    assert any(is_planted(row) for row in r.evidence["slices"][:3])
+    assert any(is_planted(row) for row in r.evidence["slices"].rows[:3])
 
 
 def test_progress_counts_every_feature_combination_and_changes_nothing():

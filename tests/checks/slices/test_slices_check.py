@@ -8,15 +8,18 @@ import pandas as pd
 import pytest
 from slices_helpers import context, oracle, planted, run_one, write_gate
 
-from mlgate.checks.slices.checks import slices_check
+from mlgate.checks.slices.checks import SLICES, slices_check
 from mlgate.core.context import GateContext
 from mlgate.core.errors import ConfigError
+from mlgate.core.evidence import Bars, Table
 from mlgate.core.gate import open_gate
 from mlgate.core.result import Status
 
 
 def by_name(r) -> dict[str, dict]:
-    return {row["slice"]: row for row in r.evidence["slices"]}
+    table = r.evidence["slices"]
+    assert isinstance(table, Table)
+    return {row["slice"]: row for row in table.rows}
 
 
 def test_a_significantly_worse_slice_fails_and_the_others_pass(tmp_path):
@@ -37,6 +40,15 @@ def test_a_significantly_worse_slice_fails_and_the_others_pass(tmp_path):
     assert rows["region=B"]["value"] == pytest.approx(correct[b].mean(), abs=1e-6)
     assert r.value == pytest.approx(correct[b].mean())  # the worst slice is the headline
     assert r.check_id == "slices-accuracy"
+    # the bars the report draws and the model card's per-slice analyses read
+    bars = r.evidence["per_slice"]
+    assert isinstance(bars, Bars) and bars.over == "slice" and bars.quantity == "accuracy"
+    assert list(bars.labels) == list(rows)
+    assert list(bars.values) == [row["value"] for row in rows.values()]
+    assert [[lo, hi] for lo, hi in zip(bars.low, bars.high, strict=True)] == [
+        row["interval"] for row in rows.values()
+    ]
+    assert r.to_dict()["evidence"]["per_slice"]["type"] == "bars"
 
 
 def test_uniform_errors_pass(tmp_path):
@@ -111,12 +123,13 @@ def test_a_loss_is_oriented_so_positive_gap_means_worse(tmp_path):
 
 def test_callable_from_python_and_validated(tmp_path):
     ctx = context(tmp_path, oracle, planted(1000, 6), sensitive=["region"])
-    r = slices_check(ctx, metric="accuracy", slices=[{"intersect": ["region", "device"]}])
-    assert len(r.evidence["slices"]) == 12
+    r = SLICES(ctx, metric="accuracy", slices=[{"intersect": ["region", "device"]}])
+    assert len(by_name(r)) == 12 and r.check_id == "slices-accuracy"
     with pytest.raises(ConfigError, match="unknown metric 'acuracy'"):
-        slices_check(ctx, metric="acuracy")
+        SLICES(ctx, metric="acuracy")
     with pytest.raises(ConfigError, match="at most one"):
-        slices_check(ctx, metric="accuracy", min=0.5, max=0.9)
+        SLICES(ctx, metric="accuracy", min=0.5, max=0.9)
+    assert slices_check is SLICES  # the older name
 
 
 def test_a_gate_without_slices_is_rejected(tmp_path):
@@ -140,7 +153,7 @@ def test_uniform_errors_fail_no_more_often_than_alpha(tmp_path):
             models={"candidate": oracle},
             datasets={"evaluation": planted(600, 100 + seed, weak_error=0.1)},
         )
-        r = slices_check(ctx, metric="accuracy", slices=["region", "device"], n_resamples=200)
+        r = SLICES(ctx, metric="accuracy", slices=["region", "device"], n_resamples=200)
         failed += r.status is Status.FAILED
     # Holm at alpha = 0.05 over 7 slices: the chance of any false alarm is at most ~5%.
     assert failed / runs <= 0.05 + 3 * np.sqrt(0.05 * 0.95 / runs)
@@ -157,7 +170,7 @@ def test_a_column_both_slice_and_sensitive_is_sliced_once(tmp_path):
         sensitive=["region"],
     )
     assert r.status is not Status.ERROR, r.message
-    assert len(r.evidence["slices"]) == 4
+    assert len(by_name(r)) == 4
 
 
 def test_gap_between_groups_is_to_the_best_slice_of_the_declaration(tmp_path):
