@@ -27,6 +27,25 @@ def z_value(level: float) -> float:
     return float(ndtri(0.5 + level / 2.0))
 
 
+def wilson_bounds(
+    successes: np.ndarray, trials: np.ndarray, level: float = 0.95
+) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson score bounds of many proportions at once (arrays of equal shape, every
+    ``trials`` > 0): ``(low, high)``, exact 0 / 1 at 0 / ``trials`` successes. The arithmetic
+    of :func:`wilson_interval`, which calls this."""
+    z = z_value(level)
+    k = np.asarray(successes, dtype=float)
+    n = np.asarray(trials, dtype=float)
+    p = k / n
+    z2n = z * z / n
+    centre = (p + z2n / 2.0) / (1.0 + z2n)
+    half = z / (1.0 + z2n) * np.sqrt(p * (1.0 - p) / n + z2n / (4.0 * n))
+    # The exact ends at 0 and n successes; floating point would leave ~1e-17 off.
+    low = np.where(k == 0, 0.0, np.maximum(0.0, centre - half))
+    high = np.where(k == n, 1.0, np.minimum(1.0, centre + half))
+    return low, high
+
+
 def wilson_interval(successes: float, trials: float, level: float = 0.95) -> Interval | None:
     """Wilson score interval of the proportion ``successes / trials`` (equal to
     ``scipy.stats.binomtest(k, n).proportion_ci(level, method="wilson")``); None without
@@ -34,19 +53,13 @@ def wilson_interval(successes: float, trials: float, level: float = 0.95) -> Int
 
     Raises ValueError for ``level`` outside (0, 1) or ``successes`` outside ``[0, trials]``.
     """
-    z = z_value(level)
+    z_value(level)  # validates the level
     if trials <= 0:
         return None
     if not 0 <= successes <= trials:
         raise ValueError(f"need 0 <= successes <= trials, got {successes} of {trials}")
-    p = successes / trials
-    z2n = z * z / trials
-    centre = (p + z2n / 2.0) / (1.0 + z2n)
-    half = z / (1.0 + z2n) * np.sqrt(p * (1.0 - p) / trials + z2n / (4.0 * trials))
-    # The exact ends at 0 and n successes; floating point would leave ~1e-17 off.
-    low = 0.0 if successes == 0 else float(max(0.0, centre - half))
-    high = 1.0 if successes == trials else float(min(1.0, centre + half))
-    return Interval(low, high, level, "wilson")
+    low, high = wilson_bounds(np.asarray(successes), np.asarray(trials), level)
+    return Interval(float(low), float(high), level, "wilson")
 
 
 def normal_interval(

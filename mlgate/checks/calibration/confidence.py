@@ -26,7 +26,7 @@ from mlgate.checks.calibration._common import scores_of, split_rows
 from mlgate.core.context import GateContext
 from mlgate.core.evidence import Curve, Table
 from mlgate.core.result import CheckResult, Interval, Part, Status, Threshold, rounded
-from mlgate.stats.intervals import wilson_interval
+from mlgate.stats.intervals import wilson_bounds, wilson_interval
 
 KIND = "confidence"
 _MAX_POINTS = 200
@@ -89,12 +89,14 @@ def find_threshold(conf: np.ndarray, hit: np.ndarray, target: float, level: floa
     """The lowest confidence threshold whose covered rows have a Wilson lower bound of accuracy
     ≥ ``target``; None when no threshold reaches it."""
     curve = risk_coverage(conf, hit)
+    if not len(curve.covered):
+        return None
+    # Every point's interval at once; the kernel judges each (the lowest threshold that
+    # passes is the last passing point on the curve).
+    low, high = wilson_bounds(curve.correct, curve.covered, level)
     bound = Threshold(">=", target)
-    # A Wilson interval holds its proportion, so only thresholds whose accuracy reaches the
-    # target can qualify; the lowest threshold is the last of them on the curve.
-    for i in np.flatnonzero(curve.accuracy >= target)[::-1]:
-        ci = wilson_interval(int(curve.correct[i]), int(curve.covered[i]), level)
-        if bound.judge(ci) is Status.PASSED:
+    for i in np.flatnonzero(low >= target - 1e-12)[::-1]:  # candidates, lowest threshold first
+        if bound.judge(Interval(float(low[i]), float(high[i]), level, "wilson")) is Status.PASSED:
             return float(curve.thresholds[i])
     return None
 
