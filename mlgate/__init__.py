@@ -24,6 +24,7 @@ _EXPORTS = {
     "MlgateError": "mlgate.core.errors",
     "ModelLoadError": "mlgate.core.errors",
     "PredictionError": "mlgate.core.errors",
+    "SetupError": "mlgate.core.errors",
     "UntrustedModelError": "mlgate.core.errors",
     "Gate": "mlgate.core.gate",
     "open_gate": "mlgate.core.gate",

@@ -34,7 +34,7 @@ class PredictionCache:
                 self._store[key] = exc
         value = self._store[key]
         if isinstance(value, BaseException):
-            raise value
+            raise value.with_traceback(None)  # a fresh traceback per check, not a growing one
         return value
 
     def __contains__(self, key: tuple[str, str]) -> bool:

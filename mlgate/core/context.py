@@ -178,6 +178,37 @@ class GateContext:
         """Cached predictions of ``model`` on ``dataset``."""
         return self.predictions.get(model, dataset)
 
+    def preflight(self, checks: Sequence[Any] = ()) -> None:
+        """Load every model and dataset that ``checks`` (planned checks) name, before any check
+        runs, so a wrong path, an unimportable factory or a missing column is one setup error
+        (exit code 4) instead of an error repeated on every check.
+
+        A check names a model or dataset through any string parameter equal to a declared
+        name (``model``, ``champion``, ``dataset``, ``reference``, ...), defaults included.
+        Raises :class:`SetupError` listing every problem. An empty dataset is not a setup
+        error: the checks that need it are inconclusive.
+        """
+        from mlgate.core.errors import EmptyDatasetError, SetupError
+
+        models, datasets = _names_used(checks, self.model_names, self.dataset_names)
+        problems = []
+        for kind, names, load in (
+            ("models", models, self.model),
+            ("datasets", datasets, self.dataset),
+        ):
+            for name in names:
+                try:
+                    load(name)
+                except EmptyDatasetError:
+                    continue
+                except MlgateError as exc:
+                    problems.append(f"  {kind}.{name}: {exc}")
+        if problems:
+            raise SetupError(
+                f"{self.gate.path}: {len(problems)} setup problem(s), found before any check "
+                "ran:\n" + "\n".join(problems)
+            )
+
     def batches(
         self,
         model: str | None = "candidate",
@@ -314,6 +345,26 @@ def _describe_model(adapter: ModelAdapter, spec: Any) -> dict[str, Any]:
     return info
 
 
+def _names_used(
+    checks: Sequence[Any], models: Sequence[str], datasets: Sequence[str]
+) -> tuple[list[str], list[str]]:
+    """The declared model and dataset names that the planned ``checks``' parameters mention."""
+    values: set[str] = set()
+    for planned in checks:
+        stack: list[Any] = [getattr(planned, "params", None)]
+        while stack:
+            value = stack.pop()
+            if isinstance(value, str):
+                values.add(value)
+            elif isinstance(value, Mapping):
+                stack.extend(value.values())
+            elif isinstance(value, (list, tuple, set)):
+                stack.extend(value)
+            elif hasattr(value, "model_dump"):
+                stack.append(value.model_dump())
+    return sorted(values & set(models)), sorted(values & set(datasets))
+
+
 def _memo(store: dict[str, Any], name: str, load) -> Any:
     if name not in store:
         try:
@@ -322,5 +373,7 @@ def _memo(store: dict[str, Any], name: str, load) -> Any:
             store[name] = exc
     value = store[name]
     if isinstance(value, BaseException):
-        raise value
+        # A fresh traceback each time: re-raising the cached exception would append every
+        # check's frames to it (a traceback that grew with every check).
+        raise value.with_traceback(None)
     return value

@@ -20,6 +20,11 @@ class ConfigError(MlgateError, ValueError):
         super().__init__(f"{path}: {message}" if path else message)
 
 
+class SetupError(ConfigError):
+    """A model, factory, file or column the gate file names cannot be resolved: a mistake in
+    the setup, found before any check runs (exit code 4), never a held model."""
+
+
 class ModelLoadError(MlgateError, RuntimeError):
     """A model could not be loaded from the source the gate file gives."""
 

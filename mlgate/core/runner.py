@@ -84,6 +84,10 @@ def run_gate(
 ) -> GateRun:
     """Run the gate file at ``path`` without pytest and decide each selected stage.
 
+    Raises :class:`ConfigError` for an invalid gate file or stage and :class:`SetupError`
+    (a ConfigError) when a model, dataset or named column cannot be resolved, before any
+    check runs.
+
     Example::
 
         run = run_gate("mlgate.yaml", stages=["staging"])
@@ -92,7 +96,9 @@ def run_gate(
     gate = open_gate(path)
     selected = select_stages(gate, stages)
     ctx = GateContext(gate, seed=seed, device=device, models=models, datasets=datasets)
-    results = tuple(run_check(ctx, c) for c in gate.checks if c.stage in selected)
+    planned = [c for c in gate.checks if c.stage in selected]
+    ctx.preflight(planned)  # a setup mistake is a SetupError (exit 4), not a held model
+    results = tuple(run_check(ctx, c) for c in planned)
     decisions = tuple(decide_stage(s, results) for s in selected)
     return GateRun(gate, results, decisions)
 
