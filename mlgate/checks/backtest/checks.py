@@ -1,6 +1,6 @@
 """The ``backtest`` check: a model on successive time windows after its training cutoff.
 
-Each window (after ``cutoff``, cut as in :mod:`mlgate.checks.drift.windows`) gets the metric with a
+Each window (after ``cutoff``, cut by :mod:`mlgate.core.windows`) gets the metric with a
 confidence interval (:func:`mlgate.stats.evaluate.estimate`); together they make the decay
 curve. Two policies, either or both:
 
@@ -13,7 +13,10 @@ curve. Two policies, either or both:
 With ``train: module:callable`` the check is a **rolling-origin** backtest: for every window
 the function is called with the features and labels of the rows before the window (``X``,
 ``y``; plus ``seed=`` when it takes one) and returns a fitted model, which is then scored on
-the window; ``model`` is not used.
+the window; ``model`` is not used. A window on which the ``train`` function raises is an
+``error`` part of the check; the check's status is the worst of its parts
+(:meth:`Status.worst <mlgate.core.result.Status.worst>`), so a window that failed its bound
+outranks one that errored.
 """
 
 from __future__ import annotations
@@ -26,20 +29,20 @@ import pandas as pd
 from pydantic import ConfigDict, Field, PositiveInt, model_validator
 
 from mlgate.checks.backtest.decay import WindowScore, decay, judge_bound, judge_decay
-from mlgate.checks.drift.windows import Window, WindowSpec, cut_windows, format_time, time_values
 from mlgate.config.schema import GateConfig
 from mlgate.core.context import GateContext
 from mlgate.core.errors import ConfigError, DataError
+from mlgate.core.evidence import Curve, Table
 from mlgate.core.imports import resolve_callable
-from mlgate.core.registry import CheckType, parse_params, require_dataset, require_model
-from mlgate.core.result import CheckResult, Status, Threshold
+from mlgate.core.registry import CheckType, require_dataset, require_model
+from mlgate.core.result import CheckResult, Part, Status, Threshold, rounded
+from mlgate.core.windows import Window, WindowSpec, cut_windows, format_time, time_values
 from mlgate.models import Predictions, adapt
 from mlgate.stats.evaluate import INTERVAL_METHODS, estimate, interval_problem
 from mlgate.stats.metrics import UndefinedMetricError, get_metric
 from mlgate.stats.scoring import check_metric, encode
 
 KIND = "backtest"
-_ORDER = (Status.ERROR, Status.FAILED, Status.INCONCLUSIVE, Status.PASSED)
 
 
 class BacktestParams(WindowSpec):
@@ -117,6 +120,10 @@ class _TooFewTrainingRows(Exception):
     pass
 
 
+class TrainingFailed(DataError):
+    """The ``train`` function raised on the rows before a window: that window is an error."""
+
+
 def _retrained(ctx, p: BacktestParams, data, times, w: Window, cutoff: Any) -> Predictions:
     """Rolling origin: fit on the rows up to the window (those before its start, and those
     up to the cutoff), predict the window."""
@@ -146,7 +153,7 @@ def _retrained(ctx, p: BacktestParams, data, times, w: Window, cutoff: Any) -> P
     try:
         fitted = fn(X.iloc[before], y[before].copy(), **kwargs)
     except Exception as exc:
-        raise DataError(
+        raise TrainingFailed(
             f"backtest train {p.train!r} failed on the {len(before)} rows before "
             f"{w.label}: {type(exc).__name__}: {exc}"
         ) from exc
@@ -189,6 +196,8 @@ def _score(ctx, p, metric, data, times, w: Window, preds, cutoff) -> WindowScore
         return WindowScore(**base, estimate=None, reason=f"{p.metric} undefined: {exc}")
     except _TooFewTrainingRows as exc:
         return WindowScore(**base, estimate=None, reason=str(exc))
+    except TrainingFailed as exc:
+        return WindowScore(**base, estimate=None, reason=str(exc), error=True)
     return WindowScore(**base, estimate=est)
 
 
@@ -208,28 +217,7 @@ def run_backtest(ctx: GateContext, p: BacktestParams) -> CheckResult:
     preds = ctx.predict(p.model, p.dataset) if p.train is None else None
     scores = [_score(ctx, p, metric, data, times, w, preds, cutoff) for w in windows]
     judged = scores[-p.judge_last :]
-    verdicts: list[tuple[Status, str]] = []
-    if p.min is not None or p.max is not None:
-        bound = p.min if p.min is not None else p.max
-        for s in judged:
-            st, why = (
-                judge_bound(s.estimate, bound=bound, higher_is_better_bound=p.min is not None)  # type: ignore[arg-type]
-                if s.estimate is not None
-                else (Status.INCONCLUSIVE, s.reason)
-            )
-            verdicts.append((st, f"window {s.start} – {s.end}: {p.metric} {why}"))
-    d = decay(scores, higher_is_better=metric.higher_is_better, level=p.confidence)
-    if p.max_decay is not None:
-        verdicts.append(judge_decay(d, p.max_decay))
-    status = next(s for s in _ORDER if s in [v for v, _ in verdicts])
-    last = judged[-1]
     bounded = p.min is not None or p.max is not None
-    value = last.value if bounded else (d.per_window if d else None)
-    interval = (
-        (last.estimate.interval if last.estimate else None)
-        if bounded
-        else (d.interval if d else None)
-    )
     threshold = (
         Threshold(">=", p.min)
         if p.min is not None
@@ -237,11 +225,45 @@ def run_backtest(ctx: GateContext, p: BacktestParams) -> CheckResult:
         if p.max is not None
         else Threshold("<=", p.max_decay)  # type: ignore[arg-type]
     )
+    parts: list[Part] = []
+    if bounded:
+        for s in judged:
+            if s.error:
+                st, why = Status.ERROR, s.reason
+            elif s.estimate is None:
+                st, why = Status.INCONCLUSIVE, s.reason
+            else:
+                st, why = judge_bound(s.estimate, threshold)
+            parts.append(_window_part(s, st, f"{p.metric} {why}", threshold))
+    # A window whose model could not be trained is never left out silently, judged or not.
+    judged_windows = {s.index for s in judged} if bounded else set()
+    errored = [s for s in scores if s.error and s.index not in judged_windows]
+    if errored:
+        first = errored[0]
+        parts.append(
+            Part(
+                "windows",
+                Status.ERROR,
+                message=f"{p.metric} not computed on {len(errored)} window(s), e.g. "
+                f"{first.start} – {first.end}: {first.reason}",
+            )
+        )
+    d = decay(scores, higher_is_better=metric.higher_is_better, level=p.confidence)
+    if p.max_decay is not None:
+        parts.append(judge_decay(d, p.max_decay))
+    last = judged[-1]
+    value = last.value if bounded else (d.per_window if d else None)
+    interval = (
+        (last.estimate.interval if last.estimate else None)
+        if bounded
+        else (d.interval if d else None)
+    )
     rows = [_row(s) for s in scores]
-    return CheckResult(
+    points = [r for r in rows if r["value"] is not None]
+    return CheckResult.from_parts(
+        KIND,
+        parts,
         check_id=_default_id(p),
-        kind=KIND,
-        status=status,
         metric=f"{p.metric} in the latest window" if bounded else f"{p.metric} decay per window",
         value=value,
         interval=interval,
@@ -252,25 +274,45 @@ def run_backtest(ctx: GateContext, p: BacktestParams) -> CheckResult:
             f"{p.mode} windows after the cutoff; {p.metric} with a {p.interval} interval per "
             "window; decay = OLS slope across windows"
         ),
-        message="; ".join(m for _, m in verdicts),
+        message="; ".join(_line(part) for part in parts),
         evidence={
             "model": p.model if p.train is None else None,
             "train": p.train,
             "dataset": p.dataset,
             "cutoff": None if p.cutoff is None else str(p.cutoff),
             "higher_is_better": metric.higher_is_better,
-            "windows": rows,
+            "windows": Table.of(rows, title=f"{p.metric} per window"),
             "decay": d.to_dict() if d else None,
-            "curve": {
-                "x": [r["window"] for r in rows if r["value"] is not None],
-                "y": [r["value"] for r in rows if r["value"] is not None],
-                "low": [r["low"] for r in rows if r["value"] is not None],
-                "high": [r["high"] for r in rows if r["value"] is not None],
-                "xlabel": "window after the cutoff",
-                "ylabel": p.metric,
-            },
+            # x is the window's number; its dates are in the "windows" table
+            "curve": Curve(
+                x=tuple(r["window"] for r in points),
+                y=tuple(r["value"] for r in points),
+                low=tuple(r["low"] for r in points),
+                high=tuple(r["high"] for r in points),
+                xlabel="window after the cutoff",
+                ylabel=p.metric,
+                title=f"{p.metric} per window after the cutoff",
+            ),
         },
     )
+
+
+def _window_part(s: WindowScore, status: Status, message: str, threshold: Threshold | None) -> Part:
+    est = s.estimate
+    return Part(
+        f"window {s.start} – {s.end}",
+        status,
+        value=s.value,
+        interval=est.interval if est else None,
+        threshold=threshold,
+        sample_size=s.rows,
+        message=message,
+    )
+
+
+def _line(part: Part) -> str:
+    """A part as the check's message shows it: a window by its span, the others by themselves."""
+    return f"{part.name}: {part.message}" if part.name.startswith("window ") else part.message
 
 
 def _row(s: WindowScore) -> dict[str, Any]:
@@ -281,21 +323,15 @@ def _row(s: WindowScore) -> dict[str, Any]:
         "start": s.start,
         "end": s.end,
         "rows": s.rows,
-        "value": None if est is None or not np.isfinite(est.value) else round(est.value, 6),
-        "low": None if ci is None else round(ci.low, 6),
-        "high": None if ci is None else round(ci.high, 6),
+        "value": None if est is None else rounded(est.value),
+        "low": None if ci is None else rounded(ci.low),
+        "high": None if ci is None else rounded(ci.high),
         "note": s.reason,
     }
 
 
 def _default_id(p: BacktestParams) -> str:
     return f"backtest-{p.metric}" + ("-retrain" if p.train else "")
-
-
-def backtest_check(ctx: GateContext, **params: Any) -> CheckResult:
-    """Run the backtest from Python: ``backtest_check(mlgate, metric="accuracy", every="30D",
-    min=0.8, cutoff="2024-01-01")``. Raises ConfigError for bad parameters."""
-    return run_backtest(ctx, parse_params(BACKTEST, ctx.gate.config, params))  # type: ignore[arg-type]
 
 
 BACKTEST = CheckType(
@@ -309,3 +345,7 @@ BACKTEST = CheckType(
     validate=_validate,
     default_id=_default_id,
 )
+
+#: ``backtest_check(mlgate, metric="accuracy", every="30D", min=0.8, cutoff="2024-01-01")``
+#: from Python: the check type itself (ConfigError for bad parameters).
+backtest_check = BACKTEST

@@ -8,14 +8,15 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from mlgate.core.result import Interval, Status
+from mlgate.core.result import Interval, Part, Status, Threshold, rounded
 from mlgate.stats.evaluate import MetricEstimate
 
 
 @dataclass(frozen=True)
 class WindowScore:
-    """One window's metric (``estimate`` is None when it has too few rows or the metric is
-    undefined there; ``reason`` says why)."""
+    """One window's metric (``estimate`` is None when it has too few rows, the metric is
+    undefined there, or the ``train`` function raised for it; ``reason`` says why, and
+    ``error`` is True in the last case)."""
 
     index: int
     start: str
@@ -23,6 +24,7 @@ class WindowScore:
     rows: int
     estimate: MetricEstimate | None
     reason: str = ""
+    error: bool = False
 
     @property
     def value(self) -> float | None:
@@ -42,9 +44,9 @@ class Decay:
     def to_dict(self) -> dict:
         ci = self.interval
         return {
-            "per_window": round(self.per_window, 6),
-            "low": None if ci is None else round(ci.low, 6),
-            "high": None if ci is None else round(ci.high, 6),
+            "per_window": rounded(self.per_window),
+            "low": None if ci is None else rounded(ci.low),
+            "high": None if ci is None else rounded(ci.high),
             "windows": self.n_windows,
             "method": "OLS slope of the window metric on the window index, Student-t interval",
         }
@@ -69,37 +71,47 @@ def decay(scores: list[WindowScore], *, higher_is_better: bool, level: float) ->
     return Decay(sign * float(fit.slope), ci, len(pts))
 
 
-def judge_bound(
-    est: MetricEstimate | None, *, bound: float, higher_is_better_bound: bool
-) -> tuple[Status, str]:
-    """A window's metric against a bound, on its interval: passed when the whole interval
-    clears it, failed when it lies wholly on the wrong side, else inconclusive.
-    ``higher_is_better_bound`` is True for a ``min`` bound."""
+#: How a verdict of the kernel's :meth:`Threshold.judge` reads in a backtest's message, by the
+#: bound's direction.
+_BOUND_WORDS = {
+    ">=": {Status.PASSED: "≥", Status.FAILED: "below", Status.INCONCLUSIVE: "straddles"},
+    "<=": {Status.PASSED: "≤", Status.FAILED: "above", Status.INCONCLUSIVE: "straddles"},
+}
+
+
+def judge_bound(est: MetricEstimate | None, threshold: Threshold) -> tuple[Status, str]:
+    """A window's metric against ``threshold`` (``>= min`` or ``<= max``), on its interval
+    (:meth:`Threshold.judge`): passed when the whole interval clears the bound, failed when it
+    lies wholly on the wrong side, else inconclusive. Returns the status and its reason."""
     if est is None or est.interval is None:
         return Status.INCONCLUSIVE, "no interval"
     ci = est.interval
-    if higher_is_better_bound:
-        if ci.low >= bound:
-            return Status.PASSED, f"interval [{ci.low:.4g}, {ci.high:.4g}] ≥ {bound:g}"
-        if ci.high < bound:
-            return Status.FAILED, f"interval [{ci.low:.4g}, {ci.high:.4g}] below {bound:g}"
-    else:
-        if ci.high <= bound:
-            return Status.PASSED, f"interval [{ci.low:.4g}, {ci.high:.4g}] ≤ {bound:g}"
-        if ci.low > bound:
-            return Status.FAILED, f"interval [{ci.low:.4g}, {ci.high:.4g}] above {bound:g}"
-    return Status.INCONCLUSIVE, f"interval [{ci.low:.4g}, {ci.high:.4g}] straddles {bound:g}"
+    status = threshold.judge(ci)
+    word = _BOUND_WORDS[threshold.op][status]
+    return status, f"interval [{ci.low:.4g}, {ci.high:.4g}] {word} {threshold.bound:g}"
 
 
-def judge_decay(d: Decay | None, max_decay: float) -> tuple[Status, str]:
+def judge_decay(d: Decay | None, max_decay: float) -> Part:
     """The decay slope against ``max_decay`` (per window), on its interval."""
+    threshold = Threshold("<=", max_decay)
     if d is None or d.interval is None:
         n = 0 if d is None else d.n_windows
-        return Status.INCONCLUSIVE, f"decay needs 3 windows with a value, got {n}"
+        return Part(
+            "decay",
+            Status.INCONCLUSIVE,
+            value=None if d is None else d.per_window,
+            threshold=threshold,
+            message=f"decay needs 3 windows with a value, got {n}",
+        )
     ci = d.interval
+    status = threshold.judge(ci)
+    word = {Status.PASSED: "≤", Status.FAILED: ">", Status.INCONCLUSIVE: "straddles"}[status]
     text = f"decay {d.per_window:.4g}/window [{ci.low:.4g}, {ci.high:.4g}]"
-    if ci.high <= max_decay:
-        return Status.PASSED, f"{text} ≤ {max_decay:g}"
-    if ci.low > max_decay:
-        return Status.FAILED, f"{text} > {max_decay:g}"
-    return Status.INCONCLUSIVE, f"{text} straddles {max_decay:g}"
+    return Part(
+        "decay",
+        status,
+        value=d.per_window,
+        interval=ci,
+        threshold=threshold,
+        message=f"{text} {word} {max_decay:g}",
+    )

@@ -5,11 +5,11 @@
 the reference dataset and applies it to the evaluation dataset; it can write the inferred
 suite (mlgate YAML and GX JSON) for review.
 
-From Python::
+From Python (a check type is callable with the gate file's parameters)::
 
-    from mlgate.checks.data.checks import data_expectations_check, check_frame
+    from mlgate.checks.data.checks import DATA_EXPECTATIONS, check_frame
 
-    mlgate_record(data_expectations_check(mlgate, columns={"age": {"min": 0, "max": 120}}))
+    mlgate_record(DATA_EXPECTATIONS(mlgate, columns={"age": {"min": 0, "max": 120}}))
     result = check_frame(frame, [{"expect": "unique", "column": "id"}])  # no gate needed
 """
 
@@ -30,7 +30,7 @@ from mlgate.checks.data.verdict import KIND, data_result
 from mlgate.config.schema import GateConfig
 from mlgate.core.context import GateContext
 from mlgate.core.errors import ConfigError
-from mlgate.core.registry import CheckType, parse_params, require_dataset
+from mlgate.core.registry import CheckType, require_dataset
 from mlgate.core.result import CheckResult
 
 _SUITE_SUFFIXES = (".yaml", ".yml", ".json")
@@ -187,17 +187,6 @@ def _out(ctx: GateContext, rel: str) -> Path:
     return (ctx.gate.base_dir / rel).resolve()
 
 
-def data_expectations_check(ctx: GateContext, **params: Any) -> CheckResult:
-    """Run ``data_expectations`` from Python with gate-file parameters; returns a
-    CheckResult. Raises ConfigError for bad parameters."""
-    return run_data_expectations(ctx, parse_params(DATA_EXPECTATIONS, ctx.gate.config, params))
-
-
-def data_schema_check(ctx: GateContext, **params: Any) -> CheckResult:
-    """Run ``data_schema`` from Python with gate-file parameters; returns a CheckResult."""
-    return run_data_schema(ctx, parse_params(DATA_SCHEMA, ctx.gate.config, params))
-
-
 DATA_EXPECTATIONS = CheckType(
     name="data_expectations",
     kind=KIND,
@@ -219,3 +208,9 @@ DATA_SCHEMA = CheckType(
     validate=_validate_schema,
     default_id=lambda p: f"data-schema-{p.dataset}",
 )
+
+#: ``data_expectations_check(mlgate, columns={"age": {"min": 0}})`` and
+#: ``data_schema_check(mlgate, exclude=["id"])`` from Python: the check types themselves
+#: (parameters validated as in a gate file; ConfigError for bad ones).
+data_expectations_check = DATA_EXPECTATIONS
+data_schema_check = DATA_SCHEMA

@@ -18,7 +18,7 @@ import pandas as pd
 
 from mlgate.checks.data import spec as S
 from mlgate.checks.data.dtypes import dtype_kind, is_numeric_kind, kind_matches
-from mlgate.core.result import Status
+from mlgate.core.result import Status, rounded
 
 #: offending rows kept per expectation (the first ones, in row order)
 DEFAULT_SAMPLE = 10
@@ -63,7 +63,7 @@ class Outcome:
             "observed": self.observed,
             "element_count": self.element_count,
             "unexpected_count": self.unexpected_count,
-            "unexpected_fraction": None if frac is None else round(frac, 6),
+            "unexpected_fraction": rounded(frac),
             "message": self.message,
         }
 
@@ -195,7 +195,7 @@ def _rowwise(
     return Outcome(
         **base,
         status=Status.PASSED if ok else Status.FAILED,
-        observed=round(1.0 - n_bad / judged, 6),
+        observed=rounded(1.0 - n_bad / judged),
         element_count=judged,
         unexpected_count=n_bad,
         message=msg,
@@ -259,7 +259,7 @@ def _nulls(data: _Data, e: S.NullsExpectation, base: dict) -> Outcome:
     return Outcome(
         **base,
         status=Status.PASSED if ok else Status.FAILED,
-        observed=round(fraction, 6),
+        observed=rounded(fraction),
         element_count=data.n,
         unexpected_count=count,
         message=f"{count} null(s) in {e.column!r} ({100 * fraction:.3g}% of {data.n} rows; "

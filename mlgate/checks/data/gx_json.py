@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from mlgate.checks.data import spec as S
+from mlgate.core.result import rounded
 
 GX_FORMAT = "great_expectations 1.x ExpectationSuite"
 
@@ -88,7 +89,7 @@ def to_gx(e: Any) -> list[dict[str, Any]]:
         kwargs: dict[str, Any] = {"column": e.column}
         if e.max_fraction is not None:
             if e.max_fraction > 0:
-                kwargs["mostly"] = round(1.0 - e.max_fraction, 12)
+                kwargs["mostly"] = rounded(1.0 - e.max_fraction, 12)
         elif e.max_count:
             raise NotTranslatable(f"{S.expectation_name(e)}: GX bounds nulls by fraction only")
         return [{"type": "expect_column_values_to_not_be_null", "kwargs": kwargs}]

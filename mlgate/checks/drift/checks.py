@@ -20,8 +20,9 @@ from mlgate.checks.drift.table import ColumnDrift, DriftRule, compare_columns, r
 from mlgate.config.schema import GateConfig
 from mlgate.core.context import GateContext
 from mlgate.core.errors import ConfigError, DataError
-from mlgate.core.registry import CheckType, parse_params, require_dataset, require_model
-from mlgate.core.result import CheckResult, Status, Threshold
+from mlgate.core.evidence import Bars, Block, Blocks, Table
+from mlgate.core.registry import CheckType, require_dataset, require_model
+from mlgate.core.result import CheckResult, DecisionRule, Part, Status, Threshold, rounded
 from mlgate.core.task import Task
 
 KIND = "drift"
@@ -89,40 +90,66 @@ def target_frame(ctx: GateContext, p: DriftRule, dataset: str) -> tuple[pd.DataF
 
 
 def summarize(columns: list[ColumnDrift], p: DriftRule) -> tuple[Status, str]:
-    """The verdict over the columns, and a one-line message naming the drifted ones."""
+    """The verdict over the columns, and a one-line message naming the drifted ones: the
+    worst of the drifted-column count against ``max_drifted`` and, when a column had too few
+    values, inconclusive."""
     drifted = [c.column for c in columns if c.drifted]
     short = [c for c in columns if c.result is None]
-    if len(drifted) > p.max_drifted:
-        names = ", ".join(map(repr, drifted[:10])) + (" …" if len(drifted) > 10 else "")
-        return Status.FAILED, f"{len(drifted)} of {len(columns)} column(s) drifted: {names}"
+    count = Threshold("<=", float(p.max_drifted))
+    n_drifted = float(len(drifted))
+    parts = [
+        Part(
+            "drifted columns",
+            count.judge(None, value=n_drifted, rule=DecisionRule.POINT),
+            value=n_drifted,
+            threshold=count,
+        )
+    ]
     if short:
-        return Status.INCONCLUSIVE, (
+        parts.append(Part("columns with too few values", Status.INCONCLUSIVE))
+    status = Status.worst(parts)
+    if status is Status.FAILED:
+        names = ", ".join(map(repr, drifted[:10])) + (" …" if len(drifted) > 10 else "")
+        return status, f"{len(drifted)} of {len(columns)} column(s) drifted: {names}"
+    if status is Status.INCONCLUSIVE:
+        return status, (
             f"too few values to judge {len(short)} column(s): "
             + "; ".join(f"{c.column!r}: {c.reason}" for c in short[:5])
         )
     tail = f" (allowed {p.max_drifted})" if p.max_drifted else ""
-    return Status.PASSED, f"{len(drifted)} of {len(columns)} column(s) drifted{tail}"
+    return status, f"{len(drifted)} of {len(columns)} column(s) drifted{tail}"
 
 
 #: Histograms kept in the evidence: the columns with the largest effect sizes.
 N_HISTOGRAMS = 6
 
 
-def column_evidence(columns: list[ColumnDrift]) -> dict[str, Any]:
-    """The per-column table, a bar per column of its effect size, and reference-vs-current
-    histograms of the most drifted columns (the report plots both)."""
+def column_evidence(columns: list[ColumnDrift]) -> dict[str, Block]:
+    """The per-column table (``columns``), a bar per column of its effect size (``effects``)
+    and reference-vs-current histograms of the most drifted columns (``histograms``)."""
     ranked = sorted(
         (c for c in columns if c.result is not None),
         key=lambda c: (not c.drifted, -_finite(c.effect_value)),
     )
+    bars = [
+        c
+        for c in sorted(columns, key=lambda c: -(c.effect_value or 0.0))
+        if c.effect_value is not None and np.isfinite(c.effect_value)
+    ][:30]
+    measures = ", ".join(dict.fromkeys(f"{c.effect} ({c.kind})" for c in bars))
     return {
-        "columns": [c.row() for c in columns],
-        "histograms": [c.histogram() for c in ranked[:N_HISTOGRAMS]],
-        "effects": [
-            {"column": c.column, "effect": c.effect, "value": c.effect_value}
-            for c in sorted(columns, key=lambda c: -(c.effect_value or 0.0))
-            if c.effect_value is not None and np.isfinite(c.effect_value)
-        ][:30],
+        "columns": Table.of((c.row() for c in columns), title="drift per column"),
+        "effects": Bars(
+            labels=tuple(c.column for c in bars),
+            values=tuple(rounded(c.effect_value) for c in bars),
+            over="feature",
+            quantity="effect size",
+            title=f"effect size per column: {measures}" if measures else "effect size per column",
+        ),
+        "histograms": Blocks(
+            items=tuple(h for h in (c.histogram() for c in ranked[:N_HISTOGRAMS]) if h),
+            title="reference vs current shares per bin",
+        ),
     }
 
 
@@ -182,13 +209,6 @@ def _default_id(p: DriftParams) -> str:
     return f"drift-{p.target}{suffix}"
 
 
-def drift_check(ctx: GateContext, **params: Any) -> CheckResult:
-    """Run the drift check from Python (e.g. in a test using the ``mlgate`` fixture):
-    ``drift_check(mlgate, target="features", alpha=0.01)``. Raises ConfigError for bad
-    parameters."""
-    return run_drift(ctx, parse_params(DRIFT, ctx.gate.config, params))  # type: ignore[arg-type]
-
-
 DRIFT = CheckType(
     name="drift",
     kind=KIND,
@@ -200,3 +220,7 @@ DRIFT = CheckType(
     validate=_validate,
     default_id=_default_id,
 )
+
+#: ``drift_check(mlgate, target="features", alpha=0.01)`` from Python: the check type itself
+#: (parameters validated as in a gate file; ConfigError for bad ones).
+drift_check = DRIFT

@@ -20,6 +20,8 @@ from typing import Literal
 
 import numpy as np
 
+from mlgate.core.result import Threshold
+
 NumericEffect = Literal["wasserstein_sd", "ks", "psi", "jensen_shannon"]
 CategoricalEffect = Literal["psi", "jensen_shannon", "cramers_v"]
 Rule = Literal["both", "significance", "effect"]
@@ -68,9 +70,9 @@ def flagged(
 ) -> bool:
     """Whether a column counts as drifted under ``rule``: ``both`` (adjusted p ≤ alpha and
     effect ≥ min_effect), ``significance`` (p only — alarms on tiny changes at large n) or
-    ``effect`` (effect only)."""
-    significant = adjusted_p <= alpha
-    large = effect >= min_effect
+    ``effect`` (effect only). A NaN p-value or effect never counts."""
+    significant = Threshold("<=", alpha).holds(adjusted_p)
+    large = Threshold(">=", min_effect).holds(effect)
     if rule == "significance":
         return significant
     if rule == "effect":

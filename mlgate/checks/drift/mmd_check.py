@@ -13,7 +13,7 @@ rows a side, **passed** otherwise.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -27,7 +27,7 @@ from mlgate.config.schema import GateConfig
 from mlgate.core.context import GateContext
 from mlgate.core.errors import ConfigError, DataError
 from mlgate.core.imports import resolve_callable
-from mlgate.core.registry import CheckType, parse_params
+from mlgate.core.registry import CheckType
 from mlgate.core.result import CheckResult, Status, Threshold
 
 KIND = "drift"
@@ -182,13 +182,6 @@ def _default_id(p: MultivariateDriftParams) -> str:
     return f"multivariate-drift-{p.target}"
 
 
-def multivariate_drift_check(ctx: GateContext, **params: Any) -> CheckResult:
-    """Run ``multivariate_drift`` from Python: ``multivariate_drift_check(mlgate, pca=5)``.
-    Raises ConfigError for bad parameters, MissingDependencyError without torch."""
-    p = parse_params(MULTIVARIATE_DRIFT, ctx.gate.config, params)
-    return run_multivariate_drift(ctx, p)  # type: ignore[arg-type]
-
-
 MULTIVARIATE_DRIFT = CheckType(
     name="multivariate_drift",
     kind=KIND,
@@ -199,3 +192,7 @@ MULTIVARIATE_DRIFT = CheckType(
     validate=_validate,
     default_id=_default_id,
 )
+
+#: ``multivariate_drift_check(mlgate, pca=5)`` from Python: the check type itself (raises
+#: MissingDependencyError without torch).
+multivariate_drift_check = MULTIVARIATE_DRIFT

@@ -10,7 +10,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt
 
@@ -23,6 +22,8 @@ from mlgate.checks.drift.univariate import (
     compare_numeric,
 )
 from mlgate.core.errors import DataError
+from mlgate.core.evidence import Histogram
+from mlgate.core.result import rounded
 from mlgate.stats.multiple_testing import adjust
 
 Target = Literal["features", "predictions", "labels"]
@@ -75,42 +76,36 @@ class ColumnDrift:
             return row
         row.update(
             test=r.test,
-            statistic=_round(r.statistic),
-            p_value=_round(r.p_value, 12),
-            p_adjusted=_round(self.p_adjusted, 12),
+            statistic=rounded(r.statistic),
+            p_value=rounded(r.p_value, 12, significant=True),
+            p_adjusted=rounded(self.p_adjusted, 12, significant=True),
             effect=self.effect,
-            effect_value=_round(self.effect_value),
+            effect_value=rounded(self.effect_value),
             min_effect=self.min_effect,
             drifted=self.drifted,
             status="drifted" if self.drifted else "stable",
             n_ref=r.n_ref,
             n_cur=r.n_cur,
-            **{k: _round(v) for k, v in r.distances.items()},
+            **{k: rounded(v) for k, v in r.distances.items()},
         )
         if "dof" in r.details:
             row["dof"] = r.details["dof"]
         return row
 
-    def histogram(self) -> dict[str, Any] | None:
-        """Reference and current shares per bin (numeric) or category (categorical), for the
-        report's histograms; None when the column was not compared."""
+    def histogram(self) -> Histogram | None:
+        """Reference and current shares per bin (numeric) or category (categorical), titled
+        with the column's name; None when the column was not compared."""
         r = self.result
         if r is None:
             return None
         d = r.details
         bins = d.get("bin_labels") if self.kind == "numeric" else d.get("categories")
-        return {
-            "column": self.column,
-            "bins": list(bins or []),
-            "reference": list(d.get("ref_share", [])),
-            "current": list(d.get("cur_share", [])),
-        }
-
-
-def _round(x: float | None, digits: int = 6) -> float | None:
-    if x is None or not np.isfinite(x):
-        return None if x is None or np.isnan(x) else float(x)
-    return float(f"{float(x):.{digits}g}") if digits > 6 else round(float(x), digits)
+        return Histogram(
+            bins=tuple(bins or ()),
+            reference=tuple(d.get("ref_share", ())),
+            current=tuple(d.get("cur_share", ())),
+            title=self.column,
+        )
 
 
 def is_categorical(series: pd.Series) -> bool:

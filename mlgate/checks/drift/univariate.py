@@ -21,6 +21,8 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
+from mlgate.core.result import rounded
+
 #: SciPy's ``ks_2samp(method="auto")`` uses the exact distribution up to this many rows per
 #: side; mlgate asks SciPy for exactly that p-value there, and uses the same asymptotic
 #: formula (``kstwo.sf(d, round(n·m/(n+m)))``) above it.
@@ -221,8 +223,8 @@ def compare_numeric(ref: SortedSample, cur: SortedSample, *, n_bins: int = 10) -
             "ref_sd": sd,
             "bins": len(rc),
             "bin_labels": bin_labels(edges),
-            "ref_share": (rc / rc.sum()).round(6).tolist(),
-            "cur_share": (cc / cc.sum()).round(6).tolist(),
+            "ref_share": _shares(rc),
+            "cur_share": _shares(cc),
             "missing_ref": ref.n_missing,
             "missing_cur": cur.n_missing,
         },
@@ -276,10 +278,15 @@ def compare_categorical(ref: CategoryCounts, cur: CategoryCounts) -> TwoSample:
         details={
             "dof": dof,
             "categories": [_label(c) for c in cats[:50]],
-            "ref_share": (rc / rc.sum()).round(6)[:50].tolist(),
-            "cur_share": (cc / cc.sum()).round(6)[:50].tolist(),
+            "ref_share": _shares(rc)[:50],
+            "cur_share": _shares(cc)[:50],
         },
     )
+
+
+def _shares(counts: np.ndarray) -> list[float | None]:
+    """Each count's share of the total, rounded for evidence."""
+    return [rounded(v) for v in counts / counts.sum()]
 
 
 def _uncorrected(rc: np.ndarray, cc: np.ndarray) -> float:

@@ -30,10 +30,18 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt
 
-from mlgate.core.context import GateContext
-from mlgate.core.errors import ConfigError, DataError
-from mlgate.core.registry import CheckType
-from mlgate.core.result import CheckResult, Status, Threshold
+from mlgate.api import (
+    Bars,
+    CheckResult,
+    CheckType,
+    ConfigError,
+    DataError,
+    GateContext,
+    Status,
+    Table,
+    Threshold,
+    call_factory,
+)
 
 KIND = "drift"
 
@@ -166,19 +174,25 @@ def _result(
         "distance": dist.tolist() if len(dist) > 1 else float(dist[0]),
     }
     if len(p_vals) > 1 or (len(columns) == 1 and detector in _UNIVARIATE):
-        evidence["columns"] = [
-            {
-                "column": c,
-                "p_value": float(pv),
-                "statistic": float(d),
-                "drifted": bool(pv < threshold),
-            }
-            for c, pv, d in zip(columns, p_vals, dist, strict=True)
-        ]
-        evidence["effects"] = [
-            {"column": c, "effect": "statistic", "value": float(d)}
-            for c, d in zip(columns, dist, strict=True)
-        ]
+        evidence["columns"] = Table.of(
+            (
+                {
+                    "column": c,
+                    "p_value": float(pv),
+                    "statistic": float(d),
+                    "drifted": bool(pv < threshold),
+                }
+                for c, pv, d in zip(columns, p_vals, dist, strict=True)
+            ),
+            title=f"{detector} per feature",
+        )
+        evidence["effects"] = Bars(
+            labels=tuple(columns),
+            values=tuple(float(d) for d in dist),
+            over="feature",
+            quantity="statistic",
+            title=f"{detector} statistic per feature",
+        )
     for key in ("distance_threshold",):
         if key in data:
             evidence[key] = float(np.asarray(data[key]).ravel()[0])
@@ -261,8 +275,6 @@ def _classifier(ctx: GateContext, p: ClassifierParams):
         from sklearn.ensemble import RandomForestClassifier
 
         return RandomForestClassifier(n_estimators=100, max_depth=6, random_state=ctx.seed)
-    from mlgate.core.imports import call_factory
-
     return call_factory(
         p.classifier,
         args={},

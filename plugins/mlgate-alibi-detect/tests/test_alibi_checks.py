@@ -74,7 +74,9 @@ def test_ks_p_values_agree_with_native_ks(tmp_path):
     # 10,000 rows a side, so both give kstwo.sf(D, round(n·m/(n+m))). alibi stores float32.
     ref, cur = frame(12_000, 1), frame(11_000, 2, shift=0.03)
     r = run(tmp_path, {"check": "alibi_ks_drift", "columns": ["x", "z", "w"]}, ref, cur)
-    rows = {row["column"]: row for row in r.evidence["columns"]}
+    rows = {row["column"]: row for row in r.evidence["columns"].rows}
+    effects = r.evidence["effects"]  # the statistic per feature, drawn as bars
+    assert effects.over == "feature" and effects.labels == ("x", "z", "w")
     for col in ("x", "z", "w"):
         native = compare_numeric(SortedSample.of(ref[col]), SortedSample.of(cur[col]))
         assert rows[col]["statistic"] == pytest.approx(native.statistic, rel=1e-6)
@@ -84,7 +86,7 @@ def test_ks_p_values_agree_with_native_ks(tmp_path):
 def test_chi2_p_values_agree_with_native_chi2(tmp_path):
     ref, cur = frame(3000, 1), frame(2500, 2, p_b=0.33)
     r = run(tmp_path, {"check": "alibi_chi2_drift", "columns": ["colour", "size"]}, ref, cur)
-    rows = {row["column"]: row for row in r.evidence["columns"]}
+    rows = {row["column"]: row for row in r.evidence["columns"].rows}
     for col in ("colour", "size"):
         native = compare_categorical(CategoryCounts.of(ref[col]), CategoryCounts.of(cur[col]))
         assert rows[col]["statistic"] == pytest.approx(native.statistic, rel=1e-5)

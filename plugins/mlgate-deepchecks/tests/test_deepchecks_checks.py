@@ -68,7 +68,7 @@ def run(folder: Path, check: dict, evaluation: pd.DataFrame, reference=None):
 
 
 def by_check(r) -> dict[str, str]:
-    return {c["check"]: c["status"] for c in r.evidence["conditions"]}
+    return {c["check"]: c["status"] for c in r.evidence["conditions"].rows}
 
 
 def test_both_check_types_register_through_the_entry_point():
@@ -112,7 +112,7 @@ def test_train_test_validation_passes_the_same_distribution_and_fails_drift(tmp_
     drift = r.evidence["values"]["Feature Drift"]["x"]["Drift score"]
     ks = stats.ks_2samp(table(seed=1)["x"], shifted["x"]).statistic
     assert drift == pytest.approx(ks, abs=0.01)  # deepchecks' KS, checked against SciPy
-    assert {n["check"] for n in r.evidence["not_run"]} >= {"Index Train Test Leakage"}
+    assert {n["check"] for n in r.evidence["not_run"].rows} >= {"Index Train Test Leakage"}
 
 
 def test_a_single_check_with_a_condition(tmp_path):
@@ -157,8 +157,8 @@ def test_model_evaluation_uses_the_cached_predictions(tmp_path):
     assert r.status in (Status.PASSED, Status.WARNED), r.message
     assert r.evidence["model"] == "candidate"
     assert sorted(CALLS) == [600, 600]  # once per dataset, by the kernel
-    assert r.evidence["conditions"]
-    assert any("Unused Features" in n["check"] for n in r.evidence["not_run"])
+    assert r.evidence["conditions"].rows
+    assert any("Unused Features" in n["check"] for n in r.evidence["not_run"].rows)
 
 
 def test_the_callers_frames_are_not_modified(tmp_path):

@@ -83,12 +83,12 @@ def compare(df: pd.DataFrame) -> list[tuple]:
     for e in specs:
         configs += [{**c, "meta": {"mlgate": expectation_name(e)}} for c in to_gx(e)]
     gx = gx_frame_check(df, configs, sample=20)
-    gx_rows = gx.evidence["expectations"]
+    gx_rows = gx.evidence["expectations"].rows
     by_native: dict[str, list[dict]] = {}
     for row in gx_rows:
         by_native.setdefault(row["expectation"], []).append(row)
     gx_failing: dict[str, list] = {}
-    for row in gx.evidence["failing_rows"]:
+    for row in gx.evidence["failing_rows"].rows:
         gx_failing.setdefault(row["expectation"], []).append(row["row"])
     out = []
     for name, o in native.items():

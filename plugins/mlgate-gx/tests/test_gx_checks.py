@@ -91,7 +91,7 @@ def test_a_failure_holds_the_stage_names_the_rows_and_keeps_gx_details(tmp_path)
     result = run(tmp_path, [{"check": "gx_expectations", "expectations": [AGE, CITY]}], data)
     (r,) = result.results
     assert r.status is Status.FAILED
-    assert [(f["row"], f["age"]) for f in r.evidence["failing_rows"]] == [(5, 150), (9, -2)]
+    assert [(f["row"], f["age"]) for f in r.evidence["failing_rows"].rows] == [(5, 150), (9, -2)]
     gx_age = r.evidence["gx"]["results"][0]["result"]
     assert gx_age["unexpected_count"] == 2 and gx_age["partial_unexpected_index_list"] == [5, 9]
     assert result.decisions[0].verdict is Verdict.HOLD
@@ -116,9 +116,8 @@ def test_a_stored_gx_suite_inferred_by_mlgate_runs_and_catches_faults(tmp_path):
     for check in ({"suite": "people.gx.json"}, {"mlgate_suite": "people.yaml"}):
         (r,) = run(tmp_path, [{"check": "gx_expectations", **check}], bad).results
         assert r.status is Status.FAILED
-        assert {"expectation": "in_set(city)", "row": 12, "city": "oslo"} in r.evidence[
-            "failing_rows"
-        ]
+        failing = r.evidence["failing_rows"].rows
+        assert {"expectation": "in_set(city)", "row": 12, "city": "oslo"} in failing
 
 
 def test_gx_warning_severity_warns(tmp_path):
@@ -132,7 +131,7 @@ def test_gx_warning_severity_warns(tmp_path):
 def test_a_missing_column_is_an_error_not_a_pass():
     r = gx_frame_check(table().drop(columns=["age"]), [AGE])
     assert r.status is Status.ERROR
-    assert "error" in r.evidence["expectations"][0]["message"]
+    assert "error" in r.evidence["expectations"].rows[0]["message"]
 
 
 def test_empty_data_is_inconclusive():
@@ -169,7 +168,7 @@ def test_gx_check_from_python_takes_gate_file_parameters(tmp_path):
     data.loc[7, "age"] = 999
     ctx = GateContext(gate, datasets={"evaluation": data, "reference": table(seed=1)})
     r = gx_check(ctx, expectations=[AGE])
-    assert r.status is Status.FAILED and r.evidence["failing_rows"][0]["row"] == 7
+    assert r.status is Status.FAILED and r.evidence["failing_rows"].rows[0]["row"] == 7
     assert gx_check(ctx, dataset="reference", expectations=[AGE]).status is Status.PASSED
     with pytest.raises(ConfigError, match="result_format"):
         gx_check(ctx, expectations=[AGE], result_format="ALL")

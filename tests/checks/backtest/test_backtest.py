@@ -44,16 +44,16 @@ BASE = {"metric": "accuracy", "every": "30D", "cutoff": "2024-03-31", "min": 0.8
 
 def test_concept_change_shows_in_the_next_window_and_holds(write_gate, tmp_path):
     r, verdict = run(write_gate, tmp_path, BASE, stream(89, flip_from="2024-05-30"))
-    values = [w["value"] for w in r.evidence["windows"]]
+    values = [w["value"] for w in r.evidence["windows"].rows]
     assert len(values) == 3
     assert values[0] > 0.85 and values[1] > 0.85
     assert values[2] < 0.3  # the window after the change
     assert r.status is Status.FAILED and verdict == "hold"
     assert r.value == pytest.approx(values[2], abs=1e-6)
     assert r.interval.high < 0.8
-    curve = r.evidence["curve"]
-    assert curve["y"] == values
-    assert all(lo <= v <= hi for lo, v, hi in zip(curve["low"], values, curve["high"], strict=True))
+    curve = r.evidence["curve"]  # x: the window's number; its dates are in the table
+    assert curve.x == (1, 2, 3) and list(curve.y) == values
+    assert all(lo <= v <= hi for lo, v, hi in zip(curve.low, values, curve.high, strict=True))
     assert r.evidence["decay"]["per_window"] > 0.3
 
 
@@ -67,7 +67,7 @@ def test_no_change_passes(write_gate, tmp_path):
 def test_only_rows_after_the_cutoff_are_scored(write_gate, tmp_path):
     data = stream(89, flip_from="2024-05-30")
     r, _ = run(write_gate, tmp_path, {**BASE, "cutoff": "2024-05-30"}, data)
-    rows = r.evidence["windows"]
+    rows = r.evidence["windows"].rows
     assert rows[0]["start"] == "2024-05-30"
     assert sum(w["rows"] for w in rows) == int((data["t"] > "2024-05-30").sum()) == 29 * 30
 
@@ -116,7 +116,7 @@ def test_rolling_origin_retrains_before_each_window(write_gate, tmp_path):
     # trained on everything up to each window: 59 days (to the cutoff), 88, 118, 148 days
     assert [n for n, _ in bt_train_mod.CALLS] == [59 * 30, 88 * 30, 118 * 30, 148 * 30]
     assert {seed for _, seed in bt_train_mod.CALLS} == {0}
-    values = [w["value"] for w in r.evidence["windows"]]
+    values = [w["value"] for w in r.evidence["windows"].rows]
     assert values[0] < 0.3  # the first window after the change: the old concept
     assert values[3] > 0.7  # retrained on mostly post-change rows, it recovers
     assert r.check_id == "backtest-accuracy-retrain" and "rolling-origin" in r.method
@@ -160,3 +160,33 @@ def test_a_failing_training_function_is_an_error_naming_it(write_gate, tmp_path)
     r, verdict = run(write_gate, tmp_path, check, stream(149))
     assert r.status is Status.ERROR and verdict == "hold"
     assert "bt_broken_mod:fit" in r.message and "RuntimeError: no" in r.message
+
+
+def test_a_failed_window_outranks_an_errored_one(write_gate, tmp_path):
+    """The kernel's precedence (Status.worst): a window that failed its bound is evidence
+    against the model, one whose model could not be trained is none, so the backtest is
+    ``failed``. The backtest's own order used to rank error first."""
+    (tmp_path / "bt_late_broken_mod.py").write_text(
+        textwrap.dedent(
+            """
+            from sklearn.linear_model import LogisticRegression
+
+            def fit(X, y):
+                if len(X) > 140 * 30:  # only the last window's training fails
+                    raise RuntimeError("no")
+                return LogisticRegression().fit(X, y)
+            """
+        )
+    )
+    check = {
+        **BASE,
+        "cutoff": "2024-05-29",
+        "train": "bt_late_broken_mod:fit",
+        "judge_last": 4,
+    }
+    r, verdict = run(write_gate, tmp_path, check, stream(149, flip_from="2024-05-30"))
+    windows = r.evidence["windows"].rows
+    assert windows[0]["value"] < 0.3  # the first window after the change fails min=0.8
+    assert windows[3]["value"] is None and "RuntimeError: no" in windows[3]["note"]
+    assert r.status is Status.FAILED and verdict == "hold"
+    assert "below 0.8" in r.message and "RuntimeError: no" in r.message

@@ -27,11 +27,13 @@ def test_demo_promotes_with_drift_warnings():
     assert by_id["drift-labels"].status is Status.PASSED
     # CO2 grows faster in the 1990s than before 1990: the yearly-growth feature drifts
     assert by_id["drift-features"].status is Status.WARNED
-    drifted = [c["column"] for c in by_id["drift-features"].evidence["columns"] if c["drifted"]]
+    drifted = [
+        c["column"] for c in by_id["drift-features"].evidence["columns"].rows if c["drifted"]
+    ]
     assert drifted == ["growth_52w"]
     joint = by_id["multivariate-drift-features"]
     assert joint.status is (Status.WARNED if importlib.util.find_spec("torch") else Status.ERROR)
-    windows = by_id["backtest-mae"].evidence["windows"]
+    windows = by_id["backtest-mae"].evidence["windows"].rows
     assert len(windows) == 6 and all(w["rows"] == 104 for w in windows)
     assert windows[0]["start"] >= "1990-01-01" and windows[-1]["end"] == "2001-12-29"
 

@@ -83,7 +83,7 @@ def test_declared_expectations_pass_on_clean_data_and_promote(tmp_path):
     (r,) = result.results
     assert r.status is Status.PASSED, r.message
     assert r.check_id == "data-expectations" and r.kind == "data"
-    names = [e["expectation"] for e in r.evidence["expectations"]]
+    names = [e["expectation"] for e in r.evidence["expectations"].rows]
     assert names == [
         "columns",
         "nulls(id)",
@@ -103,7 +103,7 @@ def test_a_violated_cross_column_rule_holds_the_stage_naming_the_row(tmp_path):
     result = run(tmp_path, [DECLARED], data)
     (r,) = result.results
     assert r.status is Status.FAILED
-    rows = {(f["expectation"], f["row"]) for f in r.evidence["failing_rows"]}
+    rows = {(f["expectation"], f["row"]) for f in r.evidence["failing_rows"].rows}
     assert rows == {("compare(end>start)", 42), ("in_set(city)", 7)}
     assert result.decisions[0].verdict is Verdict.HOLD
 
@@ -143,7 +143,7 @@ def test_data_schema_infers_from_reference_and_writes_reviewable_suites(tmp_path
     again = {"check": "data_expectations", "suite": "expectations/inferred.yaml"}
     (r2,) = run(tmp_path, [again], table(seed=2)).results
     assert r2.status is Status.PASSED
-    assert len(r2.evidence["expectations"]) == len(r.evidence["expectations"])
+    assert len(r2.evidence["expectations"].rows) == len(r.evidence["expectations"].rows)
 
 
 def test_data_schema_catches_a_missing_column_and_an_unseen_category(tmp_path):
@@ -151,9 +151,11 @@ def test_data_schema_catches_a_missing_column_and_an_unseen_category(tmp_path):
     data.loc[5, "city"] = "oslo"
     (r,) = run(tmp_path, [{"check": "data_schema", "exclude": ["id"]}], data).results
     assert r.status is Status.FAILED
-    failed = {e["expectation"] for e in r.evidence["expectations"] if e["status"] == "failed"}
+    failed = {e["expectation"] for e in r.evidence["expectations"].rows if e["status"] == "failed"}
     assert {"columns", "nulls(age)", "between(age)", "in_set(city)"} <= failed
-    assert {"expectation": "in_set(city)", "row": 5, "city": "oslo"} in r.evidence["failing_rows"]
+    assert {"expectation": "in_set(city)", "row": 5, "city": "oslo"} in r.evidence[
+        "failing_rows"
+    ].rows
 
 
 def test_bad_declarations_are_rejected_before_anything_runs(tmp_path):
@@ -180,7 +182,7 @@ def test_python_functions_take_gate_file_parameters(tmp_path):
     data.loc[3, "age"] = -4
     ctx = GateContext(gate, datasets={"evaluation": data, "reference": table(seed=1)})
     r = data_expectations_check(ctx, columns={"age": {"min": 0}})
-    assert r.status is Status.FAILED and r.evidence["failing_rows"][0]["row"] == 3
+    assert r.status is Status.FAILED and r.evidence["failing_rows"].rows[0]["row"] == 3
     assert data_schema_check(ctx, exclude=["id"]).status is Status.FAILED
     with pytest.raises(ConfigError, match="mostly"):
         data_expectations_check(

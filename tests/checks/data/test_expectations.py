@@ -265,7 +265,7 @@ def test_empty_data_is_inconclusive_never_passed():
     ]
     r = check_frame(empty, specs)
     assert r.status is Status.INCONCLUSIVE
-    assert all(e["status"] == "inconclusive" for e in r.evidence["expectations"])
+    assert all(e["status"] == "inconclusive" for e in r.evidence["expectations"].rows)
     # a schema check alone would pass on zero rows; the check still refuses to pass
     assert (
         check_frame(empty, [{"expect": "columns", "columns": ["age"]}]).status
@@ -306,7 +306,9 @@ def test_the_result_carries_counts_rows_and_method():
     assert r.status is Status.FAILED
     assert r.value == 1 and r.threshold.bound == 0 and r.sample_size == 100 and r.method
     assert r.evidence["counts"]["failed"] == 1 and r.evidence["counts"]["passed"] == 1
-    assert r.evidence["failing_rows"] == [{"expectation": "between(age)", "row": 5, "age": -1}]
+    assert r.evidence["failing_rows"].rows == (
+        {"expectation": "between(age)", "row": 5, "age": -1},
+    )
     assert "row" in r.message and "between(age)" in r.message
 
 
@@ -345,3 +347,24 @@ def test_bad_expectations_are_config_errors_naming_the_key():
         parse_expectations([{"expect": "regex", "column": "x", "pattern": "("}])
     with pytest.raises(ConfigError, match="above max"):
         parse_expectations([{"expect": "between", "column": "x", "min": 2, "max": 1}])
+
+
+def test_a_suite_without_expectations_is_inconclusive_never_passed():
+    """Nothing checked is never a pass (Status.worst of no parts). The data family used to
+    pass an empty suite."""
+    r = check_frame(frame(50), [])
+    assert r.status is Status.INCONCLUSIVE
+    assert r.message == (
+        "0 of 0 expectations passed on 'data' (50 rows); no expectation to judge, so nothing "
+        "can pass."
+    )
+
+
+def test_a_warn_expectation_that_errors_is_still_an_error():
+    df = frame(50)
+    r = check_frame(df, [{"expect": "between", "column": "city", "min": 0, "severity": "warn"}])
+    assert r.status is Status.ERROR
+    r = check_frame(
+        df.iloc[:0], [{"expect": "nulls", "column": "age", "severity": "warn"}], min_rows=1
+    )
+    assert r.status is Status.INCONCLUSIVE  # too few rows outranks a warning

@@ -98,21 +98,21 @@ def test_planted_faults_are_caught_with_the_right_rows(suite):
     df, rows = planted()
     r = check_frame(df, suite.expectations, dataset="evaluation")
     assert r.status is Status.FAILED
-    status = {e["expectation"]: e["status"] for e in r.evidence["expectations"]}
+    status = {e["expectation"]: e["status"] for e in r.evidence["expectations"].rows}
     assert status["columns"] == "failed"  # 'plan' is missing
     assert status["in_set(plan)"] == "failed" and status["nulls(plan)"] == "failed"
     assert status["nulls(income)"] == "failed"
     named = {}
-    for row in r.evidence["failing_rows"]:
+    for row in r.evidence["failing_rows"].rows:
         named.setdefault(row["expectation"], []).append(row["row"])
     assert named["between(age)"] == rows["age"]
     assert named["between(score)"] == rows["score"]
     assert named["in_set(city)"] == rows["city"]
     null_rows = df.index[df["income"].isna()].tolist()
     assert named["nulls(income)"] == null_rows[:10]  # the first offending rows, in order
-    nulls = next(e for e in r.evidence["expectations"] if e["expectation"] == "nulls(income)")
+    nulls = next(e for e in r.evidence["expectations"].rows if e["expectation"] == "nulls(income)")
     assert nulls["unexpected_count"] == len(null_rows)
-    missing = next(e for e in r.evidence["expectations"] if e["expectation"] == "columns")
+    missing = next(e for e in r.evidence["expectations"].rows if e["expectation"] == "columns")
     assert "['plan']" in missing["message"]
     passed = {n for n, s in status.items() if s == "passed"}
     assert {"nulls(age)", "between(y)", "in_set(active)"} <= passed

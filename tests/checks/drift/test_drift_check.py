@@ -54,7 +54,7 @@ def test_no_drift_passes_with_a_row_per_feature(run, tmp_path):
     r, verdict = run({}, frame(2000, 1), frame(2000, 2))
     assert r.status is Status.PASSED and verdict is Verdict.PROMOTE
     assert r.check_id == "drift-features" and r.value == 0.0
-    rows = {row["column"]: row for row in r.evidence["columns"]}
+    rows = {row["column"]: row for row in r.evidence["columns"].rows}
     assert set(rows) == {"x", "z", "colour"}
     assert rows["colour"]["kind"] == "categorical" and rows["colour"]["test"] == "chi2"
     assert rows["x"]["test"] == "ks" and 0 <= rows["x"]["p_value"] <= 1
@@ -65,11 +65,11 @@ def test_no_drift_passes_with_a_row_per_feature(run, tmp_path):
 def test_shifted_feature_fails_and_holds(run, tmp_path):
     r, verdict = run({}, frame(2000, 1), frame(2000, 2, shift=0.5, p_b=0.6))
     assert r.status is Status.FAILED and verdict is Verdict.HOLD
-    drifted = {row["column"] for row in r.evidence["columns"] if row["drifted"]}
+    drifted = {row["column"] for row in r.evidence["columns"].rows if row["drifted"]}
     assert drifted == {"x", "colour"}
     assert r.value == 2.0
     assert "'x'" in r.message
-    assert r.evidence["effects"][0]["column"] in ("x", "colour")
+    assert r.evidence["effects"].labels[0] in ("x", "colour")
 
 
 def test_max_drifted_allows_some(run, tmp_path):
@@ -86,7 +86,7 @@ def test_too_few_rows_is_inconclusive(run, tmp_path):
 def test_prediction_drift(run, tmp_path):
     r, _ = run({"target": "predictions"}, frame(2000, 1), frame(2000, 2, shift=0.6))
     assert r.check_id == "drift-predictions"
-    cols = {row["column"]: row for row in r.evidence["columns"]}
+    cols = {row["column"]: row for row in r.evidence["columns"].rows}
     assert set(cols) == {"score:0", "score:1", "label"}
     assert cols["label"]["kind"] == "categorical"
     assert r.status is Status.FAILED
@@ -96,7 +96,7 @@ def test_label_drift(run, tmp_path):
     ref, cur = frame(3000, 1), frame(3000, 2)
     cur = cur.assign(y=(np.random.default_rng(3).random(3000) < 0.8).astype(int))
     r, _ = run({"target": "labels"}, ref, cur)
-    (row,) = r.evidence["columns"]
+    (row,) = r.evidence["columns"].rows
     assert row["column"] == "label" and row["drifted"] and r.status is Status.FAILED
 
 
@@ -105,7 +105,7 @@ def test_regression_labels_are_numeric(run, tmp_path):
     r, _ = run(
         {"target": "labels"}, ref.assign(y=ref["x"]), cur.assign(y=cur["x"]), task="regression"
     )
-    (row,) = r.evidence["columns"]
+    (row,) = r.evidence["columns"].rows
     assert row["kind"] == "numeric" and r.status is Status.PASSED
 
 
@@ -166,13 +166,13 @@ def test_numeric_column_declared_categorical_and_effect_rule(run):
     ref = frame(3000, 1).assign(level=rng.integers(0, 3, 3000))
     cur = frame(3000, 2).assign(level=rng.choice(3, size=3000, p=[0.2, 0.3, 0.5]))
     r, _ = run({"categorical": ["level"], "columns": ["x", "level"]}, ref, cur)
-    rows = {row["column"]: row for row in r.evidence["columns"]}
+    rows = {row["column"]: row for row in r.evidence["columns"].rows}
     assert rows["level"]["test"] == "chi2" and rows["level"]["dof"] == 2
     assert rows["level"]["drifted"] and not rows["x"]["drifted"]
     # by effect size alone, with an unreachable bound: nothing drifts however small p is
     check = {"rule": "effect", "categorical_min_effect": 5.0, "categorical": ["level"]}
     r, _ = run({**check, "columns": ["level"]}, ref, cur)
-    assert r.status is Status.PASSED and r.evidence["columns"][0]["p_value"] < 1e-6
+    assert r.status is Status.PASSED and r.evidence["columns"].rows[0]["p_value"] < 1e-6
 
 
 def test_a_feature_missing_from_the_current_data_is_an_error(run):

@@ -1,5 +1,5 @@
-"""Drift evidence in the HTML report: histograms, effect-size bars and the timeline are drawn,
-and hostile column names stay text."""
+"""Drift evidence as typed blocks (histograms, effect-size bars, the timeline curve) and in the
+HTML report: they are drawn, and hostile column names stay text."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from mlgate.core.evidence import Bars, Blocks, Curve, Histogram, Table
 from mlgate.core.runner import run_gate
 from mlgate.report.html import render_html
 
@@ -47,11 +48,19 @@ def test_histograms_timeline_and_escaping(write_gate, tmp_path):
         datasets={"reference": frame(0.0), "evaluation": frame(0.7)},
     )
     drift, windows = out.results
-    assert len(windows.evidence["curve"]["y"]) == 2  # the drift timeline: two 30-day windows
+    curve = windows.evidence["curve"]
+    assert isinstance(curve, Curve) and len(curve.y) == 2  # the timeline: two 30-day windows
+    assert isinstance(windows.evidence["windows"], Table)
+    assert [r["start"] for r in windows.evidence["windows"].rows] == ["2024-01-01", "2024-01-31"]
     hists = drift.evidence["histograms"]
-    assert hists[0]["column"] == HOSTILE  # the drifted column first
-    assert len(hists[0]["bins"]) == len(hists[0]["reference"]) == 10
-    assert abs(sum(hists[0]["reference"]) - 1) < 1e-5
+    assert isinstance(hists, Blocks) and all(isinstance(h, Histogram) for h in hists.items)
+    assert hists.items[0].title == HOSTILE  # the drifted column first
+    assert len(hists.items[0].bins) == len(hists.items[0].reference) == 10
+    assert abs(sum(hists.items[0].reference) - 1) < 1e-5
+    effects = drift.evidence["effects"]
+    assert isinstance(effects, Bars) and effects.over == "feature"
+    assert effects.quantity == "effect size" and effects.labels[0] == HOSTILE
+    assert set(effects.labels) == {HOSTILE, "plain", "colour"}
     html = render_html(document(out))
     assert "<script>alert(1)</script>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
@@ -61,16 +70,26 @@ def test_histograms_timeline_and_escaping(write_gate, tmp_path):
 
 
 def test_malformed_drift_evidence_draws_what_it_can():
-    from mlgate.report.html import _evidence_plots
+    """Blocks read back from a damaged result.json: an effect that is not a finite number, a
+    histogram whose fields are not lists, a curve with a broken interval band. Only the curve
+    can be drawn."""
+    malformed = {
+        "effects": {"type": "bars", "labels": ["a", "b"], "values": [None, None]},
+        "histograms": {
+            "type": "blocks",
+            "items": [{"type": "histogram", "bins": 5, "reference": 1, "current": None}],
+        },
+        "curve": {"type": "curve", "x": [1, 2], "y": [0.5, 0.6], "low": [None, 0.5],
+                  "high": [0.7, 0.8]},
+    }  # fmt: skip
 
-    plots = _evidence_plots(
-        {
-            "effects": [{"column": "a", "value": float("inf")}, {"column": "b", "value": None}],
-            "histograms": [{"column": "x", "bins": 5, "reference": 1, "current": None}],
-            "curve": {"x": [1, 2], "y": [0.5, 0.6], "low": [None, 0.5], "high": [0.7, 0.8]},
-        }
-    )
-    assert len(plots) == 1  # only the curve, without its broken interval band
+    def svgs(evidence) -> int:
+        doc = json.loads(DOC.read_text())
+        check = {**doc["checks"][0], "evidence": evidence}
+        doc["checks"] = [check]
+        return render_html(doc).count("<svg")
+
+    assert svgs(malformed) - svgs({}) == 1
 
 
 def test_the_raw_data_of_a_plotted_key_is_folded_under_its_plot(write_gate, tmp_path):
@@ -87,6 +106,7 @@ def test_the_raw_data_of_a_plotted_key_is_folded_under_its_plot(write_gate, tmp_
     )
     html = render_html(document(out))
     assert '<details class="evidence"><summary>histograms: the data of the plot</summary>' in html
-    # tables the plots do not replace stay open under a heading
-    assert "<h4>columns</h4>" in html or "<h4>effects</h4>" in html
-    assert "<summary>effects: the data of the plot" not in html
+    # the bars' numbers are folded under their chart; the per-column table, which no plot
+    # replaces, stays open under a heading
+    assert "<summary>effects: the data of the plot</summary>" in html
+    assert "<h4>columns</h4>" in html

@@ -1,4 +1,5 @@
-"""Time windows and the ``drift_windows`` check."""
+"""Time windows (mlgate.core.windows, shared by drift_windows and backtest) and the
+``drift_windows`` check."""
 
 from __future__ import annotations
 
@@ -6,10 +7,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mlgate.checks.drift.windows import WindowSpec, cut_windows, time_values
 from mlgate.core.errors import ConfigError, DataError
 from mlgate.core.result import Status
 from mlgate.core.runner import run_gate
+from mlgate.core.windows import WindowSpec, cut_windows, time_values
 
 
 def days(n: int) -> pd.Series:
@@ -104,12 +105,12 @@ def run(write_gate, tmp_path, check, cur, ref=None):
 def test_drift_in_the_last_window_fails_with_a_timeline(write_gate, tmp_path):
     r, verdict = run(write_gate, tmp_path, {"every": "30D"}, stream(120, shift_from=90))
     assert r.status is Status.FAILED and verdict == "hold"
-    timeline = r.evidence["windows"]
+    timeline = r.evidence["windows"].rows
     assert len(timeline) == 4
     assert [row["drifted"] for row in timeline] == [[], [], [], ["x"]]
     assert [row["judged"] for row in timeline] == [False, False, False, True]
-    assert r.evidence["curve"]["x"] == [1, 2, 3, 4]
-    assert r.evidence["curve"]["y"][-1] > 0.5 > max(r.evidence["curve"]["y"][:3])
+    assert r.evidence["curve"].x == (1, 2, 3, 4)
+    assert r.evidence["curve"].y[-1] > 0.5 > max(r.evidence["curve"].y[:3])
     assert r.sample_size == 30 * 40
 
 
@@ -119,19 +120,19 @@ def test_only_the_latest_windows_are_judged(write_gate, tmp_path):
     data.loc[(data["t"] >= "2024-02-01") & (data["t"] < "2024-03-01"), "x"] += 0.8
     r, verdict = run(write_gate, tmp_path, {"every": "30D"}, data)
     assert r.status is Status.PASSED and verdict == "promote"
-    assert any(row["drifted"] for row in r.evidence["windows"][:-1])
+    assert any(row["drifted"] for row in r.evidence["windows"].rows[:-1])
     r2, _ = run(write_gate, tmp_path, {"every": "30D", "judge_last": 3}, data)
     assert r2.status is Status.FAILED
 
 
 def test_small_last_window_is_inconclusive(write_gate, tmp_path):
     r, _ = run(write_gate, tmp_path, {"every": "30D"}, stream(31, per_day=10))
-    assert r.status is Status.INCONCLUSIVE and r.evidence["windows"][-1]["rows"] == 10
-    assert r.evidence["curve"]["x"] == [1]  # the short window has no point on the timeline
+    assert r.status is Status.INCONCLUSIVE and r.evidence["windows"].rows[-1]["rows"] == 10
+    assert r.evidence["curve"].x == (1,)  # the short window has no point on the timeline
     assert "min_samples=30" in r.message
     # row windows: the last window always has the full length, so it is judged on 1000 rows
     r, _ = run(write_gate, tmp_path, {"rows": 1000}, stream(26, per_day=41))
-    assert r.evidence["windows"][-1]["rows"] == 1000 and r.status is Status.PASSED
+    assert r.evidence["windows"].rows[-1]["rows"] == 1000 and r.status is Status.PASSED
 
 
 def test_needs_a_time_column(write_gate, tmp_path):
@@ -147,7 +148,7 @@ def test_needs_a_time_column(write_gate, tmp_path):
 def test_prediction_drift_by_row_windows(write_gate, tmp_path):
     check = {"target": "predictions", "rows": 1200, "judge_last": 2}
     r, _ = run(write_gate, tmp_path, check, stream(120, shift_from=90))
-    timeline = r.evidence["windows"]
+    timeline = r.evidence["windows"].rows
     assert len(timeline) == 4 and all(row["rows"] == 1200 for row in timeline)
     assert [bool(row["drifted"]) for row in timeline] == [False, False, False, True]
     assert [row["judged"] for row in timeline] == [False, False, True, True]

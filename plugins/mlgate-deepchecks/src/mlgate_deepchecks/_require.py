@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from mlgate.core.errors import MlgateError
+from mlgate.api import MlgateError
 
 INSTALL = (
     "pip install 'deepchecks>=0.19,<0.20' 'numpy<2' 'pandas<3' 'scikit-learn<1.8' "

@@ -14,11 +14,16 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt
 
-from mlgate.config.schema import GateConfig
-from mlgate.core.context import GateContext
-from mlgate.core.errors import ConfigError
-from mlgate.core.registry import CheckType, parse_params, require_dataset, require_model
-from mlgate.core.result import CheckResult, Status
+from mlgate.api import (
+    CheckResult,
+    CheckType,
+    ConfigError,
+    GateConfig,
+    GateContext,
+    Status,
+    require_dataset,
+    require_model,
+)
 from mlgate_deepchecks._require import deepchecks_module
 from mlgate_deepchecks.runner import (
     KIND,
@@ -241,16 +246,6 @@ def _check_id(p: DeepchecksCheckParams) -> str:
     return f"deepchecks-{p.name}"
 
 
-def deepchecks_suite_check(ctx: GateContext, **params: Any) -> CheckResult:
-    """Run ``deepchecks_suite`` from Python with gate-file parameters."""
-    return run_deepchecks_suite(ctx, parse_params(DEEPCHECKS_SUITE, ctx.gate.config, params))
-
-
-def deepchecks_check(ctx: GateContext, **params: Any) -> CheckResult:
-    """Run ``deepchecks_check`` from Python with gate-file parameters."""
-    return run_deepchecks_check(ctx, parse_params(DEEPCHECKS_CHECK, ctx.gate.config, params))
-
-
 DEEPCHECKS_SUITE = CheckType(
     name="deepchecks_suite",
     kind=KIND,
@@ -271,3 +266,9 @@ DEEPCHECKS_CHECK = CheckType(
     validate=_validate_check,
     default_id=_check_id,
 )
+
+#: ``deepchecks_suite_check(mlgate, suite="data_integrity")`` and
+#: ``deepchecks_check(mlgate, name="MixedNulls")`` from Python: the check types themselves,
+#: with the gate file's parameters (ConfigError for bad ones).
+deepchecks_suite_check = DEEPCHECKS_SUITE
+deepchecks_check = DEEPCHECKS_CHECK

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mlgate.core.result import Status
+from mlgate.api import Status
 
 MAX_ITEMS = 50
 MAX_DEPTH = 6

@@ -5,8 +5,9 @@ Each deepchecks condition becomes a row: PASS → passed, WARN → warned, FAIL 
 ERROR → error. A check deepchecks could not run because the data lacks what it needs (no
 datetime or index column, no model) is listed as ``not_run`` and does not count; one that
 had too few samples makes the result ``inconclusive``; any other failure is an ``error``.
-The overall status is the worst of failed > error > inconclusive > warned > passed, and a
-run in which no condition was judged is ``inconclusive``, never passed.
+The overall status is the worst condition's (``Status.worst``: failed > error > inconclusive >
+warned > passed), and a run in which no condition was judged is ``inconclusive``, never
+passed.
 """
 
 from __future__ import annotations
@@ -20,9 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mlgate.checks.data.dtypes import dtype_kind
-from mlgate.core.result import CheckResult, Status, Threshold
-from mlgate.core.task import Task
+from mlgate.api import CheckResult, Status, Table, Task, Threshold, dtype_kind
 from mlgate_deepchecks._require import deepchecks_module
 from mlgate_deepchecks.convert import condition_status, plain
 
@@ -37,7 +36,6 @@ NOT_APPLICABLE = frozenset(
     }
 )
 TOO_FEW = frozenset({"NotEnoughSamplesError"})
-_ORDER = (Status.FAILED, Status.ERROR, Status.INCONCLUSIVE, Status.WARNED, Status.PASSED)
 
 
 @contextlib.contextmanager
@@ -159,10 +157,9 @@ def to_check_result(
     """One CheckResult from a deepchecks ``SuiteResult`` (see the module docstring)."""
     version = deepchecks_module().__version__
     conditions, not_run, values = _rows(suite_result.results)
-    statuses = {Status(c["status"]) for c in conditions}
-    status = next((s for s in _ORDER if s in statuses), Status.INCONCLUSIVE)
+    status = Status.worst(c["status"] for c in conditions)  # none judged: inconclusive
     bad = [c for c in conditions if c["status"] != "passed"]
-    counts = {s.value: sum(c["status"] == s.value for c in conditions) for s in _ORDER}
+    counts = {s.value: sum(c["status"] == s.value for c in conditions) for s in Status}
     head = (
         f"deepchecks {what} on {dataset!r}: {counts['passed']} of {len(conditions)} "
         f"condition(s) passed"
@@ -184,8 +181,8 @@ def to_check_result(
             "dataset": dataset,
             "deepchecks_version": version,
             "counts": counts,
-            "conditions": conditions,
-            "not_run": not_run,
+            "conditions": Table.of(conditions, title="deepchecks conditions"),
+            "not_run": Table.of(not_run, title="checks that did not apply"),
             "values": values,
             **(evidence or {}),
         },

@@ -18,17 +18,25 @@ from typing import Any, Literal
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, model_validator
 
-from mlgate.checks.data import Outcome, read_suite, to_gx
-from mlgate.checks.data.gx_json import NotTranslatable
-from mlgate.checks.data.spec import expectation_name
-from mlgate.checks.data.verdict import KIND, data_result
-from mlgate.config.schema import GateConfig
-from mlgate.core.context import GateContext
-from mlgate.core.errors import ConfigError, DataError
-from mlgate.core.registry import CheckType, parse_params, require_dataset
-from mlgate.core.result import CheckResult, Status
+from mlgate.api import (
+    CheckResult,
+    CheckType,
+    ConfigError,
+    DataError,
+    GateConfig,
+    GateContext,
+    NotTranslatable,
+    Outcome,
+    Status,
+    data_result,
+    expectation_name,
+    read_suite,
+    require_dataset,
+    to_gx,
+)
 from mlgate_gx.engine import build_expectation, raised, validate
 
+KIND = "data"
 METHOD = "Great Expectations {version} (pandas execution engine, ephemeral context)"
 _COLUMN_KEYS = ("column", "column_A", "column_B")
 
@@ -82,7 +90,7 @@ def read_gx_suite(path: Path) -> list[dict[str, Any]]:
 
 def native_as_gx(path: Path) -> list[dict[str, Any]]:
     """An mlgate suite file's expectations as GX configurations (untranslatable ones are
-    left out; :func:`mlgate.checks.data.gx_suite_dict` lists them)."""
+    left out; ``mlgate.checks.data.gx_suite_dict`` lists them)."""
     out: list[dict[str, Any]] = []
     for e in read_suite(path).expectations:
         try:
@@ -227,12 +235,6 @@ def _default_id(p: GXParams) -> str:
     return "gx-expectations" + ("" if p.dataset == "evaluation" else f"-{p.dataset}")
 
 
-def gx_check(ctx: GateContext, **params: Any) -> CheckResult:
-    """Run ``gx_expectations`` from Python with gate-file parameters (e.g. in a test using
-    the ``mlgate`` fixture). Raises ConfigError for bad parameters."""
-    return run_gx(ctx, parse_params(GX_EXPECTATIONS, ctx.gate.config, params))
-
-
 GX_EXPECTATIONS = CheckType(
     name="gx_expectations",
     kind=KIND,
@@ -243,3 +245,8 @@ GX_EXPECTATIONS = CheckType(
     validate=_validate,
     default_id=_default_id,
 )
+
+#: ``gx_check(mlgate, suite="expectations/loans.gx.json")`` from Python (e.g. in a test using
+#: the ``mlgate`` fixture): the check type itself, with the gate file's parameters
+#: (ConfigError for bad ones).
+gx_check = GX_EXPECTATIONS

@@ -17,7 +17,7 @@ from typing import Any
 
 import pandas as pd
 
-from mlgate.core.errors import ConfigError, MlgateError
+from mlgate.api import ConfigError, MlgateError
 
 _log = logging.getLogger(__name__)
 
