@@ -2,7 +2,8 @@
 
 It owns the gate and its context, turns each gate item's outcome into a check result (kept
 in the report's ``user_properties``, so results travel with reports to JUnit XML and from
-pytest-xdist workers), decides each stage, writes ``result.json`` and sets the exit status.
+pytest-xdist workers), decides each stage, writes ``result.json`` and the reports, records the
+run in the history database and sets the exit status.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from mlgate.core.errors import ConfigError, HistoryError
 from mlgate.core.gate import Gate, open_gate
 from mlgate.core.result import CheckResult, Severity, Status
 from mlgate.core.runner import finalize, select_stages
-from mlgate.history import DEFAULT_FILENAME
+from mlgate.history import DEFAULT_FILENAME, History
 from mlgate.plugin.collect import GateCheckItem, GateFile
 from mlgate.plugin.keys import FINAL_KEY, META_KEY, RECORDED_KEY
 from mlgate.plugin.markers import CheckMeta, meta_from_marker
@@ -149,19 +150,25 @@ class GateSession:
                 "duration_s": round(finished - self._started, 3),
             },
         )
-        try:
-            self.outputs = write_outputs(
-                doc,
-                self.report_dir,
-                history=self._history_path(),
-                step_summary=default_step_summary(),
-            )
-        except HistoryError as exc:  # the reports are written; only the record failed
-            self.history_error = str(exc)
-            self.outputs = {"result": self.report_dir / "result.json"}
+        self.outputs = write_outputs(doc, self.report_dir, step_summary=default_step_summary())
         self.result_path = self.outputs["result"]
+        self._record(doc)
         if code is ExitCode.HOLD and session.exitstatus in (0, 1):
             session.exitstatus = int(ExitCode.HOLD)
+
+    def _record(self, doc: dict[str, Any]) -> None:
+        """Record the run in the history database, after the reports are written. A corrupt
+        or foreign history file is never overwritten: the reason is kept for the terminal
+        summary and the run's outcome does not change."""
+        path = self._history_path()
+        if path is None:
+            return
+        try:
+            History(path).record(doc)
+        except HistoryError as exc:
+            self.history_error = str(exc)
+        else:
+            self.outputs["history"] = path
 
     def _history_path(self) -> Path | None:
         opt = self.config.getoption("mlgate_history")

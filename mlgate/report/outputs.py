@@ -7,7 +7,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from mlgate.history import History
 from mlgate.report.card import write_cards
 from mlgate.report.html import render_html
 from mlgate.report.markdown import render_summary
@@ -19,15 +18,14 @@ def write_outputs(
     report_dir: Path,
     *,
     step_summary: str | None = None,
-    history: Path | None = None,
 ) -> dict[str, Path]:
     """Write ``result.json`` (first: it is the source of the rest), ``report.html``,
     ``summary.md`` and the model card files into ``report_dir``; append the summary to
-    ``step_summary`` (the ``$GITHUB_STEP_SUMMARY`` file) when given; record the run in the
-    ``history`` database when given. Returns the paths written, by name.
+    ``step_summary`` (the ``$GITHUB_STEP_SUMMARY`` file) when given. Returns the paths
+    written, by name.
 
-    Raises :class:`~mlgate.core.errors.HistoryError` (after everything else is written) when the
-    history file is corrupt or not mlgate's; it is never overwritten."""
+    Rendering records nothing: the session that ran the gate records the run in the history
+    (:meth:`mlgate.history.History.record`), after this."""
     paths = {"result": write_result(doc, report_dir)}
     paths["report"] = _write(report_dir / "report.html", render_html(doc))
     summary = render_summary(doc)
@@ -37,9 +35,6 @@ def write_outputs(
     if step_summary:
         with open(step_summary, "a", encoding="utf-8") as fh:
             fh.write(summary + "\n")
-    if history is not None:
-        History(history).record(doc)
-        paths["history"] = history
     return paths
 
 

@@ -1,4 +1,5 @@
-"""``result.json``: the machine-readable record of a gate run (fields in docs/interfaces.md).
+"""``result.json``: the machine-readable record of a gate run (fields and evidence blocks in
+docs/result-json.md).
 
 Same inputs and seed give the same bytes, except the ``run.started_at`` / ``run.finished_at``
 timestamps and ``run.duration_s``.
@@ -17,7 +18,9 @@ from mlgate.config.schema import GateConfig
 from mlgate.core.decision import ExitCode, StageDecision
 from mlgate.core.result import CheckResult
 
-SCHEMA_VERSION = "1.0"
+#: 1.1: evidence may hold typed blocks, mappings tagged with ``type`` (docs/result-json.md);
+#: a 1.0 reader still reads every field it knew.
+SCHEMA_VERSION = "1.1"
 TIMING_KEYS = ("started_at", "finished_at", "duration_s")
 
 

@@ -7,7 +7,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-STATUS_ORDER = ("failed", "error", "inconclusive", "skipped", "warned", "passed")
+from mlgate.core.result import PRECEDENCE
+
+#: Worst first: the kernel's one status precedence.
+STATUS_ORDER = tuple(s.value for s in PRECEDENCE)
 VERDICT_LABEL = {
     "promote": "PROMOTE",
     "promote_with_warnings": "PROMOTE WITH WARNINGS",
@@ -98,38 +101,3 @@ def checks_by_stage(result: Mapping[str, Any]) -> dict[str, list[CheckView]]:
     for views in out.values():
         views.sort(key=lambda v: rank.get(v.status, 0))  # stable: result order within status
     return out
-
-
-#: Evidence keys whose numbers the report draws as a plot and whose raw data is shown folded
-#: under it: the plot says what the arrays say (docs/interfaces.md, evidence conventions).
-PLOTTED_DATA = frozenset({"histograms", "curve"})
-
-
-def evidence_blocks(evidence: Mapping[str, Any]) -> list[tuple[str, str, Any, bool]]:
-    """Classify evidence entries for display: ``(key, shape, value, folded)`` with shape
-    ``table`` (a list of mappings), ``mapping`` (a flat mapping), ``list`` or ``scalar``;
-    ``folded`` for the raw data of a plotted key (:data:`PLOTTED_DATA`)."""
-    return [(key, shape, value, key in PLOTTED_DATA) for key, shape, value in _blocks(evidence)]
-
-
-def _blocks(evidence: Mapping[str, Any]) -> list[tuple[str, str, Any]]:
-    blocks = []
-    for key, value in evidence.items():
-        if isinstance(value, list) and value and all(isinstance(v, Mapping) for v in value):
-            columns: list[str] = []
-            for row in value:
-                columns.extend(str(c) for c in row if str(c) not in columns)
-            blocks.append(
-                (
-                    str(key),
-                    "table",
-                    {"columns": columns, "rows": value[:50], "more": max(0, len(value) - 50)},
-                )
-            )
-        elif isinstance(value, Mapping):
-            blocks.append((str(key), "mapping", value))
-        elif isinstance(value, list):
-            blocks.append((str(key), "list", value[:50]))
-        else:
-            blocks.append((str(key), "scalar", value))
-    return blocks

@@ -42,6 +42,9 @@ def _result(hostile: bool) -> dict:
         doc["checks"][0]["evidence"] = {
             "rows": [{HOSTILE: HOSTILE, "slice": HOSTILE, "value": 0.5}]
         }
+        by_id = {c["id"]: c for c in doc["checks"]}
+        by_id["slices-accuracy"]["evidence"]["per_slice"]["labels"][0] = HOSTILE  # a bar label
+        by_id["drift"]["evidence"]["histograms"]["items"][0]["bins"][0] = HOSTILE  # a bin
         doc["datasets"]["evaluation"]["features"] = [HOSTILE]
         doc["models"]["candidate"]["class"] = HOSTILE
     return doc

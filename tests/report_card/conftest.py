@@ -12,7 +12,9 @@ import pytest
 
 from mlgate.core.context import GateContext
 from mlgate.core.decision import decide_stage, exit_code
+from mlgate.core.evidence import Bars, Blocks, Examples, Histogram, Reliability, Table
 from mlgate.core.gate import open_gate
+from mlgate.core.result import jsonable
 from mlgate.core.runner import run_check, select_stages
 from mlgate.report.result_json import build_result, dumps
 
@@ -78,23 +80,30 @@ def _check(check_id: str, kind: str, evidence: dict[str, Any], **fields: Any) ->
 
 
 def kind_checks(tag: str = "") -> list[dict[str, Any]]:
-    """Checks of every kind the card has a section for, with tabular evidence; ``tag`` goes
-    into names, slice values and feature names (use a hostile string to test escaping)."""
+    """Checks of every kind the card has a section for, with typed evidence blocks (as
+    result.json holds them: ``to_dict()`` read back through JSON); ``tag`` goes into names,
+    slice names, bins and feature names (use a hostile string to test escaping)."""
     iv = {"low": 0.8, "high": 0.95, "level": 0.95, "method": "wilson"}
-    return [
+    return _json([
         _check(
             f"slice-accuracy{tag}",
             "slice",
             {
                 "model": "candidate",
-                "slices": [
-                    {"slice": f"sex=female{tag}", "value": 0.91, "n": 120, "interval": iv},
-                    {"slice": "sex=male", "value": 0.87, "n": 108, "interval": iv},
-                ],
-                "intersections": {
-                    f"sex=female & age<40{tag}": {"value": 0.83, "n": 31},
-                    "sex=male & age<40": {"value": 0.9, "n": 29},
-                },
+                "per_slice": Bars(
+                    labels=[f"sex=female{tag}", "sex=male"], values=[0.91, 0.87],
+                    low=[0.85, 0.8], high=[0.95, 0.92], over="slice", quantity="accuracy",
+                    title="accuracy per slice",
+                ),
+                "intersections": Blocks(items=(
+                    Bars(labels=[f"sex=female & age<40{tag}", "sex=male & age<40"],
+                         values=[0.83, 0.9], over="slice", quantity="accuracy",
+                         title="intersections"),
+                    Table.of([{"slice": f"sex=female & age<40{tag}", "value": 0.83, "n": 31},
+                              {"slice": "sex=male & age<40", "value": 0.9, "n": 29}],
+                             title="intersection sizes"),
+                )),
+                "worst_rows": Examples.of([{"row": 17, "name": f"Jane Doe{tag}"}]),
             },
             metric="accuracy",
             value=0.89,
@@ -106,8 +115,11 @@ def kind_checks(tag: str = "") -> list[dict[str, Any]]:
             "calibration",
             {
                 "model": "candidate",
-                "bins": [{"bin": i, "count": 20 + i, "confidence": 0.1 * i, "accuracy": 0.1 * i}
-                         for i in range(10)],
+                "reliability": Reliability(
+                    confidence=[0.1 * i for i in range(10)],
+                    accuracy=[0.1 * i for i in range(10)],
+                    count=[20 + i for i in range(10)],
+                ),
             },
             metric="ece",
             value=0.031,
@@ -116,7 +128,7 @@ def kind_checks(tag: str = "") -> list[dict[str, Any]]:
         _check(
             "beats-majority",
             "baseline",
-            {"baselines": [{"baseline": "majority", "value": 0.62, "margin": 0.35}]},
+            {"baselines": Table.of([{"baseline": "majority", "value": 0.62, "margin": 0.35}])},
             metric="accuracy_gain",
             value=0.35,
         ),
@@ -136,16 +148,27 @@ def kind_checks(tag: str = "") -> list[dict[str, Any]]:
             "feature-drift",
             "drift",
             {
-                "features": [
+                "features": Table.of([
                     {"feature": f"mean radius{tag}", "test": "ks", "statistic": 0.05,
                      "p_value": 0.7, "effect_size": 0.01, "drifted": False},
-                ],
+                ]),
+                "effects": Bars(labels=[f"mean radius{tag}"], values=[0.01], over="feature",
+                                quantity="effect size"),
+                "histograms": Blocks(items=(
+                    Histogram(bins=[f"<10{tag}", ">=10"], reference=[0.5, 0.5],
+                              current=[0.45, 0.55], title=f"mean radius{tag}"),
+                )),
                 "correction": "benjamini-hochberg",
             },
             status="warned",
             severity="warn",
         ),
-    ]  # fmt: skip
+    ])  # fmt: skip
+
+
+def _json(value: Any) -> Any:
+    """What a stored result.json holds: blocks as their tagged mappings."""
+    return json.loads(json.dumps(jsonable(value)))
 
 
 @pytest.fixture

@@ -111,15 +111,20 @@ def test_each_check_kind_lands_in_its_section(kinds_result):
         "Drift": ["feature-drift"],
     }
     (slice_check,) = card.sections[0][1]
-    assert slice_check.slice_values == (
-        ("sex=female", 0.91),
-        ("sex=male", 0.87),
-        ("sex=female & age<40", 0.83),
-        ("sex=male & age<40", 0.9),
-    )
+    # the per-slice analyses come from the Bars over="slice", with their intervals
+    assert [(m.quantity, m.slice, m.value, m.low, m.high) for m in slice_check.slice_metrics] == [
+        ("accuracy", "sex=female", 0.91, 0.85, 0.95),
+        ("accuracy", "sex=male", 0.87, 0.8, 0.92),
+        ("accuracy", "sex=female & age<40", 0.83, None, None),
+        ("accuracy", "sex=male & age<40", 0.9, None, None),
+    ]
     md = card_markdown(kinds_result)
-    for text in ("| sex=female &amp; age&lt;40 | 0.83 | 31 |", "| mean radius | ks | 0.05 | 0.7 |"):
-        assert text in md
+    for text in (
+        "| sex=female | 0.91 | \\[0.85, 0.95\\] |",  # the bars' table, intervals joined
+        "| sex=female &amp; age&lt;40 | 0.83 | 31 |",
+        "| mean radius | ks | 0.05 | 0.7 |",
+    ):
+        assert text in md, text
     assert "Not measured in this run" not in md.split("## Quantitative analyses")[1].split("##")[0]
 
 

@@ -3,6 +3,8 @@ come out as text, and the HTML card is one self-contained file."""
 
 from __future__ import annotations
 
+import json
+import re
 import shutil
 import subprocess
 from html.parser import HTMLParser
@@ -10,7 +12,7 @@ from html.parser import HTMLParser
 import pytest
 import yaml
 
-from mlgate.report.card import card_html, card_markdown
+from mlgate.report.card import card_html, card_json, card_markdown
 
 EVIL = "<script>alert(1)</script>"
 
@@ -134,3 +136,32 @@ def test_a_browser_runs_no_script_from_a_hostile_card(hostile_result, tmp_path):
     assert "pwned" not in [t.strip() for t in dom.text]
     assert "script" not in {tag for tag, _ in dom.tags}
     assert "img" not in {tag for tag, _ in dom.tags}
+
+
+ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
+
+
+def test_hostile_slice_names_and_bins_are_escaped_in_the_cards_plots(hostile_result):
+    html = card_html(hostile_result)
+    assert "<script" not in html.lower()
+    svgs = re.findall(r"<svg.*?</svg>", html, re.S)
+    assert len(svgs) >= 5  # per-slice bars, intersections, reliability, effects, a histogram
+    # matplotlib wrote the slice name (a bar label) and the bin (a tick label) as SVG text
+    assert any(f"sex=female{ESCAPED}" in svg for svg in svgs)
+    assert any(f"&lt;10{ESCAPED}" in svg for svg in svgs)
+    page = _parse(html)
+    assert "script" not in {tag for tag, _ in page.tags}
+
+
+def test_hostile_slice_names_and_bins_are_escaped_in_the_markdown_cards_tables(hostile_result):
+    body = card_markdown(hostile_result).split("\n---\n", 1)[1]
+    assert f"| sex=female{ESCAPED} | 0.91 |" in body  # the per-slice bars' table
+    assert f"| &lt;10{ESCAPED} | 0.5 | 0.45 |" in body  # the histogram's table
+    assert "<script" not in body
+
+
+def test_examples_are_never_on_the_card(hostile_result):
+    for text in (card_markdown(hostile_result), card_html(hostile_result)):
+        assert "Jane Doe" not in text
+        assert "1 example row(s), in the gate report only" in text
+    assert "Jane Doe" not in json.dumps(card_json(hostile_result))

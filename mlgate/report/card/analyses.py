@@ -1,13 +1,14 @@
 """The card's "Quantitative analyses" section: the metrics table, then one section per
 check kind (slices, calibration, baselines, champion comparison, drift) and other checks,
-each check with its statistic, interval, threshold and evidence tables."""
+each check with its statistic, interval, threshold and evidence (tables, and plots that the
+HTML card draws)."""
 
 from __future__ import annotations
 
 from mlgate.report.card import fmt
-from mlgate.report.card.blocks import Fields, Section, TableBlock, Text, field
+from mlgate.report.card.blocks import Block, Fields, PlotBlock, Section, TableBlock, Text, field
 from mlgate.report.card.build import SECTION_KINDS, CheckInfo, ModelCard
-from mlgate.report.card.evidence import Table
+from mlgate.report.card.evidence import Plot, Table
 
 
 def _metric_table(checks: tuple[CheckInfo, ...]) -> Table:
@@ -45,8 +46,8 @@ def _check_section(c: CheckInfo, prefix: str) -> Section:
         field("Method", c.method or None),
         field("Result", c.message or None),
     ]
-    blocks: list[Fields | Text | TableBlock] = [Fields(tuple(head))]
-    blocks += [TableBlock(t) for t in c.evidence.tables]
+    blocks: list[Block] = [Fields(tuple(head))]
+    blocks += [PlotBlock(p) if isinstance(p, Plot) else TableBlock(p) for p in c.evidence.parts]
     if c.evidence.details:
         blocks.append(TableBlock(Table("Details", ("key", "value"), c.evidence.details)))
     anchor = f"{prefix}-{_slug(c.check_id)}-{_slug('-'.join(c.stages))}"
@@ -60,7 +61,7 @@ def _slug(text: str) -> str:
 def quantitative_section(card: ModelCard) -> Section:
     children = []
     if card.metrics:
-        blocks: list[Fields | Text | TableBlock] = [TableBlock(_metric_table(card.metrics))]
+        blocks: list[Block] = [TableBlock(_metric_table(card.metrics))]
         methods = card.interval_methods()
         if methods:
             blocks.append(Text("Intervals: " + "; ".join(methods) + ".", "note"))

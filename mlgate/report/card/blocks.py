@@ -1,4 +1,4 @@
-"""The blocks a card document is made of: sections of fields, text and tables.
+"""The blocks a card document is made of: sections of fields, text, tables and plots.
 
 Every string is plain text (renderers escape it); links are :class:`Link` and only ever point
 to http(s) URLs.
@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from mlgate.report.card.evidence import Table
+from mlgate.report.card.evidence import Plot, Table
 
 
 @dataclass(frozen=True)
@@ -50,10 +50,22 @@ class TableBlock:
 
 
 @dataclass(frozen=True)
+class PlotBlock:
+    """A plot of evidence: drawn in the HTML card; the Markdown card shows the table that
+    follows it."""
+
+    block: ClassVar[str] = "plot"
+    plot: Plot
+
+
+Block = Fields | Text | TableBlock | PlotBlock
+
+
+@dataclass(frozen=True)
 class Section:
     anchor: str
     title: str
-    blocks: tuple[Fields | Text | TableBlock, ...] = ()
+    blocks: tuple[Block, ...] = ()
     children: tuple[Section, ...] = ()
 
 

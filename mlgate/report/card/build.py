@@ -1,6 +1,6 @@
 """Build a :class:`ModelCard` from a ``result.json`` document alone.
 
-What the run measured (metrics with intervals, per-slice tables, calibration, drift,
+What the run measured (metrics with intervals, per-slice metrics, calibration, drift,
 baselines, champion comparison, stage verdicts, datasets, the model's class and parameters)
 is filled in automatically; what only people know comes from the ``model_card:`` section the
 result carries. Nothing is invented: expected fields nobody filled are listed in
@@ -16,7 +16,7 @@ from typing import Any
 from mlgate.config.card import ModelCardSpec, missing_fields, validate_card_spec
 from mlgate.core.errors import ResultError
 from mlgate.report.card import fmt
-from mlgate.report.card.evidence import Evidence, evidence_tables, slice_values
+from mlgate.report.card.evidence import Evidence, SliceMetric, evidence_tables, slice_metrics
 
 # Check kinds with a section of their own on the card, in card order; others are listed
 # under "Other checks". "metric" checks make the main metrics table.
@@ -93,7 +93,8 @@ class CheckInfo:
     dataset: str | None
     higher_is_better: bool | None
     evidence: Evidence
-    slice_values: tuple[tuple[str, float], ...]
+    #: the bars of its ``Bars(over="slice")`` evidence: the per-slice quantitative analyses
+    slice_metrics: tuple[SliceMetric, ...]
 
     @property
     def is_candidate(self) -> bool:
@@ -316,5 +317,5 @@ def _check(c: Mapping[str, Any]) -> CheckInfo:
         dataset=_opt_str(ev.get("dataset")) if isinstance(ev.get("dataset"), str) else None,
         higher_is_better=hib if isinstance(hib, bool) else None,
         evidence=evidence_tables(evidence),
-        slice_values=tuple(slice_values(evidence, metric)),
+        slice_metrics=tuple(slice_metrics(evidence)),
     )

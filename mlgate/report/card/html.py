@@ -1,4 +1,5 @@
-"""The card as one self-contained HTML file (Jinja2, autoescaped, inline CSS, no scripts).
+"""The card as one self-contained HTML file (Jinja2, autoescaped, inline CSS and SVG plots,
+no scripts).
 
 The template is package data (``templates/card.html.j2``). Autoescaping is on for every
 template, whatever its name, so names and values from the result are shown as text.
@@ -9,7 +10,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from mlgate.report.card.blocks import Link
+from markupsafe import Markup
+
+from mlgate.report.card.blocks import Link, PlotBlock
 from mlgate.report.card.build import ModelCard, build_card
 from mlgate.report.card.layout import card_document
 
@@ -35,8 +38,17 @@ def _environment():
         keep_trailing_newline=True,
         trim_blocks=False,
     )
-    env.globals.update(is_link=lambda v: isinstance(v, Link), status_class=_status_class)
+    env.globals.update(
+        is_link=lambda v: isinstance(v, Link), status_class=_status_class, draw=_draw
+    )
     return env
+
+
+def _draw(b: PlotBlock) -> Markup:
+    """The plot's SVG as markup (matplotlib escapes every text it writes into it); empty
+    when nothing in the data can be drawn."""
+    svg = b.plot.svg()
+    return Markup(svg) if svg else Markup("")
 
 
 def render_html(card: ModelCard) -> str:

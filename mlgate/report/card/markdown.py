@@ -8,7 +8,6 @@ strings.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
@@ -20,6 +19,7 @@ from mlgate.report.card.blocks import Fields, Link, Section, TableBlock, Text
 from mlgate.report.card.build import ModelCard, build_card
 from mlgate.report.card.evidence import Table
 from mlgate.report.card.layout import card_document
+from mlgate.report.mdtext import md
 
 HF_TASK = {
     "binary": ("tabular-classification", "Binary classification"),
@@ -27,23 +27,6 @@ HF_TASK = {
     "regression": ("tabular-regression", "Regression"),
 }
 HF_LIBRARY = {"sklearn": "sklearn", "torch": "pytorch"}
-
-_MD_PUNCT = re.compile(r"([\\`*\[\]|#~])")
-_BLOCK_START = re.compile(r"(\d+[.)]|[-+=])(\s|$)")
-_UNDERSCORE = re.compile(r"(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
-
-
-def md(text: object) -> str:
-    """Plain text as inline Markdown: one line, HTML escaped, markup characters escaped."""
-    s = " ".join(str(text).split())
-    s = s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    s = _MD_PUNCT.sub(r"\\\1", s)
-    s = _UNDERSCORE.sub(r"\\_", s)
-    m = _BLOCK_START.match(s)
-    if m:  # would start a list item or a rule: escape the marker character
-        cut = len(m.group(1)) - 1
-        s = s[:cut] + "\\" + s[cut:]
-    return s
 
 
 def _value(v: object) -> str:

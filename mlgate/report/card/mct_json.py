@@ -16,7 +16,7 @@ from mlgate.report.card.build import DatasetInfo, ModelCard, build_card
 
 MCT_SCHEMA_VERSION = "0.0.2"
 # Checks whose statistic describes the candidate's performance: their value is a
-# performance metric (slice checks add one per slice).
+# performance metric, and each bar of their Bars(over="slice") evidence one per slice.
 PERFORMANCE_KINDS = ("metric", "slice", "calibration")
 
 
@@ -58,13 +58,13 @@ def _performance(card: ModelCard) -> list[dict[str, Any]]:
         out.append({"type": kind, "value": value, **({"slice": slice_} if slice_ else {})})
 
     for c in card.all_checks:
-        if c.kind not in PERFORMANCE_KINDS or not c.is_candidate or not c.metric:
+        if c.kind not in PERFORMANCE_KINDS or not c.is_candidate:
             continue
-        if c.value is not None:
+        if c.metric and c.value is not None:
             add(c.metric, c.value, c.dataset)
-        if c.kind == "slice":
-            for name, value in c.slice_values:
-                add(c.metric, value, c.dataset, name)
+        for m in c.slice_metrics:  # Bars over="slice": one metric per slice
+            if m.quantity or c.metric:
+                add(m.quantity or c.metric or "", m.value, c.dataset, m.slice)
     return out
 
 
