@@ -6,7 +6,8 @@ extra keys are that check's parameters, validated against the check's own model.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+import re
+from typing import Any, ClassVar, Literal
 
 from pydantic import (
     BaseModel,
@@ -19,7 +20,7 @@ from pydantic import (
 )
 
 from mlgate.config.card import ModelCardSpec
-from mlgate.core.result import Severity
+from mlgate.core.result import DecisionRule, Severity
 from mlgate.core.task import Task
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
@@ -30,21 +31,64 @@ class _Strict(BaseModel):
 
 
 class ModelSpec(_Strict):
-    """How to obtain one model: a ``module:callable`` factory, a file, or both (a torch
-    architecture from ``factory`` plus weights from ``path``)."""
+    """How to obtain one model: a ``module:callable`` factory, a file, both (a torch
+    architecture from ``factory`` plus weights from ``path``), or an MLflow model ``uri``
+    (``models:/name@alias``, ``models:/name/version`` or ``runs:/run_id/path``; needs
+    ``mlgate[mlflow]``)."""
+
+    #: The MLflow model URIs a gate accepts (docs/mlflow.md). Stages and ``latest`` are not
+    #: among them: they move under a gate that is running; an alias or a version is named.
+    URI_FORMS: ClassVar[dict[str, str]] = {
+        "alias": r"^models:/(?P<name>[^/@]+)@(?P<alias>[\w-]+)$",
+        "version": r"^models:/(?P<name>[^/@]+)/(?P<version>\d+)$",
+        "run": r"^runs:/(?P<run_id>[\w-]+)/(?P<path>[^\s]+)$",
+    }
 
     factory: str | None = Field(None, pattern=r"^[\w.]+:[\w.]+$")
     path: str | None = None
+    uri: str | None = None
+    #: MLflow tracking server for ``uri``; default: MLflow's own (``MLFLOW_TRACKING_URI``).
+    tracking_uri: str | None = None
     args: dict[str, Any] = Field(default_factory=dict)
     kind: Literal["auto", "sklearn", "torch", "callable"] = "auto"
     trust: bool = False
     classes: list[Any] | None = None
     batch_size: PositiveInt = 1024
 
+    @field_validator("uri")
+    @classmethod
+    def _mlflow_uri(cls, v: str | None) -> str | None:
+        if v is None or any(re.match(form, v) for form in cls.URI_FORMS.values()):
+            return v
+        raise ValueError(
+            f"{v!r} is not an MLflow model URI mlgate loads; expected models:/<name>@<alias> "
+            "(e.g. models:/churn@champion), models:/<name>/<version> (e.g. models:/churn/3) "
+            "or runs:/<run_id>/<artifact path>. Stages and 'latest' move while a gate runs: "
+            "name an alias or a version instead"
+        )
+
     @model_validator(mode="after")
     def _source_given(self) -> ModelSpec:
+        if self.uri is not None:
+            extra = [k for k in ("factory", "path") if getattr(self, k) is not None]
+            if self.args:
+                extra.append("args")
+            if extra:
+                raise ValueError(
+                    f"'uri' ({self.uri}) loads the model from MLflow on its own; "
+                    f"drop {' and '.join(repr(k) for k in extra)}, or drop 'uri'"
+                )
+            return self
+        if self.tracking_uri is not None:
+            raise ValueError(
+                f"'tracking_uri' ({self.tracking_uri}) is only for a model given by 'uri'; "
+                "add 'uri: models:/<name>@<alias>' or drop 'tracking_uri'"
+            )
         if self.factory is None and self.path is None:
-            raise ValueError("give 'factory' (module:callable) or 'path' (a model file), or both")
+            raise ValueError(
+                "give 'factory' (module:callable) or 'path' (a model file), or both; "
+                "or 'uri' (an MLflow model, e.g. models:/churn@champion)"
+            )
         return self
 
 
@@ -87,6 +131,8 @@ class CheckDecl(BaseModel):
     check: str
     id: str | None = Field(None, pattern=NAME_PATTERN)
     severity: Severity = Severity.BLOCK
+    #: How this check's bounds are judged (overrides the stage's and the gate's).
+    decision_rule: DecisionRule | None = None
 
     @property
     def params(self) -> dict[str, Any]:
@@ -96,6 +142,11 @@ class CheckDecl(BaseModel):
 class StageSpec(_Strict):
     description: str = ""
     checks: list[CheckDecl] = Field(min_length=1)
+    #: How the stage's checks' bounds are judged (overrides the gate's).
+    decision_rule: DecisionRule | None = None
+    #: What an inconclusive blocking check does to the stage: hold it (the default), warn
+    #: (promote with warnings) or pass.
+    inconclusive: Literal["hold", "warn", "pass"] = "hold"
 
 
 class GateConfig(_Strict):
@@ -107,6 +158,9 @@ class GateConfig(_Strict):
     task: Task
     #: NumPy and the history database both take it; 2**32 - 1 is NumPy's legacy bound.
     seed: int = Field(0, ge=0, le=2**32 - 1)
+    #: How every check's bounds are judged unless a stage or check says otherwise:
+    #: strict (the interval must clear the bound), lenient or point (docs/policies.md).
+    decision_rule: DecisionRule = DecisionRule.STRICT
     models: dict[str, ModelSpec]
     datasets: dict[str, DatasetSpec]
     stages: dict[str, StageSpec] = Field(min_length=1)

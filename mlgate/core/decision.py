@@ -47,19 +47,33 @@ class StageDecision:
         }
 
 
-def decide_stage(stage: str, results: Iterable[CheckResult]) -> StageDecision:
+def decide_stage(
+    stage: str, results: Iterable[CheckResult], *, inconclusive: str = "hold"
+) -> StageDecision:
     """Decide one stage from the results of its checks.
 
     Any blocking check that failed, errored, was inconclusive or was skipped → ``hold``; a
     stage with no results at all → ``hold`` (nothing was checked); otherwise any non-passing
     warn-severity check or ``warned`` status → ``promote_with_warnings``; else ``promote``.
+
+    ``inconclusive`` (the stage's policy) relaxes one case: ``warn`` makes an inconclusive
+    blocking check a warning, ``pass`` lets it through silently. A stage whose every check was
+    inconclusive still holds: nothing was shown.
     """
+    if inconclusive not in ("hold", "warn", "pass"):
+        raise ValueError(f"inconclusive must be hold, warn or pass, got {inconclusive!r}")
     results = [r for r in results if stage in r.stages]
     counts = Counter(r.status.value for r in results)
     ordered = {s.value: counts.get(s.value, 0) for s in Status}
     if not results:
         return StageDecision(stage, Verdict.HOLD, ("no check of this stage ran",), ordered)
-    blocking = [r for r in results if r.blocks]
+    if all(r.status is Status.INCONCLUSIVE for r in results):
+        reasons = tuple(f"{r.check_id} inconclusive: {r.message}" for r in results)
+        return StageDecision(stage, Verdict.HOLD, reasons, ordered)
+    relaxed = inconclusive != "hold"
+    blocking = [
+        r for r in results if r.blocks and not (relaxed and r.status is Status.INCONCLUSIVE)
+    ]
     if blocking:
         reasons = tuple(f"{r.check_id} {r.status.value}: {r.message}" for r in blocking)
         return StageDecision(stage, Verdict.HOLD, reasons, ordered)
@@ -68,6 +82,7 @@ def decide_stage(stage: str, results: Iterable[CheckResult]) -> StageDecision:
         for r in results
         if r.status is Status.WARNED
         or (r.severity is Severity.WARN and r.status is not Status.PASSED)
+        or (inconclusive == "warn" and r.status is Status.INCONCLUSIVE)
     ]
     if warnings:
         reasons = tuple(f"{r.check_id} {r.status.value}: {r.message}" for r in warnings)

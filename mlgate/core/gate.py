@@ -13,7 +13,7 @@ from mlgate.config.load import format_validation_error, load_gate
 from mlgate.config.schema import GateConfig
 from mlgate.core.errors import ConfigError
 from mlgate.core.registry import CheckRegistry, CheckType
-from mlgate.core.result import Severity
+from mlgate.core.result import DecisionRule, Severity
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,9 @@ class PlannedCheck:
     params: BaseModel
     severity: Severity
     key_path: str
+    #: How the check's bounds are judged: the check's ``decision_rule``, else its stage's,
+    #: else the gate's (strict by default).
+    decision_rule: DecisionRule = DecisionRule.STRICT
 
     @property
     def kind(self) -> str:
@@ -94,7 +97,10 @@ def plan_gate(config: GateConfig, registry: CheckRegistry, *, path: Path) -> Gat
                 )
                 continue
             seen[check_id] = where
-            planned.append(PlannedCheck(stage, check_id, check_type, params, decl.severity, where))
+            rule = decl.decision_rule or spec.decision_rule or config.decision_rule
+            planned.append(
+                PlannedCheck(stage, check_id, check_type, params, decl.severity, where, rule)
+            )
     if problems:
         raise ConfigError(
             f"{path}: invalid gate file ({len(problems)} problem(s)):\n" + "\n".join(problems)

@@ -76,6 +76,9 @@ class DecisionRule(str, enum.Enum):
     POINT = "point"
 
 
+#: The statuses a bound judgement gives; only these are judged again under another rule.
+_JUDGED = frozenset({Status.PASSED, Status.FAILED, Status.INCONCLUSIVE})
+
 _BLOCKING_STATUSES = frozenset({Status.FAILED, Status.ERROR, Status.INCONCLUSIVE, Status.SKIPPED})
 
 
@@ -173,6 +176,28 @@ class Part:
     def __post_init__(self) -> None:
         object.__setattr__(self, "status", Status(self.status))
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Part:
+        interval, threshold = data.get("interval"), data.get("threshold")
+        return cls(
+            name=data["name"],
+            status=Status(data["status"]),
+            value=data.get("value"),
+            interval=Interval(**interval) if interval else None,
+            threshold=Threshold(threshold["op"], threshold["value"]) if threshold else None,
+            sample_size=data.get("sample_size"),
+            message=data.get("message", ""),
+        )
+
+    def rejudged(self, rule: DecisionRule) -> Part:
+        """This part judged again under ``rule``, when it was judged on an interval against a
+        threshold; otherwise (a count, an error, a skipped part) unchanged."""
+        if self.threshold is None or self.interval is None or self.status not in _JUDGED:
+            return self
+        return replace(
+            self, status=self.threshold.judge(self.interval, value=self.value, rule=rule)
+        )
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "name": self.name,
@@ -206,12 +231,19 @@ class CheckResult:
     method: str | None = None
     message: str = ""
     evidence: Mapping[str, Any] = field(default_factory=dict)
+    #: The judged parts of a check made of several (:meth:`from_parts`); empty otherwise.
+    parts: tuple[Part, ...] = ()
+    #: The rule the kernel judged the bounds by, when it was not the default (``strict``).
+    decision_rule: DecisionRule | None = None
 
     def __post_init__(self) -> None:
         # Accept plain strings from users' Python checks, store enums.
         object.__setattr__(self, "status", Status(self.status))
         object.__setattr__(self, "severity", Severity(self.severity))
         object.__setattr__(self, "stages", tuple(self.stages))
+        object.__setattr__(self, "parts", tuple(self.parts))
+        if self.decision_rule is not None:
+            object.__setattr__(self, "decision_rule", DecisionRule(self.decision_rule))
 
     @classmethod
     def from_parts(
@@ -236,13 +268,33 @@ class CheckResult:
             fields.setdefault("message", f"{decisive.name}: {decisive.message}".rstrip(": "))
         elif not parts:
             fields.setdefault("message", "no part to judge")
-        return cls(check_id=check_id, kind=kind, status=status, **fields)
+        return cls(check_id=check_id, kind=kind, status=status, parts=parts, **fields)
 
     @property
     def blocks(self) -> bool:
         """True when this result holds its stages: a blocking check that failed, errored,
         was inconclusive or did not run (skipped). A ``warned`` status never blocks."""
         return self.severity is Severity.BLOCK and self.status in _BLOCKING_STATUSES
+
+    def rejudged(self, rule: DecisionRule | str) -> CheckResult:
+        """This result judged under ``rule``: each part judged on an interval against a
+        threshold is judged again and the status re-derived; a single-bound result is judged
+        again on its headline. Errors, skips and statuses not made by a bound are kept. The
+        message says when the rule changed the status."""
+        rule = DecisionRule(rule)
+        if rule is DecisionRule.STRICT:
+            return self
+        if self.parts:
+            parts = tuple(p.rejudged(rule) for p in self.parts)
+            status = Status.worst(parts)
+        elif self.threshold is not None and self.interval is not None and self.status in _JUDGED:
+            parts, status = (), self.threshold.judge(self.interval, value=self.value, rule=rule)
+        else:
+            return replace(self, decision_rule=rule)
+        message = self.message
+        if status is not self.status:
+            message = f"{message} [{rule.value} rule: {status.value}]".lstrip()
+        return replace(self, parts=parts, status=status, message=message, decision_rule=rule)
 
     def with_context(self, **changes: Any) -> CheckResult:
         """A copy with kernel-owned fields (id, stages, severity, ...) filled in."""
@@ -264,6 +316,8 @@ class CheckResult:
             "method": self.method,
             "message": self.message,
             "evidence": jsonable(self.evidence),
+            **({"parts": [p.to_dict() for p in self.parts]} if self.parts else {}),
+            **({"decision_rule": self.decision_rule.value} if self.decision_rule else {}),
         }
 
     @classmethod
@@ -285,6 +339,8 @@ class CheckResult:
             method=data.get("method"),
             message=data.get("message", ""),
             evidence=data.get("evidence", {}),
+            parts=tuple(Part.from_dict(p) for p in data.get("parts", ())),
+            decision_rule=data.get("decision_rule"),
         )
 
 

@@ -34,7 +34,7 @@ def run_check(ctx: GateContext, planned: PlannedCheck) -> CheckResult:
         log.exception("check %s raised", planned.check_id)
         result = error_result(planned.kind, exc, unexpected=True)
     return finalize(
-        result,
+        result.rejudged(planned.decision_rule),
         check_id=planned.check_id,
         stages=(planned.stage,),
         severity=planned.severity,
@@ -99,7 +99,9 @@ def run_gate(
     planned = [c for c in gate.checks if c.stage in selected]
     ctx.preflight(planned)  # a setup mistake is a SetupError (exit 4), not a held model
     results = tuple(run_check(ctx, c) for c in planned)
-    decisions = tuple(decide_stage(s, results) for s in selected)
+    decisions = tuple(
+        decide_stage(s, results, inconclusive=gate.config.stages[s].inconclusive) for s in selected
+    )
     return GateRun(gate, results, decisions)
 
 

@@ -132,7 +132,10 @@ class GateSession:
         if hasattr(self.config, "workerinput"):  # pytest-xdist worker: the controller decides
             return
         results = self.ordered_results()
-        self.decisions = [decide_stage(s, results) for s in self.stages]
+        self.decisions = [
+            decide_stage(s, results, inconclusive=self.gate.config.stages[s].inconclusive)
+            for s in self.stages
+        ]
         code = exit_code(self.decisions)
         finished = time.time()
         doc = build_result(
