@@ -27,6 +27,12 @@ def load_gate(path: str | Path) -> GateConfig:
     :data:`MAX_EXPANDED_VALUES` values through aliases, or does not follow the schema (every
     problem listed, each with its key path).
     """
+    return parse_gate(read_gate(path), source=str(path))
+
+
+def read_gate(path: str | Path) -> Any:
+    """The YAML data of the gate file at ``path``, not yet validated against the schema.
+    Raises :class:`ConfigError` as :func:`load_gate` does for everything but the schema."""
     path = Path(path)
     if path.is_dir():
         raise ConfigError(
@@ -57,7 +63,7 @@ def load_gate(path: str | Path) -> GateConfig:
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
     _check_expansion(data, source=str(path))
-    return parse_gate(data, source=str(path))
+    return data
 
 
 class _GateLoader(yaml.SafeLoader):

@@ -9,10 +9,10 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from mlgate.config.load import format_validation_error, load_gate
+from mlgate.config.load import format_validation_error, parse_gate, read_gate
 from mlgate.config.schema import GateConfig
 from mlgate.core.errors import ConfigError
-from mlgate.core.registry import CheckRegistry, CheckType
+from mlgate.core.registry import CheckRegistry, CheckType, number_problems
 from mlgate.core.result import DecisionRule, Severity
 
 
@@ -59,8 +59,46 @@ class Gate:
 def open_gate(path: str | Path, registry: CheckRegistry | None = None) -> Gate:
     """Load, validate and plan the gate file at ``path``. Raises :class:`ConfigError`."""
     path = Path(path).resolve()
-    config = load_gate(path)
-    return plan_gate(config, registry or CheckRegistry.from_entry_points(), path=path)
+    registry = registry or CheckRegistry.from_entry_points()
+    raw = read_gate(path)
+    try:
+        config = parse_gate(raw, source=str(path))
+    except ConfigError as exc:
+        # List the checks' own problems too, in the same pass: a bad seed must not hide a
+        # bad bound.
+        more = _declared_check_problems(raw, registry)
+        if not more:
+            raise
+        lines = str(exc).splitlines()[1:] + more
+        raise ConfigError(
+            f"{path}: invalid gate file ({len(lines)} problem(s)):\n" + "\n".join(lines)
+        ) from None
+    return plan_gate(config, registry, path=path)
+
+
+def _declared_check_problems(raw: Any, registry: CheckRegistry) -> list[str]:
+    """The problems of each check declaration's parameters, read from the raw gate data of a
+    file whose schema failed (best effort: declarations that are not mappings are the
+    schema's problem)."""
+    from mlgate.config.schema import CheckDecl
+
+    kernel_keys = set(CheckDecl.model_fields)
+    stages = raw.get("stages") if isinstance(raw, dict) else None
+    problems: list[str] = []
+    for stage, spec in (stages or {}).items() if isinstance(stages, dict) else ():
+        checks = spec.get("checks") if isinstance(spec, dict) else None
+        for i, decl in enumerate(checks if isinstance(checks, list) else ()):
+            if not isinstance(decl, dict) or not isinstance(decl.get("check"), str):
+                continue
+            where = f"stages.{stage}.checks[{i}]"
+            try:
+                check_type = registry.get(decl["check"])
+            except ConfigError as err:
+                problems.append(f"  {where}.check: {err}")
+                continue
+            params = {k: v for k, v in decl.items() if k not in kernel_keys}
+            _validate_params(check_type, params, where, problems)
+    return problems
 
 
 def plan_gate(config: GateConfig, registry: CheckRegistry, *, path: Path) -> Gate:
@@ -112,11 +150,14 @@ def _validate_params(
     check_type: CheckType, raw: dict[str, Any], where: str, problems: list[str]
 ) -> BaseModel | None:
     try:
-        return check_type.params.model_validate(raw)
+        params = check_type.params.model_validate(raw)
     except ValidationError as exc:
         text = format_validation_error(exc, source=f"check {check_type.name!r}", prefix=where)
         problems.extend(text.splitlines()[1:])
         return None
+    bad = number_problems(params)
+    problems.extend(f"  {where}.{p}" for p in bad)
+    return None if bad else params
 
 
 def _default_id(check_type: CheckType, params: BaseModel) -> str:

@@ -13,9 +13,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from importlib.metadata import EntryPoint, entry_points
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from mlgate.core.errors import ConfigError
 
@@ -25,6 +25,11 @@ if TYPE_CHECKING:
     from mlgate.core.result import CheckResult
 
 ENTRY_POINT_GROUP = "mlgate.checks"
+
+#: Bootstrap resamples or permutations of a check: 100,000 is far past any stated precision
+#: (the Monte Carlo error of a 95% bound at 10,000 resamples is already ~0.2%), and a typo of
+#: 10**12 must be refused, not run for days.
+Resamples = Annotated[int, Field(ge=1, le=100_000)]
 
 
 @dataclass(frozen=True)
@@ -124,6 +129,12 @@ def parse_params(check_type: CheckType, config: GateConfig, params: Mapping[str,
     except ValidationError as exc:
         text = format_validation_error(exc, source=f"check {check_type.name!r}")
         raise ConfigError(text.replace("invalid gate file", "invalid parameters")) from None
+    problems = number_problems(parsed)
+    if problems:
+        raise ConfigError(
+            f"check {check_type.name!r}: invalid parameters ({len(problems)} problem(s)):\n"
+            + "\n".join(f"  {p}" for p in problems)
+        )
     if check_type.validate is not None:
         check_type.validate(parsed, config)
     return parsed
@@ -144,3 +155,34 @@ def require_dataset(
         raise ConfigError(f"no dataset {name!r}; declared: {sorted(config.datasets)}", path=path)
     if label and config.datasets[name].label is None:
         raise ConfigError(f"dataset {name!r} has no 'label' column to score against", path=path)
+
+
+#: The largest count (rows, resamples, steps, variants, bins...) any check parameter may hold.
+#: Past it a run would take days, and numbers past 2**63 crash the history database.
+MAX_COUNT = 10**9
+
+
+def number_problems(params: BaseModel) -> list[str]:
+    """What is wrong with the numbers in ``params``, as ``key.path: got <value>: <why>``
+    lines: an integer parameter (a count) above :data:`MAX_COUNT` or below ``-MAX_COUNT``,
+    or a NaN anywhere (nested too; NaN compares false with every bound, so it would pass or
+    fail a check silently). The kernel applies this to every check's parameters, whatever the
+    check's own schema allows; data-domain numbers (an expectation's ``max``) may be large.
+    """
+    out: list[str] = []
+    for name, value in params:
+        if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_COUNT:
+            out.append(
+                f"{name}: got {value:.4g}: a count must be at most {MAX_COUNT:.0e} "
+                "(see docs/refusals.md)"
+            )
+    stack: list[tuple[str, Any]] = [("", params.model_dump())]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, Mapping):
+            stack.extend((f"{path}.{k}" if path else str(k), v) for k, v in value.items())
+        elif isinstance(value, (list, tuple)):
+            stack.extend((f"{path}[{i}]", v) for i, v in enumerate(value))
+        elif isinstance(value, float) and value != value:
+            out.append(f"{path}: got nan: must be a number")
+    return sorted(out)

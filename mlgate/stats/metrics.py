@@ -49,6 +49,18 @@ class MetricDef:
     description: str
     wilson: bool = False  # a plain proportion of rows: a Wilson interval applies
     delong: bool = False  # binary ROC AUC: a DeLong interval applies
+    #: The values the metric can take: a bound outside them can never be met.
+    bounds: tuple[float, float] = (0.0, 1.0)
+
+    def unreachable(self, op: str, bound: float) -> str | None:
+        """Why ``metric op bound`` can never hold (None when it can): ``>= 1.5`` for accuracy,
+        ``<= -1`` for a loss."""
+        low, high = self.bounds
+        if op == ">=" and bound > high:
+            return f"{self.name} is at most {high:g}, so min {bound:g} can never be met"
+        if op == "<=" and bound < low:
+            return f"{self.name} is at least {low:g}, so max {bound:g} can never be met"
+        return None
 
     def compute(self, y: Any, output: Any, k: int) -> float:
         """The metric of all rows. Raises :class:`UndefinedMetricError` when it has none."""
@@ -103,6 +115,7 @@ def _mean_loss(
         lambda k: losses.MeanLossAccumulator(name, k, rows, root),
         lambda y, out, k: losses.mean_loss_statistic(name, rows(y, out, k), root),
         text,
+        bounds=(0.0, 2.0) if name == "brier" else (0.0, float("inf")),
     )
 
 
@@ -206,6 +219,7 @@ METRICS: dict[str, MetricDef] = {
             lambda k: losses.R2Accumulator("r2", k),
             lambda y, out, k: losses.r2_statistic(y, out),
             "coefficient of determination",
+            bounds=(float("-inf"), 1.0),
         ),
     )
 }

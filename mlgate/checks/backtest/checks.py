@@ -34,7 +34,7 @@ from mlgate.core.context import GateContext
 from mlgate.core.errors import ConfigError, DataError
 from mlgate.core.evidence import Curve, Table
 from mlgate.core.imports import resolve_callable
-from mlgate.core.registry import CheckType, require_dataset, require_model
+from mlgate.core.registry import CheckType, Resamples, require_dataset, require_model
 from mlgate.core.result import CheckResult, Part, Status, Threshold, rounded
 from mlgate.core.windows import Window, WindowSpec, cut_windows, format_time, time_values
 from mlgate.models import Predictions, adapt
@@ -60,7 +60,7 @@ class BacktestParams(WindowSpec):
     train_args: dict[str, Any] = Field(default_factory=dict)
     confidence: float = Field(0.95, gt=0.5, lt=1.0)
     interval: str = "percentile"
-    n_resamples: PositiveInt = 500
+    n_resamples: Resamples = 500
     min_samples: PositiveInt = 30
 
     @model_validator(mode="after")

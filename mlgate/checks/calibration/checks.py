@@ -20,7 +20,7 @@ from mlgate.checks.calibration.regression import run_regression
 from mlgate.config.schema import GateConfig
 from mlgate.core.context import GateContext
 from mlgate.core.errors import ConfigError
-from mlgate.core.registry import CheckType, require_dataset, require_model
+from mlgate.core.registry import CheckType, Resamples, require_dataset, require_model
 from mlgate.core.result import CheckResult
 from mlgate.core.task import Task
 
@@ -49,7 +49,7 @@ class CalibrationParams(BaseModel):
     calibrate_on: str | None = None
     calibration_fraction: float = Fraction
     confidence: float = Field(0.95, gt=0.5, lt=1.0)
-    n_resamples: PositiveInt = 1000
+    n_resamples: Resamples = 1000
     interval: Literal["percentile", "bca"] = "percentile"
     min_samples: PositiveInt = 100
 

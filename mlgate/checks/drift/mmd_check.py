@@ -27,7 +27,7 @@ from mlgate.config.schema import GateConfig
 from mlgate.core.context import GateContext
 from mlgate.core.errors import ConfigError, DataError
 from mlgate.core.imports import resolve_callable
-from mlgate.core.registry import CheckType
+from mlgate.core.registry import CheckType, Resamples
 from mlgate.core.result import CheckResult, Status, Threshold
 
 KIND = "drift"
@@ -45,7 +45,7 @@ class MultivariateDriftParams(BaseModel):
     encoder: str | None = Field(None, pattern=r"^[\w.]+:[\w.]+$")
     pca: PositiveInt | None = None
     max_rows: PositiveInt = 1000
-    n_permutations: PositiveInt = 500
+    n_permutations: Resamples = 500
     alpha: float = Field(0.05, gt=0.0, lt=1.0)
     min_effect: float = Field(0.001, ge=0.0)
     rule: Rule = "both"

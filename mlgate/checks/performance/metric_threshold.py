@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, PositiveInt, model_validator
 from mlgate.config.schema import GateConfig
 from mlgate.core.context import Batch, GateContext
 from mlgate.core.errors import ConfigError, DataError
-from mlgate.core.registry import CheckType, require_dataset, require_model
+from mlgate.core.registry import CheckType, Resamples, require_dataset, require_model
 from mlgate.core.result import CheckResult, Interval, Status, Threshold
 from mlgate.models import Predictions
 from mlgate.stats.evaluate import INTERVAL_METHODS, estimate, interval_problem
@@ -37,7 +37,7 @@ class MetricThresholdParams(BaseModel):
     model: str = "candidate"
     dataset: str = "evaluation"
     confidence: float = Field(0.95, gt=0.5, lt=1.0)
-    n_resamples: PositiveInt = 1000
+    n_resamples: Resamples = 1000
     min_samples: PositiveInt = 30
     max_undefined_fraction: float = Field(0.05, ge=0.0, le=1.0)
     interval: str = "percentile"
@@ -60,6 +60,9 @@ class MetricThresholdParams(BaseModel):
                 "give exactly one of 'min' (the metric must be at least this) or "
                 "'max' (at most this)"
             )
+        never = metric.unreachable(self.threshold.op, self.threshold.bound)
+        if never:
+            raise ValueError(never)
         return self
 
     @property

@@ -25,7 +25,7 @@ from mlgate.config.schema import GateConfig
 from mlgate.core.context import GateContext
 from mlgate.core.errors import ConfigError, MlgateError
 from mlgate.core.evidence import Bars, Table
-from mlgate.core.registry import CheckType, require_dataset, require_model
+from mlgate.core.registry import CheckType, Resamples, require_dataset, require_model
 from mlgate.core.result import CheckResult, Interval, Part, Status, Threshold, rounded
 from mlgate.stats.evaluate import TESTS, Comparison, choose_test, compare
 from mlgate.stats.metrics import UndefinedMetricError, get_metric
@@ -49,7 +49,7 @@ class ChampionParams(BaseModel):
     correction: str = "holm"
     confidence: float = Field(0.95, gt=0.5, lt=1.0)
     power: float = Field(0.8, gt=0.0, lt=1.0)
-    n_resamples: PositiveInt = 1000
+    n_resamples: Resamples = 1000
     interval: Literal["percentile", "bca"] = "percentile"
     min_samples: PositiveInt = 30
     max_undefined_fraction: float = Field(0.05, ge=0.0, le=1.0)

@@ -27,7 +27,7 @@ from mlgate.config.schema import GateConfig
 from mlgate.core.context import GateContext
 from mlgate.core.errors import DataError
 from mlgate.core.evidence import Bars, Table
-from mlgate.core.registry import CheckType, require_dataset, require_model
+from mlgate.core.registry import CheckType, Resamples, require_dataset, require_model
 from mlgate.core.result import CheckResult, Interval, Part, Status, Threshold, rounded
 from mlgate.stats.evaluate import estimate, interval_problem
 from mlgate.stats.intervals import normal_interval, z_value
@@ -66,7 +66,7 @@ class PreviousRunParams(BaseModel):
     correction: str = "holm"
     confidence: float = Field(0.95, gt=0.5, lt=1.0)
     power: float = Field(0.8, gt=0.0, lt=1.0)
-    n_resamples: PositiveInt = 1000
+    n_resamples: Resamples = 1000
     min_samples: PositiveInt = 30
 
     @field_validator("metrics", mode="before")

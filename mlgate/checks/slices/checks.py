@@ -16,7 +16,7 @@ from mlgate.checks.slices.runs import run_discovery, run_fairness, run_slices
 from mlgate.checks.slices.spec import SliceSpec
 from mlgate.config.schema import GateConfig
 from mlgate.core.errors import ConfigError
-from mlgate.core.registry import CheckType, require_dataset, require_model
+from mlgate.core.registry import CheckType, Resamples, require_dataset, require_model
 from mlgate.core.task import Task
 from mlgate.stats.metrics import get_metric
 from mlgate.stats.multiple_testing import Correction
@@ -31,7 +31,7 @@ class _Common(BaseModel):
     model: str = "candidate"
     dataset: str = "evaluation"
     confidence: float = Level
-    n_resamples: PositiveInt = 1000
+    n_resamples: Resamples = 1000
 
 
 class SlicesParams(_Common):

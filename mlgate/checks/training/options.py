@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PositiveInt, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 #: The probes, in the order they run. ``overfit`` is the memorization test; the others are
 #: the learning-sanity probes of ``torch_training_sanity``.
@@ -31,7 +31,7 @@ class OverfitOptions(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    max_steps: PositiveInt = 500
+    max_steps: int = Field(500, ge=1, le=100_000)
     target_loss: float = Field(0.01, ge=0.0)
     min_accuracy: float | None = Field(None, gt=0.0, le=1.0)
 

@@ -40,13 +40,13 @@ class BehaviorParams(BaseModel):
     transform: str
     columns: list[str] | None = Field(None, min_length=1)
     params: dict[str, Any] = Field(default_factory=dict)
-    variants: PositiveInt = 1
+    variants: int = Field(1, ge=1, le=1_000)
     confidence: float = Field(0.95, gt=0.5, lt=1.0)
     min_samples: PositiveInt = 30
     batch_rows: PositiveInt = 1_000_000
     max_examples: int = Field(10, ge=0, le=20)
     shrink: int = Field(1, ge=0, le=5)
-    shrink_budget: PositiveInt = 200
+    shrink_budget: int = Field(200, ge=1, le=100_000)
 
 
 def validate_common(p: BehaviorParams, config: GateConfig) -> None:

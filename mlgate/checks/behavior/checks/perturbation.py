@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import Field, PositiveInt, model_validator
+from pydantic import Field, model_validator
 
 from mlgate.checks.behavior.checks.common import (
     BehaviorParams,
@@ -38,7 +38,7 @@ from mlgate.checks.behavior.evidence import finish_message
 from mlgate.config.schema import GateConfig
 from mlgate.core.context import GateContext
 from mlgate.core.errors import ConfigError
-from mlgate.core.registry import CheckType
+from mlgate.core.registry import CheckType, Resamples
 from mlgate.core.result import CheckResult, Status, Threshold
 from mlgate.core.task import Task
 from mlgate.stats.metrics import METRICS, UndefinedMetricError, get_metric
@@ -48,12 +48,12 @@ KIND = "perturbation"
 
 class PerturbationParams(BehaviorParams):
     transform: str = "gaussian_noise"
-    variants: PositiveInt = 10
+    variants: int = Field(10, ge=1, le=1_000)
     max_flip_rate: float | None = Field(None, ge=0.0, le=1.0)
     tolerance: float | None = Field(None, ge=0.0)
     metric: str | None = None
     max_metric_drop: float | None = None
-    n_resamples: PositiveInt = 1000
+    n_resamples: Resamples = 1000
 
     @model_validator(mode="after")
     def _bounds(self) -> PerturbationParams:
