@@ -278,19 +278,17 @@ class CheckResult:
 
     def rejudged(self, rule: DecisionRule | str) -> CheckResult:
         """This result judged under ``rule``: each part judged on an interval against a
-        threshold is judged again and the status re-derived; a single-bound result is judged
-        again on its headline. Errors, skips and statuses not made by a bound are kept. The
-        message says when the rule changed the status."""
+        threshold is judged again and the status re-derived. Errors, skips and statuses not
+        made by a bound are kept, and a result without parts is returned as it is (its
+        ``decision_rule`` stays unset: the rule did not apply). The message says when the rule
+        changed the status."""
         rule = DecisionRule(rule)
-        if rule is DecisionRule.STRICT:
+        if rule is DecisionRule.STRICT or not self.parts:
+            # Without parts the kernel cannot know which criteria made the status (a headline
+            # bound may be one of several): judging the headline alone could hide a failure.
             return self
-        if self.parts:
-            parts = tuple(p.rejudged(rule) for p in self.parts)
-            status = Status.worst(parts)
-        elif self.threshold is not None and self.interval is not None and self.status in _JUDGED:
-            parts, status = (), self.threshold.judge(self.interval, value=self.value, rule=rule)
-        else:
-            return replace(self, decision_rule=rule)
+        parts = tuple(p.rejudged(rule) for p in self.parts)
+        status = Status.worst(parts)
         message = self.message
         if status is not self.status:
             message = f"{message} [{rule.value} rule: {status.value}]".lstrip()

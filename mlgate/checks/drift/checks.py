@@ -89,6 +89,34 @@ def target_frame(ctx: GateContext, p: DriftRule, dataset: str) -> tuple[pd.DataF
     return pd.DataFrame(cols), ["label"]
 
 
+def paired_frames(ctx: GateContext, p: DriftRule) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+    """The reference's and the current dataset's compared columns, and which are categorical.
+
+    Raises DataError naming the columns when one side has a column the other lacks: a feature
+    present on one side only cannot be compared, and skipping it would report "no drift" for
+    exactly the column that changed most.
+    """
+    ref, cat_ref = target_frame(ctx, p, p.reference)
+    cur, cat_cur = target_frame(ctx, p, p.dataset)
+    only_cur = [c for c in cur.columns if c not in ref.columns]
+    only_ref = [c for c in ref.columns if c not in cur.columns]
+    if only_cur or only_ref:
+        sides = []
+        if only_cur:
+            sides.append(
+                f"dataset {p.dataset!r} has column(s) {only_cur[:10]} that {p.reference!r} lacks"
+            )
+        if only_ref:
+            sides.append(
+                f"reference {p.reference!r} has column(s) {only_ref[:10]} that {p.dataset!r} lacks"
+            )
+        raise DataError(
+            "; ".join(sides) + ". Drift compares the same columns on both sides: give "
+            "'columns', or declare the same 'features' for both datasets."
+        )
+    return ref, cur.loc[:, list(ref.columns)], cat_ref + cat_cur
+
+
 def summarize(columns: list[ColumnDrift], p: DriftRule) -> tuple[Status, str]:
     """The verdict over the columns, and a one-line message naming the drifted ones: the
     worst of the drifted-column count against ``max_drifted`` and, when a column had too few
@@ -160,9 +188,8 @@ def _finite(x: float | None) -> float:
 
 
 def run_drift(ctx: GateContext, p: DriftParams) -> CheckResult:
-    ref, cat_ref = target_frame(ctx, p, p.reference)
-    cur, cat_cur = target_frame(ctx, p, p.dataset)
-    columns = compare_columns(ref, cur, p, categorical=cat_ref + cat_cur)
+    ref, cur, categorical = paired_frames(ctx, p)
+    columns = compare_columns(ref, cur, p, categorical=categorical)
     if not columns:
         return CheckResult(
             check_id=_default_id(p),

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt
 
-from mlgate.checks.drift.checks import target_frame, validate_target
+from mlgate.checks.drift.checks import paired_frames, validate_target
 from mlgate.checks.drift.effect import Rule, flagged
 from mlgate.checks.drift.mmd import mmd_test
 from mlgate.checks.drift.table import is_categorical
@@ -80,8 +80,7 @@ def encode_frames(
 
 
 def _encoded(ctx: GateContext, p: MultivariateDriftParams) -> tuple[np.ndarray, np.ndarray, str]:
-    ref, cat_r = target_frame(ctx, p, p.reference)  # type: ignore[arg-type]
-    cur, cat_c = target_frame(ctx, p, p.dataset)  # type: ignore[arg-type]
+    ref, cur, categorical = paired_frames(ctx, p)  # type: ignore[arg-type]
     if p.target == "predictions":
         ref, cur = ref.drop(columns=["label"]), cur.drop(columns=["label"])
     if p.encoder is not None:
@@ -99,7 +98,7 @@ def _encoded(ctx: GateContext, p: MultivariateDriftParams) -> tuple[np.ndarray, 
             )
         how = f"encoder {p.encoder}"
     else:
-        xr, xc, _ = encode_frames(ref, cur, set(cat_r + cat_c + p.categorical))
+        xr, xc, _ = encode_frames(ref, cur, set(categorical + p.categorical))
         how = "standardised numbers, one-hot categories"
     if p.pca is not None:
         from sklearn.decomposition import PCA

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 from pydantic import PositiveInt
 
-from mlgate.checks.drift.checks import column_evidence, summarize, target_frame, validate_target
+from mlgate.checks.drift.checks import column_evidence, paired_frames, summarize, validate_target
 from mlgate.checks.drift.table import ColumnDrift, DriftRule, compare_columns, judge, rule_text
 from mlgate.config.schema import GateConfig
 from mlgate.core.context import GateContext
@@ -45,9 +45,7 @@ def _validate(p: DriftWindowsParams, config: GateConfig) -> None:
 def run_drift_windows(ctx: GateContext, p: DriftWindowsParams) -> CheckResult:
     data = ctx.dataset(p.dataset)
     times = time_values(data.frame, data.spec.time, p.dataset)  # type: ignore[arg-type]
-    ref, cat_ref = target_frame(ctx, p, p.reference)
-    cur, cat_cur = target_frame(ctx, p, p.dataset)
-    cats = cat_ref + cat_cur
+    ref, cur, cats = paired_frames(ctx, p)
     windows = cut_windows(times, p)
     if not windows:
         return CheckResult(

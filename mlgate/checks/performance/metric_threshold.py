@@ -19,7 +19,7 @@ from mlgate.config.schema import GateConfig
 from mlgate.core.context import Batch, GateContext
 from mlgate.core.errors import ConfigError, DataError
 from mlgate.core.registry import CheckType, Resamples, require_dataset, require_model
-from mlgate.core.result import CheckResult, Interval, Status, Threshold
+from mlgate.core.result import CheckResult, Interval, Part, Status, Threshold
 from mlgate.models import Predictions
 from mlgate.stats.evaluate import INTERVAL_METHODS, estimate, interval_problem
 from mlgate.stats.metrics import UndefinedMetricError, get_metric
@@ -178,6 +178,8 @@ def run_metric_threshold(ctx: GateContext, params: MetricThresholdParams) -> Che
             interval=est.interval,
         )
     status = params.threshold.judge(est.interval)
+    # One part: the bound judged on the interval (so the kernel can apply a decision rule).
+    part = Part(params.metric, status, value, est.interval, params.threshold, base["n"])
     return _result(
         params,
         status,
@@ -185,6 +187,7 @@ def run_metric_threshold(ctx: GateContext, params: MetricThresholdParams) -> Che
         interval=est.interval,
         evidence=evidence,
         message=_describe(params, value, est.interval, status),
+        parts=(part,),
     )
 
 
@@ -210,9 +213,11 @@ def _result(
     value: float | None = None,
     interval: Interval | None = None,
     evidence: dict[str, Any] | None = None,
+    parts: tuple[Part, ...] = (),
 ) -> CheckResult:
     return CheckResult(
         check_id=f"{p.metric}",
+        parts=parts,
         kind=KIND,
         status=status,
         metric=p.metric,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -178,3 +180,37 @@ def test_numeric_column_declared_categorical_and_effect_rule(run):
 def test_a_feature_missing_from_the_current_data_is_an_error(run):
     r, verdict = run({}, frame(200, 1), frame(200, 2).drop(columns=["z"]))
     assert r.status is Status.ERROR and "['z']" in r.message and verdict.value == "hold"
+
+
+def _asymmetric_ctx(extra_in: str):
+    import numpy as np
+    import pandas as pd
+
+    from mlgate.core.context import GateContext
+
+    rng = np.random.default_rng(0)
+    base = pd.DataFrame(rng.normal(size=(300, 3)), columns=["x1", "x2", "x3"]).assign(y=0)
+    with_x4 = base.assign(x4=rng.normal(5, 1, 300))
+    ref, cur = (base, with_x4) if extra_in == "current" else (with_x4, base)
+    return GateContext.from_objects(
+        models={"candidate": lambda X: np.zeros(len(X), dtype=int)},
+        datasets={"evaluation": cur, "reference": ref},
+        task="binary",
+        label="y",
+    )
+
+
+@pytest.mark.parametrize(
+    ("extra_in", "words"),
+    [
+        ("current", "dataset 'evaluation' has column(s) ['x4'] that 'reference' lacks"),
+        ("reference", "reference 'reference' has column(s) ['x4'] that 'evaluation' lacks"),
+    ],
+)
+def test_a_feature_on_one_side_only_is_an_error_not_skipped(extra_in, words):
+    """It used to report "0 of 3 columns drifted" for exactly the column that changed."""
+    from mlgate.checks.drift.checks import DRIFT
+    from mlgate.core.errors import DataError
+
+    with pytest.raises(DataError, match=re.escape(words)):
+        DRIFT(_asymmetric_ctx(extra_in))
