@@ -106,16 +106,37 @@ def estimate(
         method=method,
         progress=progress,
     )
+    interval, scheme, reason = boot.interval, boot.scheme, boot.reason
+    if interval is not None and interval.low == interval.high:
+        # Every resample gave the same value (5 of 5 right: [1, 1]). That is not a 95%
+        # interval: a proportion gets Wilson's, which has honest coverage at small n; another
+        # metric gets none at small n (too little data is inconclusive, never a pass).
+        if interval_problem(metric, "wilson", k) is None:
+            succ, trials = proportion_of(metric.name, confusion_counts(y, output, k))
+            interval = wilson_interval(succ, trials, level)
+            scheme = f"{scheme}; wilson (the bootstrap was degenerate)"
+        elif n < DEGENERATE_FLOOR:
+            interval = None
+            reason = (
+                f"every resample of {n} rows gave {metric.name} = {value:.4g}: a bootstrap "
+                f"this degenerate is no {level:.0%} interval; evaluate on at least "
+                f"{DEGENERATE_FLOOR} rows"
+            )
     return MetricEstimate(
         metric.name,
         value,
         n,
-        boot.interval,
+        interval,
         boot.n_resamples,
         boot.n_undefined,
-        boot.scheme,
-        boot.reason,
+        scheme,
+        reason,
     )
+
+
+#: Below this many rows a zero-width bootstrap interval of a metric that is not a proportion is
+#: refused (no interval, so the check is inconclusive) instead of reported as certainty.
+DEGENERATE_FLOOR = 100
 
 
 @dataclass(frozen=True)

@@ -198,3 +198,30 @@ def test_unknown_method_is_rejected(skewed):
             rng=np.random.default_rng(0),
             method="basic",  # type: ignore[arg-type]
         )
+
+
+@pytest.mark.parametrize(("n", "metric"), [(5, "accuracy"), (12, "recall"), (40, "accuracy")])
+def test_a_degenerate_bootstrap_of_a_proportion_becomes_wilsons_interval(n, metric):
+    """5 of 5 right used to report [1, 1] as a 95% interval."""
+    from scipy import stats
+
+    from mlgate.stats.evaluate import estimate
+    from mlgate.stats.metrics import get_metric
+
+    y = np.arange(n) % 2
+    est = estimate(get_metric(metric), y, y.copy(), 2, rng=np.random.default_rng(0))
+    trials = n if metric == "accuracy" else int((y == 1).sum())
+    ref = stats.binomtest(trials, trials).proportion_ci(0.95, method="wilson")
+    assert est.interval.high == 1.0
+    assert est.interval.low == pytest.approx(ref.low, abs=1e-12) and est.interval.low < 1.0
+    assert "wilson (the bootstrap was degenerate)" in est.scheme
+
+
+def test_a_degenerate_bootstrap_of_another_metric_at_small_n_gives_no_interval():
+    from mlgate.stats.evaluate import estimate
+    from mlgate.stats.metrics import get_metric
+
+    y = np.linspace(0, 1, 20)
+    est = estimate(get_metric("mae"), y, y.copy(), 0, rng=np.random.default_rng(0))
+    assert est.interval is None
+    assert "every resample of 20 rows gave mae = 0" in est.reason
