@@ -12,8 +12,8 @@ is ever derived from an entry's key.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 from mlgate.core.evidence import (
@@ -28,6 +28,7 @@ from mlgate.core.evidence import (
     is_block,
 )
 from mlgate.report import plots
+from mlgate.report.bounds import Bound, block_bounds
 
 #: Bars drawn in one chart; every bar is in the chart's table.
 MAX_BARS = 30
@@ -191,6 +192,29 @@ def _scalars(values: list[Any]) -> bool:
     return all(v is None or isinstance(v, (str, int, float, bool)) for v in values)
 
 
+def display_columns(table: Table) -> tuple[str, ...]:
+    """The order in which to show ``table``'s columns: the check's order, except when the
+    columns are in alphabetical order (keys sorted by some writer, not chosen by the check):
+    then the column that names the rows comes first: of the columns whose values are all
+    distinct text, the one with the shortest values (``slice`` before ``message``)."""
+    cols = tuple(table.columns)
+    if len(cols) < 3 or list(cols) != sorted(cols):
+        return cols
+    best: tuple[float, str] | None = None
+    for c in cols:
+        values = [r.get(c) for r in table.rows]
+        if not values or not all(isinstance(v, str) for v in values):
+            continue
+        if len(set(values)) != len(values):
+            continue
+        mean = sum(len(v) for v in values) / len(values)
+        if best is None or mean < best[0]:
+            best = (mean, c)
+    if best is None:
+        return cols
+    return (best[1], *(c for c in cols if c != best[1]))
+
+
 def head(table: Table, limit: int = MAX_ROWS) -> tuple[tuple[Mapping[str, Any], ...], int]:
     """The first ``limit`` rows of ``table`` and how many more there are."""
     return table.rows[:limit], max(0, len(table.rows) - limit)
@@ -215,7 +239,7 @@ class Figure:
     note: str = ""
 
 
-def _reliability_figure(b: Reliability) -> Figure | None:
+def _reliability_figure(b: Reliability, bounds: Sequence[Bound] = ()) -> Figure | None:
     pts = [(c, a) for c, a in zip(b.confidence, b.accuracy, strict=True) if _ok(c) and _ok(a)]
     if not pts:
         return None
@@ -230,12 +254,16 @@ def _reliability_figure(b: Reliability) -> Figure | None:
     return Figure(svg, _left_out(len(b.confidence) - len(pts), "bin", "without a value"))
 
 
-def _bars_figure(b: Bars) -> Figure | None:
+def _bars_figure(b: Bars, bounds: Sequence[Bound] = ()) -> Figure | None:
     rows = list(zip(b.labels, b.values, b.low or _nones(b), b.high or _nones(b), strict=True))
-    rows = [r for r in rows if _ok(r[1])]
+    kept = [i for i, r in enumerate(rows) if _ok(r[1])]
+    rows = [rows[i] for i in kept]
     if not rows:
         return None
     drawn = rows[:MAX_BARS]
+    # a bound that marks some bars: their positions among the bars drawn
+    at = {old: new for new, old in enumerate(kept[:MAX_BARS])}
+    moved = [replace(x, where=tuple(at[i] for i in x.where if i in at)) for x in bounds]
     svg = plots.bars_svg(
         [r[0] for r in drawn],
         [r[1] for r in drawn],
@@ -243,6 +271,8 @@ def _bars_figure(b: Bars) -> Figure | None:
         high=[r[3] for r in drawn] if b.high is not None else None,
         xlabel=b.quantity,
         title=b.title,
+        # a line stays; marks stay where a marked bar is drawn
+        bounds=[m for m, o in zip(moved, bounds, strict=True) if m.where or not o.where],
     )
     notes = [
         _left_out(len(b.labels) - len(rows), "bar", "without a value"),
@@ -251,7 +281,7 @@ def _bars_figure(b: Bars) -> Figure | None:
     return Figure(svg, "; ".join(n for n in notes if n))
 
 
-def _histogram_figure(b: Histogram) -> Figure | None:
+def _histogram_figure(b: Histogram, bounds: Sequence[Bound] = ()) -> Figure | None:
     n = len(b.bins)
     if not n or not all(_ok(v) for v in (*b.reference, *b.current)):
         return None
@@ -262,7 +292,7 @@ def _histogram_figure(b: Histogram) -> Figure | None:
     return Figure(svg, _left_out(n - k, "bin", f"beyond the first {MAX_BINS}"))
 
 
-def _curve_figure(b: Curve) -> Figure | None:
+def _curve_figure(b: Curve, bounds: Sequence[Bound] = ()) -> Figure | None:
     low, high = b.low or _nones(b, "x"), b.high or _nones(b, "x")
     pts = [p for p in zip(b.x, b.y, low, high, strict=True) if _ok(p[0]) and _ok(p[1])]
     if not pts:
@@ -276,12 +306,13 @@ def _curve_figure(b: Curve) -> Figure | None:
         low=[p[2] for p in pts] if band else None,
         high=[p[3] for p in pts] if band else None,
         title=b.title,
+        bounds=bounds,
     )
     return Figure(svg, _left_out(len(b.x) - len(pts), "point", "without a value"))
 
 
-#: type → its figure (None when nothing in it can be drawn).
-FIGURES: dict[str, Callable[[Any], Figure | None]] = {
+#: type → its figure (None when nothing in it can be drawn), given the bounds that apply.
+FIGURES: dict[str, Callable[[Any, Sequence[Bound]], Figure | None]] = {
     "reliability": _reliability_figure,
     "bars": _bars_figure,
     "histogram": _histogram_figure,
@@ -289,10 +320,14 @@ FIGURES: dict[str, Callable[[Any], Figure | None]] = {
 }
 
 
-def figure(item: Item) -> Figure | None:
-    """The figure of a plotted block; None for other types and for data nothing can draw."""
+def figure(item: Item, check: Mapping[str, Any] | None = None) -> Figure | None:
+    """The figure of a plotted block; None for other types and for data nothing can draw.
+    Given the ``check`` whose evidence holds the block, the bounds it judged the plotted
+    numbers against are drawn too (:mod:`mlgate.report.bounds`)."""
     fn = FIGURES.get(item.type)
-    return fn(item.block) if fn is not None and item.block is not None else None
+    if fn is None or item.block is None:
+        return None
+    return fn(item.block, block_bounds(check, item.block))
 
 
 def _ok(x: Any) -> bool:

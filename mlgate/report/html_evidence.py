@@ -47,18 +47,23 @@ class EvidenceView:
         return bool(self.figures)
 
 
-Renderer = Callable[[ev.Item], EvidenceView]
+Check = Mapping[str, Any] | None
+Renderer = Callable[[ev.Item, Check], EvidenceView]
 
 
 def table_view(table: Table, title: str = "") -> TableView:
+    """At most MAX_ROWS rows of ``table``, its columns in display order
+    (:func:`mlgate.report.evidence.display_columns`)."""
     rows, more = ev.head(table, MAX_ROWS)
-    cells = tuple(tuple(r.get(c) for c in table.columns) for r in rows)
-    return TableView(title or table.title, table.columns, cells, more)
+    columns = ev.display_columns(table)
+    cells = tuple(tuple(r.get(c) for c in columns) for r in rows)
+    return TableView(title or table.title, columns, cells, more)
 
 
-def _plotted(item: ev.Item) -> EvidenceView:
-    """reliability, bars, histogram, curve: the figure, and the block's data folded."""
-    fig = ev.figure(item)
+def _plotted(item: ev.Item, check: Check = None) -> EvidenceView:
+    """reliability, bars, histogram, curve: the figure (with the bounds the check judged
+    its numbers against), and the block's data folded."""
+    fig = ev.figure(item, check)
     table = table_view(ev.data_table(item))
     if fig is None:
         return EvidenceView(item.key, "block", tables=(table,), notes=("nothing to draw",))
@@ -71,12 +76,12 @@ def _plotted(item: ev.Item) -> EvidenceView:
     )
 
 
-def _table(item: ev.Item) -> EvidenceView:
+def _table(item: ev.Item, check: Check = None) -> EvidenceView:
     """table, examples, and any type without a renderer of its own: a table."""
     return EvidenceView(item.key, "block", tables=(table_view(ev.data_table(item)),))
 
 
-def _blocks(item: ev.Item) -> EvidenceView:
+def _blocks(item: ev.Item, check: Check = None) -> EvidenceView:
     """Several blocks under one key: each rendered by its own type, in order."""
     figures: list[Markup] = []
     tables: list[TableView] = []
@@ -87,7 +92,7 @@ def _blocks(item: ev.Item) -> EvidenceView:
             view = _table(part)
             notes.append(f"{part.key}: not drawn (at most {ev.MAX_FIGURES} plots per entry)")
         else:
-            view = render(part)
+            view = render(part, check)
         figures += view.figures
         tables += [TableView(t.title or part.key, t.columns, t.rows, t.more) for t in view.tables]
         notes += [f"{part.key}: {n}" for n in view.notes]
@@ -108,10 +113,10 @@ RENDERERS: dict[str, Renderer] = {
 }
 
 
-def render(item: ev.Item) -> EvidenceView:
+def render(item: ev.Item, check: Check = None) -> EvidenceView:
     """The view of one evidence item: its type's renderer, or the generic display."""
     if item.type:
-        return RENDERERS.get(item.renderer_type, _table)(item)
+        return RENDERERS.get(item.renderer_type, _table)(item, check)
     table = ev.plain_table(item.raw)
     if table is not None:
         return EvidenceView(item.key, "table", tables=(table_view(table),))
@@ -122,6 +127,42 @@ def render(item: ev.Item) -> EvidenceView:
     return EvidenceView(item.key, "scalar", value=item.raw)
 
 
-def evidence_views(evidence: Any) -> list[EvidenceView]:
-    """The views of a check's evidence entries, in order."""
-    return [render(item) for item in ev.items(evidence)]
+def evidence_views(evidence: Any, check: Check = None) -> list[EvidenceView]:
+    """The views of a check's evidence entries, in order. ``check`` (the result.json entry
+    the evidence belongs to) gives the bounds drawn on its plots."""
+    return [render(item, check) for item in ev.items(evidence)]
+
+
+#: Rows above which a table that no plot replaces is folded under its key.
+FOLD_ROWS = 12
+
+
+def _fact(view: EvidenceView) -> bool:
+    """A scalar, a short list of scalars or a flat mapping of scalars: one line of facts."""
+    if view.shape == "scalar":
+        return True
+    if view.shape == "list":
+        return len(view.value) <= 12 and all(not isinstance(v, (Mapping, list)) for v in view.value)
+    if view.shape == "mapping":
+        return len(view.value) <= 8 and all(
+            not isinstance(v, (Mapping, list)) for v in view.value.values()
+        )
+    return False
+
+
+def check_evidence(
+    check: Mapping[str, Any],
+) -> tuple[tuple[tuple[str, Any], ...], list[EvidenceView]]:
+    """What the report shows of one check's evidence: its facts (scalars, short lists, flat
+    mappings) as ``(key, value)`` pairs for one compact line, then the views of everything
+    else: those with plots first, then tables and long values, each in evidence order."""
+    facts: list[tuple[str, Any]] = []
+    views: list[EvidenceView] = []
+    for view in evidence_views(check.get("evidence") or {}, check):
+        if _fact(view):
+            facts.append((view.key, view.value))
+        else:
+            views.append(view)
+    # plots first (what a reviewer looks at), then the tables no plot replaces; each group in
+    # evidence order
+    return tuple(facts), sorted(views, key=lambda v: not v.figures)

@@ -1,20 +1,26 @@
 """The Markdown summary: short enough for a pull-request comment or a CI step summary.
 
-The verdict per stage, a line per check, then the evidence of every check that did not pass,
+The overall verdict, the verdict per stage, one line per check that held or warned a stage
+with its key number, a line per check, then the evidence of every check that did not pass,
 folded (``<details>``). Evidence blocks are rendered by type (:data:`RENDERERS`); Markdown
 has no plots, so a plotted block shows the table of its data.
+
+Every string that comes from the result (names, ids, messages, columns, cells, even statuses
+and numbers) goes through :func:`md_escape`, or :func:`html.escape` on one line inside the
+``<details>`` HTML, and is cut to a readable length: data can show as text, never as a link,
+an image, a heading or HTML.
 """
 
 from __future__ import annotations
 
-import html
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from mlgate.core.evidence import MAX_ROWS, Table
 from mlgate.report import evidence as ev
-from mlgate.report.mdtext import md
-from mlgate.report.views import VERDICT_LABEL, CheckView, checks_by_stage, fmt
+from mlgate.report.mdtext import html_text, md
+from mlgate.report.text import HEADER_LIMIT, clip, clip_message, value_text
+from mlgate.report.views import CheckView, Finding, checks_by_stage, findings, verdict_label
 
 _ICON = {"promote": "✅", "promote_with_warnings": "⚠️", "hold": "❌"}
 _STATUS_ICON = {
@@ -33,6 +39,11 @@ def md_escape(text: Any) -> str:
     return md(text)
 
 
+def md_name(text: Any, limit: int = 80) -> str:
+    """A name from the data, cut to ``limit`` characters, then escaped."""
+    return md(clip(text, limit).shown)
+
+
 # -- evidence, by block type ----------------------------------------------------------------
 
 
@@ -41,10 +52,11 @@ def md_table(table: Table, limit: int = MAX_ROWS) -> list[str]:
     if not table.columns:
         return []
     rows, more = ev.head(table, limit)
-    lines = ["| " + " | ".join(md_escape(c) or " " for c in table.columns) + " |"]
-    lines.append("|" + "---|" * len(table.columns))
+    columns = ev.display_columns(table)
+    lines = ["| " + " | ".join(md_name(c, HEADER_LIMIT) or " " for c in columns) + " |"]
+    lines.append("|" + "---|" * len(columns))
     lines += [
-        "| " + " | ".join(md_escape(fmt(r.get(c))) for c in table.columns) + " |" for r in rows
+        "| " + " | ".join(md_name(value_text(r.get(c))) for c in columns) + " |" for r in rows
     ]
     if more:
         lines += ["", f"*… {more} more rows in result.json*"]
@@ -52,8 +64,8 @@ def md_table(table: Table, limit: int = MAX_ROWS) -> list[str]:
 
 
 def _heading(item: ev.Item) -> str:
-    title = f" — {md_escape(item.title)}" if item.title and item.title != item.key else ""
-    return f"**{md_escape(item.key)}** ({md_escape(item.type)}){title}"
+    title = f" — {md_name(item.title, 120)}" if item.title and item.title != item.key else ""
+    return f"**{md_name(item.key)}** ({md_name(item.type, 40)}){title}"
 
 
 def _table(item: ev.Item) -> list[str]:
@@ -88,17 +100,17 @@ def render_item(item: ev.Item) -> list[str]:
         return RENDERERS.get(item.renderer_type, _table)(item)
     table = ev.plain_table(item.raw)
     if table is not None:
-        return [f"**{md_escape(item.key)}**", "", *md_table(table), ""]
-    return [f"- **{md_escape(item.key)}:** {md_escape(_plain(item.raw))}"]
+        return [f"**{md_name(item.key)}**", "", *md_table(table), ""]
+    return [f"- **{md_name(item.key)}:** {md(clip_message(_plain(item.raw), 300))}"]
 
 
 def _plain(value: Any) -> str:
     if isinstance(value, Mapping):
-        return ", ".join(f"{k} = {fmt(v)}" for k, v in value.items())
+        return ", ".join(f"{k} = {value_text(v)}" for k, v in value.items())
     if isinstance(value, list):
-        shown = ", ".join(fmt(v) for v in value[:MAX_ROWS])
+        shown = ", ".join(value_text(v) for v in value[:MAX_ROWS])
         return shown + (f", … ({len(value) - MAX_ROWS} more)" if len(value) > MAX_ROWS else "")
-    return fmt(value)
+    return value_text(value)
 
 
 def evidence_markdown(evidence: Any) -> list[str]:
@@ -123,7 +135,8 @@ def _evidence_section(checks: list[CheckView], max_checks: int) -> list[str]:
         return []
     lines = ["", "### Evidence of the checks that did not pass"]
     for c in shown[:max_checks]:
-        summary = html.escape(f"{c.status} · {c.id}", quote=False)
+        # inside an HTML block: escaped and on one line (a blank line would end the block)
+        summary = html_text(f"{c.status} · {clip(c.id).shown}")
         body = evidence_markdown(c.evidence)
         while body and body[-1] == "":
             body.pop()
@@ -137,45 +150,67 @@ def _evidence_section(checks: list[CheckView], max_checks: int) -> list[str]:
 # -- the summary ----------------------------------------------------------------------------
 
 
+def _finding(f: Finding) -> str:
+    stages = ", ".join(md_name(s, 40) for s in f.stages)
+    if f.check is None:
+        return f"- ❌ stage {stages}: {md(clip_message(f.text, 300))}"
+    c = f.check
+    icon = _STATUS_ICON.get(c.status, "")
+    text = md(clip_message(f.text, 300))
+    return f"- {icon} **{md_name(c.id)}** {md_name(c.status, 20)} (stage {stages}): {text}"
+
+
 def render_summary(result: Mapping[str, Any], *, max_checks: int = 30) -> str:
-    """The summary: verdict per stage with reasons, then every non-passing check and the
-    passing ones up to ``max_checks`` rows per stage, then the evidence of the checks that
-    did not pass (up to ``max_checks``)."""
-    gate = result["gate"]
-    lines = [f"## mlgate: {md_escape(gate['name'])} — **{VERDICT_LABEL[result['verdict']]}**", ""]
+    """The summary: the overall verdict, the verdict per stage, one line per check that held
+    or warned a stage (with its key number), then every non-passing check and the passing
+    ones up to ``max_checks`` rows per stage, then the evidence of the checks that did not
+    pass (up to ``max_checks``)."""
+    gate = result.get("gate") or {}
+    overall = verdict_label(result.get("verdict", "hold"))
+    lines = [f"## mlgate: {md_name(gate.get('name', ''), 120)} — **{md(overall)}**", ""]
     lines += ["| stage | verdict | checks |", "|---|---|---|"]
-    for s in result["stages"]:
-        counts = ", ".join(f"{n} {k}" for k, n in s["counts"].items() if n)
+    for s in result.get("stages", []):
+        counts = ", ".join(f"{value_text(n)} {k}" for k, n in s.get("counts", {}).items() if n)
         lines.append(
-            f"| {md_escape(s['name'])} | {_ICON[s['verdict']]} "
-            f"{VERDICT_LABEL[s['verdict']]} | {counts} |"
+            f"| {md_name(s.get('name', ''))} | {_ICON.get(s.get('verdict'), '')} "
+            f"{md(verdict_label(s.get('verdict')))} | {md(counts)} |"
         )
-    for s in result["stages"]:
-        if s["reasons"]:
-            lines += ["", f"**{md_escape(s['name'])}** — reasons:"]
-            lines += [f"- {md_escape(reason)}" for reason in s["reasons"]]
+    lines_of = findings(result)
+    for title, group in (
+        ("Blocking checks that did not pass", [f for f in lines_of if f.blocking]),
+        ("Warnings", [f for f in lines_of if not f.blocking]),
+    ):
+        if group:
+            lines += ["", f"**{title}:**", ""]
+            lines += [_finding(f) for f in group]
     by_stage = checks_by_stage(result)
     for stage, checks in by_stage.items():
         lines += [
             "",
-            f"### {md_escape(stage)}",
+            f"### {md_name(stage)}",
             "",
             "| | check | statistic | n |",
             "|---|---|---|---|",
         ]
         for c in checks[:max_checks]:
-            stat = c.statistic or c.message
+            stat = (
+                md(clip_message(c.statistic, 200))
+                if c.statistic
+                else md(clip_message(c.message, 200))
+            )
             lines.append(
-                f"| {_STATUS_ICON.get(c.status, '')} {c.status} | {md_escape(c.id)} | "
-                f"{md_escape(stat)} | {c.sample_size} |"
+                f"| {_STATUS_ICON.get(c.status, '')} {md_name(c.status, 20)} | {md_name(c.id)} | "
+                f"{stat} | {md_name(c.sample_size, 20)} |"
             )
         if len(checks) > max_checks:
             lines.append(f"| | … {len(checks) - max_checks} more in the HTML report | | |")
     lines += _evidence_section([c for cs in by_stage.values() for c in cs], max_checks)
+    run = result.get("run") or {}
     lines += [
         "",
-        f"<sub>gate file {md_escape(gate['file'])} · seed {result['run']['seed']} · "
-        f"mlgate {md_escape(result['mlgate_version'])}</sub>",
+        f"<sub>gate file {md_name(gate.get('file', ''), 120)} · "
+        f"seed {md_name(value_text(run.get('seed')), 40)} · "
+        f"mlgate {md_name(result.get('mlgate_version', ''), 40)}</sub>",
         "",
     ]
     return "\n".join(lines)

@@ -12,6 +12,9 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from mlgate.report.bounds import Bound, headline_bounds
+from mlgate.report.text import clip
+
 _STATUS_COLOURS = {
     "passed": "#1a7f37",
     "failed": "#cf222e",
@@ -20,7 +23,11 @@ _STATUS_COLOURS = {
     "warned": "#9a6700",
     "skipped": "#6e7781",
 }
-_BLUE, _GREY = "#0969da", "#8c959f"
+_BLUE, _GREY, _BOUND = "#0969da", "#8c959f", "#cf222e"
+#: Characters of a data label (a slice, a bin) drawn in a plot; the table under it has all.
+LABEL_LIMIT = 40
+#: Characters of a plot's title.
+TITLE_LIMIT = 70
 #: Intervals drawn as bars up to this many points; a band beyond.
 MAX_INTERVAL_BARS = 20
 _RC = {"svg.hashsalt": "mlgate", "svg.fonttype": "none", "text.parse_math": False}
@@ -61,8 +68,8 @@ def interval_svg(check: Mapping[str, Any]) -> str | None:
     if value is None:
         return None
     ci = check.get("interval") or {}
-    threshold = (check.get("threshold") or {}).get("value")
-    points = [v for v in (value, ci.get("low"), ci.get("high"), threshold) if v is not None]
+    bounds = [b.value for b in headline_bounds(check)]
+    points = [v for v in (value, ci.get("low"), ci.get("high"), *bounds) if v is not None]
     lo, hi = min(points), max(points)
     pad = (hi - lo) * 0.15 or 0.05
     with _rc():
@@ -79,8 +86,8 @@ def interval_svg(check: Mapping[str, Any]) -> str | None:
                 solid_capstyle="butt",
             )
         ax.plot([value], [0], "o", color=colour, markersize=5)
-        if threshold is not None:
-            ax.axvline(threshold, color="#24292f", linestyle="--", linewidth=1)
+        for bound in bounds:
+            ax.axvline(bound, color="#24292f", linestyle="--", linewidth=1)
         ax.set_xlim(lo - pad, hi + pad)
         ax.set_ylim(-1, 1)
         ax.set_yticks([])
@@ -98,9 +105,11 @@ def bars_svg(
     high: Sequence[float | None] | None = None,
     xlabel: str = "",
     title: str = "",
+    bounds: Sequence[Bound] = (),
 ) -> str:
     """Horizontal bars (a metric per slice, an effect size per feature), with a whisker for
-    each bar whose ``low`` and ``high`` are both given."""
+    each bar whose ``low`` and ``high`` are both given, and each bound
+    (:mod:`mlgate.report.bounds`) as a dashed line across the chart or a mark on its bars."""
     n = len(labels)
     with _rc():
         fig = _figure(4.5, 0.3 * n + 0.8)
@@ -125,14 +134,68 @@ def bars_svg(
                     elinewidth=1,
                     capsize=2,
                 )
-        ax.set_yticks(range(n), [str(label) for label in labels], fontsize=7)
+        marks = {i: b.label for b in bounds if b.axis == "value" for i in b.where}
+        names = [_label(label) + (f"  ({marks[i]})" if i in marks else "")
+                 for i, label in enumerate(labels)]  # fmt: skip
+        ax.set_yticks(range(n), names, fontsize=7)
         ax.invert_yaxis()
         ax.tick_params(axis="x", labelsize=7)
+        drawn = [b for b in bounds if b.axis == "value"]
+        _bounds(ax, drawn, vertical=True)
         if xlabel:
-            ax.set_xlabel(str(xlabel), fontsize=8)
-        if title:
-            ax.set_title(str(title), fontsize=8)
+            ax.set_xlabel(_label(xlabel), fontsize=8)
+        _title(ax, title, [b for b in drawn if not b.where])
     return _svg(fig)
+
+
+def _label(text: Any) -> str:
+    return clip(text, LABEL_LIMIT).shown
+
+
+def _title(ax, title: Any, bounds: Sequence[Bound]) -> None:
+    if title:
+        # room above the axes for the labels of the vertical bounds, one line each
+        ax.set_title(clip(title, TITLE_LIMIT).shown, fontsize=8, pad=6 + 8 * len(bounds))
+
+
+def _bounds(ax, bounds: Sequence[Bound], *, vertical: bool) -> None:
+    """Each bound as a dashed line (across the axes, or a mark per bar in ``where``), labelled
+    ``need ≥ 0.9`` at its end, with the axis widened so it shows."""
+    if not bounds:
+        return
+    get, set_ = (ax.get_xlim, ax.set_xlim) if vertical else (ax.get_ylim, ax.set_ylim)
+    lo, hi = get()
+    values = [b.value for b in bounds]
+    pad = (max(hi, *values) - min(lo, *values)) * 0.04
+    set_(min(lo, min(values) - pad), max(hi, max(values) + pad))
+    style = {"color": _BOUND, "linestyle": "--", "linewidth": 1.2}
+    for i, b in enumerate(sorted(bounds, key=lambda b: bool(b.where))):
+        if vertical and b.where:
+            for row in b.where:
+                ax.plot([b.value, b.value], [row - 0.45, row + 0.45], **style)
+        elif vertical:
+            ax.axvline(b.value, **style)
+        else:
+            ax.axhline(b.value, **style)
+        if vertical:
+            xy, xycoords, offset, ha = (b.value, 1.0), ("data", "axes fraction"), (0, 2), "center"
+            va = "bottom"
+        else:
+            xy, xycoords, offset, ha = (1.0, b.value), ("axes fraction", "data"), (-2, 2), "right"
+            va = "bottom"
+        if b.where:  # a mark on some bars: named in their labels
+            continue
+        ax.annotate(
+            b.label,
+            xy=xy,
+            xycoords=xycoords,
+            xytext=(offset[0], offset[1] + 8 * i),
+            textcoords="offset points",
+            fontsize=6,
+            color=_BOUND,
+            ha=ha,
+            va=va,
+        )
 
 
 def curve_svg(
@@ -145,10 +208,12 @@ def curve_svg(
     low: Sequence[float | None] | None = None,
     high: Sequence[float | None] | None = None,
     title: str = "",
+    bounds: Sequence[Bound] = (),
 ) -> str:
     """A line plot (a reliability diagram with ``diagonal=True``, risk–coverage, decay over
     windows). A point's interval (``low``, ``high``, both given) is drawn as an error bar, or,
-    beyond :data:`MAX_INTERVAL_BARS` points with every interval given, as a band."""
+    beyond :data:`MAX_INTERVAL_BARS` points with every interval given, as a band. Each bound
+    is a dashed line: horizontal on the ``y`` axis, vertical on the ``x`` axis."""
     with _rc():
         fig = _figure(3.4, 2.6)
         ax = fig.add_subplot()
@@ -177,11 +242,12 @@ def curve_svg(
                     capsize=2,
                 )
         ax.plot(list(x), list(y), marker="o", markersize=3, color=_BLUE)
-        ax.set_xlabel(str(xlabel), fontsize=8)
-        ax.set_ylabel(str(ylabel), fontsize=8)
+        _bounds(ax, [b for b in bounds if b.axis == "y"], vertical=False)
+        _bounds(ax, [b for b in bounds if b.axis == "x"], vertical=True)
+        ax.set_xlabel(_label(xlabel), fontsize=8)
+        ax.set_ylabel(_label(ylabel), fontsize=8)
         ax.tick_params(labelsize=7)
-        if title:
-            ax.set_title(str(title), fontsize=8)
+        _title(ax, title, [b for b in bounds if b.axis == "x"])
     return _svg(fig)
 
 
@@ -196,9 +262,9 @@ def histogram_svg(
         pos = list(range(n))
         ax.bar([p - 0.2 for p in pos], list(reference), width=0.4, color=_GREY, label="reference")
         ax.bar([p + 0.2 for p in pos], list(current), width=0.4, color=_BLUE, label="current")
-        ax.set_xticks(pos, [str(b) for b in bins], fontsize=6, rotation=45, ha="right")
+        ax.set_xticks(pos, [_label(b) for b in bins], fontsize=6, rotation=45, ha="right")
         ax.set_ylabel("share", fontsize=8)
         ax.tick_params(axis="y", labelsize=7)
-        ax.set_title(str(title), fontsize=8)
+        ax.set_title(clip(title, TITLE_LIMIT).shown, fontsize=8)
         ax.legend(fontsize=6, frameon=False)
     return _svg(fig)

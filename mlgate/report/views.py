@@ -8,27 +8,34 @@ from dataclasses import dataclass
 from typing import Any
 
 from mlgate.core.result import PRECEDENCE
+from mlgate.report.text import (
+    VERDICT_LABEL,
+    bound_text,
+    clip_message,
+    interval_text,
+    number,
+    verdict_label,
+)
 
 #: Worst first: the kernel's one status precedence.
 STATUS_ORDER = tuple(s.value for s in PRECEDENCE)
-VERDICT_LABEL = {
-    "promote": "PROMOTE",
-    "promote_with_warnings": "PROMOTE WITH WARNINGS",
-    "hold": "HOLD",
-}
+
+__all__ = [
+    "STATUS_ORDER",
+    "VERDICT_LABEL",
+    "CheckView",
+    "Finding",
+    "check_view",
+    "checks_by_stage",
+    "findings",
+    "fmt",
+    "verdict_label",
+]
 
 
 def fmt(x: Any, digits: int = 4) -> str:
     """A number for people: 4 significant digits, ``n/a`` for missing."""
-    if x is None:
-        return "n/a"
-    if isinstance(x, bool):
-        return str(x).lower()
-    if isinstance(x, int):
-        return str(x)
-    if isinstance(x, float):
-        return f"{x:.{digits}g}"
-    return str(x)
+    return number(x, digits)
 
 
 @dataclass(frozen=True)
@@ -48,10 +55,13 @@ class CheckView:
     message: str
     evidence: Mapping[str, Any]
     raw: Mapping[str, Any]
+    #: Where the check's details are in the HTML report (unique per stage and check).
+    anchor: str = ""
 
     @property
     def statistic(self) -> str:
-        """``accuracy = 0.97 [0.95, 0.99] (>= 0.9)``, or empty for checks without one."""
+        """``accuracy = 0.97 [0.95, 0.99] 95% (need ≥ 0.9)``, or empty for checks without
+        one."""
         if self.metric is None:
             return ""
         text = f"{self.metric} = {self.value}"
@@ -61,15 +71,24 @@ class CheckView:
             text += f" (need {self.threshold})"
         return text
 
+    @property
+    def key_number(self) -> str:
+        """The check's number in one clause: ``ece = 0.0253 [0.0204, 0.0486] 95%, needs ≤
+        0.03``; ``selective accuracy: no value, needs ≥ 0.98``; empty for a check without a
+        metric."""
+        if self.metric is None:
+            return ""
+        if self.raw.get("value") is None:
+            got = f"{self.metric}: no value"
+        else:
+            got = f"{self.metric} = {self.value}"
+        if self.interval:
+            got += f" {self.interval}"
+        return f"{got}, needs {self.threshold}" if self.threshold else got
 
-def check_view(check: Mapping[str, Any], stage: str) -> CheckView:
-    ci = check.get("interval")
-    t = check.get("threshold")
-    interval = ""
-    if ci:
-        interval = f"[{fmt(ci.get('low'))}, {fmt(ci.get('high'))}]"
-        if ci.get("level") is not None:
-            interval += f" {ci['level']:.0%}"
+
+def check_view(check: Mapping[str, Any], stage: str, anchor: str = "") -> CheckView:
+    sample_size = check.get("sample_size")
     return CheckView(
         stage=stage,
         id=str(check.get("id", "?")),
@@ -77,27 +96,83 @@ def check_view(check: Mapping[str, Any], stage: str) -> CheckView:
         check=str(check.get("check", "")),
         status=str(check.get("status", "error")),
         severity=str(check.get("severity", "block")),
-        metric=check.get("metric"),
+        metric=None if check.get("metric") is None else str(check.get("metric")),
         value=fmt(check.get("value")),
-        interval=interval,
-        threshold=f"{t['op']} {fmt(t['value'])}" if t else "",
-        sample_size=fmt(check.get("sample_size")) if check.get("sample_size") is not None else "",
+        interval=interval_text(check.get("interval")),
+        threshold=bound_text(check.get("threshold")),
+        sample_size=fmt(sample_size) if sample_size is not None else "",
         method=str(check.get("method") or ""),
         message=str(check.get("message") or ""),
         evidence=check.get("evidence") or {},
         raw=check,
+        anchor=anchor,
     )
+
+
+def _stages(result: Mapping[str, Any]) -> list[str]:
+    return [str(s.get("name", "")) for s in result.get("stages", []) if isinstance(s, Mapping)]
 
 
 def checks_by_stage(result: Mapping[str, Any]) -> dict[str, list[CheckView]]:
     """Each decided stage's checks, worst status first, then in result order."""
-    stages = [s["name"] for s in result.get("stages", [])]
+    stages = _stages(result)
     out: dict[str, list[CheckView]] = {s: [] for s in stages}
-    for check in result.get("checks", []):
+    position = {s: i for i, s in enumerate(stages)}
+    for i, check in enumerate(result.get("checks", [])):
         for stage in check.get("stages", []):
             if stage in out:
-                out[stage].append(check_view(check, stage))
+                anchor = f"check-{position[stage] + 1}-{i + 1}"
+                out[stage].append(check_view(check, stage, anchor))
     rank = {s: i for i, s in enumerate(STATUS_ORDER)}
     for views in out.values():
         views.sort(key=lambda v: rank.get(v.status, 0))  # stable: result order within status
     return out
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One line under the verdict banner: a check that held a stage (``blocking``) or warned
+    in it, with its key number; or a reason that names no check (``check`` is None)."""
+
+    stages: tuple[str, ...]
+    blocking: bool
+    check: CheckView | None = None
+    reason: str = ""
+
+    @property
+    def text(self) -> str:
+        """The line as a sentence: the key number, else the check's message (cut), else the
+        stage's reason."""
+        if self.check is None:
+            return clip_message(self.reason, 300)
+        return self.check.key_number or clip_message(self.check.message, 300)
+
+
+def findings(result: Mapping[str, Any]) -> list[Finding]:
+    """The checks behind every stage that did not promote, one line each, in stage order:
+    first those that hold a stage, then those that only warn. A check that holds several
+    stages is one line naming them all. A stage reason that names no check ("no check of this
+    stage ran") is a line of its own."""
+    by_stage = checks_by_stage(result)
+    lines: dict[tuple[bool, int | str], Finding] = {}
+    for s in result.get("stages", []):
+        if not isinstance(s, Mapping) or s.get("verdict") == "promote":
+            continue
+        stage, blocking = str(s.get("name", "")), s.get("verdict") == "hold"
+        views = by_stage.get(stage, [])
+        for reason in s.get("reasons") or []:
+            reason = str(reason)
+            # the kernel writes each reason as "<id> <status>: <message>"
+            view = next((v for v in views if reason == f"{v.id} {v.status}: {v.message}"), None)
+            key: tuple[bool, int | str] = (blocking, id(view.raw) if view else reason)
+            if key in lines:
+                old = lines[key]
+                lines[key] = Finding((*old.stages, stage), blocking, old.check, old.reason)
+            else:
+                lines[key] = Finding((stage,), blocking, view, "" if view else reason)
+    return sorted(lines.values(), key=lambda f: not f.blocking)  # stable: stage order
+
+
+def overall_label(result: Mapping[str, Any]) -> str:
+    """The run's verdict as words: ``HOLD``, ``PROMOTE WITH WARNINGS``, ``PROMOTE``."""
+    return verdict_label(result.get("verdict", "hold"))

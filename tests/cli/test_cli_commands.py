@@ -56,7 +56,7 @@ def test_bad_arguments_are_usage_errors(capsys):
 def test_report_html_and_markdown_from_a_stored_result(stored_result, tmp_path, capsys):
     assert main(["report", str(stored_result), "-o", str(tmp_path / "r.html")]) == 0
     html = (tmp_path / "r.html").read_text()
-    assert "<title>mlgate report: tiny</title>" in html and "PROMOTE" in html
+    assert "<title>PROMOTE WITH WARNINGS · mlgate report: tiny</title>" in html
     assert main(["report", str(stored_result), "--format", "markdown", "-o", "-"]) == 0
     assert "## mlgate: tiny — **PROMOTE WITH WARNINGS**" in capsys.readouterr().out
 

@@ -136,7 +136,8 @@ def test_hostile_slice_names_and_bins_are_escaped(doc):
 
 
 def test_markdown_markup_in_data_is_text():
+    # the scheme's colon is escaped too: GitHub would make a bare URL a link
     assert md_escape("[x](http://e.example) ![i](http://t.example/p.png)") == (
-        "\\[x\\](http://e.example) !\\[i\\](http://t.example/p.png)"
+        "\\[x\\](http\\://e.example) !\\[i\\](http\\://t.example/p.png)"
     )
     assert md_escape("a|b\nc") == "a\\|b c"

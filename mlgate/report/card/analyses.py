@@ -1,14 +1,24 @@
-"""The card's "Quantitative analyses" section: the metrics table, then one section per
-check kind (slices, calibration, baselines, champion comparison, drift) and other checks,
-each check with its statistic, interval, threshold and evidence (tables, and plots that the
-HTML card draws)."""
+"""The card's "Quantitative analyses" section: the key plots (reliability diagrams, per-slice
+bars with their intervals, the candidate's paired difference to the champion, each with the
+bound it was judged against), the metrics table, then one section per check kind (slices,
+calibration, baselines, champion comparison, drift) and other checks, each check with its
+statistic, interval, threshold and evidence (tables, and plots that the HTML card draws).
+Each check's section is folded in the HTML card, so the card stays short; the key plots are
+open."""
 
 from __future__ import annotations
 
+from mlgate.core.evidence import Bars
 from mlgate.report.card import fmt
 from mlgate.report.card.blocks import Block, Fields, PlotBlock, Section, TableBlock, Text, field
 from mlgate.report.card.build import SECTION_KINDS, CheckInfo, ModelCard
 from mlgate.report.card.evidence import Plot, Table
+from mlgate.report.text import bound_text, clip
+
+#: Key plots on the card, at most.
+MAX_KEY_PLOTS = 6
+#: Check kinds whose bars are the candidate's difference to the champion.
+CHAMPION_KINDS = ("champion", "regression")
 
 
 def _metric_table(checks: tuple[CheckInfo, ...]) -> Table:
@@ -51,7 +61,38 @@ def _check_section(c: CheckInfo, prefix: str) -> Section:
     if c.evidence.details:
         blocks.append(TableBlock(Table("Details", ("key", "value"), c.evidence.details)))
     anchor = f"{prefix}-{_slug(c.check_id)}-{_slug('-'.join(c.stages))}"
-    return Section(anchor, f"{c.check_id} ({c.kind})", tuple(blocks))
+    summary = c.status
+    if c.metric:
+        summary += f" · {c.metric} = {fmt.num(c.value)}"
+        if c.threshold:
+            summary += f", needs {bound_text(c.threshold)}"
+    return Section(anchor, f"{c.check_id} ({c.kind})", tuple(blocks), folded=True, summary=summary)
+
+
+def _is_key_plot(plot: Plot, check: CheckInfo) -> bool:
+    """A reliability diagram, bars over slices with their intervals, or the paired difference
+    of the candidate to the champion (bars of a champion check)."""
+    if plot.type == "reliability":
+        return True
+    block = plot.item.block
+    if not isinstance(block, Bars):
+        return False
+    if block.over == "slice":
+        return block.low is not None
+    return check.kind in CHAMPION_KINDS
+
+
+def key_plots(card: ModelCard) -> tuple[PlotBlock, ...]:
+    """The plots a reader looks at first, of the candidate's checks, in card order (at most
+    :data:`MAX_KEY_PLOTS`); each captioned with its check."""
+    out = []
+    for c in card.all_checks:
+        if not c.is_candidate:
+            continue
+        for p in c.evidence.plots:
+            if _is_key_plot(p, c) and len(out) < MAX_KEY_PLOTS:
+                out.append(PlotBlock(p, caption=f"{clip(c.check_id, 60).shown}: {p.title}"))
+    return tuple(out)
 
 
 def _slug(text: str) -> str:
@@ -60,6 +101,14 @@ def _slug(text: str) -> str:
 
 def quantitative_section(card: ModelCard) -> Section:
     children = []
+    plots = key_plots(card)
+    if plots:
+        note = Text(
+            "Drawn in the HTML card (model_card.html), each with the bound its check judged; "
+            "their numbers are in each check's section below.",
+            "note",
+        )
+        children.append(Section("key-plots", "Key plots", (note, *plots)))
     if card.metrics:
         blocks: list[Block] = [TableBlock(_metric_table(card.metrics))]
         methods = card.interval_methods()

@@ -56,6 +56,8 @@ class PlotBlock:
 
     block: ClassVar[str] = "plot"
     plot: Plot
+    #: shown over the plot where its table does not follow it (the key plots)
+    caption: str = ""
 
 
 Block = Fields | Text | TableBlock | PlotBlock
@@ -63,10 +65,15 @@ Block = Fields | Text | TableBlock | PlotBlock
 
 @dataclass(frozen=True)
 class Section:
+    """A titled part of the card. A ``folded`` section is closed in the HTML card (a
+    ``<details>`` showing its title and ``summary``); Markdown shows every section open."""
+
     anchor: str
     title: str
     blocks: tuple[Block, ...] = ()
     children: tuple[Section, ...] = ()
+    folded: bool = False
+    summary: str = ""
 
 
 def link(url: str) -> Value:

@@ -316,6 +316,6 @@ def _check(c: Mapping[str, Any]) -> CheckInfo:
         model=_opt_str(ev.get("model")) if isinstance(ev.get("model"), str) else None,
         dataset=_opt_str(ev.get("dataset")) if isinstance(ev.get("dataset"), str) else None,
         higher_is_better=hib if isinstance(hib, bool) else None,
-        evidence=evidence_tables(evidence),
+        evidence=evidence_tables(evidence, c),
         slice_metrics=tuple(slice_metrics(evidence)),
     )

@@ -19,7 +19,7 @@ failing:
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from mlgate.core.evidence import Bars
@@ -52,13 +52,20 @@ class Table:
 
 @dataclass(frozen=True)
 class Plot:
-    """A plotted block, drawn by the HTML card (Markdown and JSON cards show its table)."""
+    """A plotted block, drawn by the HTML card (Markdown and JSON cards show its table).
+    ``check`` is the result.json entry the block belongs to: the bounds it judged the plotted
+    numbers against are drawn too (:mod:`mlgate.report.bounds`)."""
 
     title: str
     item: ev.Item
+    check: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def type(self) -> str:
+        return self.item.type
 
     def svg(self) -> str | None:
-        fig = ev.figure(self.item)
+        fig = ev.figure(self.item, self.check)
         return fig.svg if fig is not None else None
 
 
@@ -92,6 +99,7 @@ class Evidence:
 
 
 Parts = tuple[list[Table | Plot], list[tuple[str, str]]]
+Check = Mapping[str, Any] | None
 
 
 def _title(item: ev.Item) -> str:
@@ -102,7 +110,7 @@ def _title(item: ev.Item) -> str:
 def _data(item: ev.Item) -> Table:
     """The block's data table; ``low`` / ``high`` columns read as one interval column."""
     table = ev.data_table(item)
-    cols = list(table.columns)
+    cols = list(ev.display_columns(table))
     rows = [dict(r) for r in table.rows]
     if "low" in cols and "high" in cols and "interval" not in cols:
         at = cols.index("low")
@@ -113,35 +121,35 @@ def _data(item: ev.Item) -> Table:
     return records_table(_title(item), rows, columns=tuple(cols), humanize=False)
 
 
-def _plotted(item: ev.Item) -> Parts:
+def _plotted(item: ev.Item, check: Check = None) -> Parts:
     """reliability, bars, histogram, curve: the plot, then the table of its data."""
-    return [Plot(_title(item), item), _data(item)], []
+    return [Plot(_title(item), item, check), _data(item)], []
 
 
-def _table(item: ev.Item) -> Parts:
+def _table(item: ev.Item, check: Check = None) -> Parts:
     """table, and any type the card does not know: its table."""
     return [_data(item)], []
 
 
-def _examples(item: ev.Item) -> Parts:
+def _examples(item: ev.Item, check: Check = None) -> Parts:
     """Never on the card: counterexamples may hold personal data. Only their count."""
     rows = item.raw.get("rows") if isinstance(item.raw, Mapping) else None
     n = len(rows) if isinstance(rows, list) else 0
     return [], [(item.key, f"{n} example row(s), in the gate report only")]
 
 
-def _blocks(item: ev.Item) -> Parts:
+def _blocks(item: ev.Item, check: Check = None) -> Parts:
     parts: list[Table | Plot] = []
     details: list[tuple[str, str]] = []
     for sub in ev.sub_items(item):
-        p, d = render(sub)
+        p, d = render(sub, check)
         parts += p
         details += d
     return parts, details
 
 
 #: type → renderer. A type missing here is shown as its table.
-RENDERERS: dict[str, Callable[[ev.Item], Parts]] = {
+RENDERERS: dict[str, Callable[[ev.Item, Check], Parts]] = {
     "reliability": _plotted,
     "bars": _plotted,
     "histogram": _plotted,
@@ -152,10 +160,10 @@ RENDERERS: dict[str, Callable[[ev.Item], Parts]] = {
 }
 
 
-def render(item: ev.Item) -> Parts:
+def render(item: ev.Item, check: Check = None) -> Parts:
     """One evidence item: its type's renderer, or the generic reading of a plain value."""
     if item.type:
-        return RENDERERS.get(item.renderer_type, _table)(item)
+        return RENDERERS.get(item.renderer_type, _table)(item, check)
     key, value = item.key, item.raw
     if _is_records(value):
         return [records_table(key, value)], []
@@ -167,9 +175,9 @@ def render(item: ev.Item) -> Parts:
     return [], _flatten(key, value)
 
 
-def evidence_tables(evidence: Any) -> Evidence:
-    """Split a check's evidence into tables, plots and ``(key, text)`` details. Never
-    raises."""
+def evidence_tables(evidence: Any, check: Check = None) -> Evidence:
+    """Split a check's evidence into tables, plots and ``(key, text)`` details; ``check`` (the
+    result.json entry) gives the plots their bounds. Never raises."""
     if not isinstance(evidence, Mapping):
         if evidence in (None, {}, []):
             return Evidence((), ())
@@ -177,7 +185,7 @@ def evidence_tables(evidence: Any) -> Evidence:
     parts: list[Table | Plot] = []
     details: list[tuple[str, str]] = []
     for item in ev.items(evidence):
-        p, d = render(item)
+        p, d = render(item, check)
         parts += p
         details += d
     if len(details) > MAX_DETAILS:

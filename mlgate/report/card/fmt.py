@@ -10,6 +10,8 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+from mlgate.report.text import one_line, value_text
+
 NONE = "—"
 MAX_CELL = 120
 
@@ -77,7 +79,8 @@ def compact(x: Any, limit: int = MAX_CELL) -> str:
 
 
 def cell(x: Any) -> str:
-    """One table cell: a number, an interval, a short list, or compact JSON."""
+    """One table cell: a number, an interval, a short list, or ``key = value`` pairs for a
+    mapping (a sentence, never a dict), cut to :data:`MAX_CELL` characters."""
     if x is None or isinstance(x, (bool, int, float)):
         return num(x)
     if isinstance(x, str):
@@ -86,6 +89,8 @@ def cell(x: Any) -> str:
         return interval(x)
     if isinstance(x, (list, tuple)) and len(x) <= 12 and all(_scalar(v) for v in x):
         return truncate(", ".join(num(v) if not isinstance(v, str) else v for v in x))
+    if isinstance(x, (Mapping, list, tuple)):
+        return truncate(one_line(value_text(x)))
     return compact(x)
 
 

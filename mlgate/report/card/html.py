@@ -15,8 +15,11 @@ from markupsafe import Markup
 from mlgate.report.card.blocks import Link, PlotBlock
 from mlgate.report.card.build import ModelCard, build_card
 from mlgate.report.card.layout import card_document
+from mlgate.report.text import HEADER_LIMIT, clip, verdict_label
 
 TEMPLATE = "card.html.j2"
+#: Rows above which a table is folded (a ``<details>`` saying how many rows it holds).
+FOLD_ROWS = 10
 STATUS_COLUMNS = frozenset({"status", "verdict"})
 KNOWN_STATUSES = frozenset(
     {"passed", "failed", "warned", "inconclusive", "error", "skipped"}
@@ -25,7 +28,8 @@ KNOWN_STATUSES = frozenset(
 
 
 def _status_class(column: str, value: str) -> str:
-    return f"st-{value}" if column in STATUS_COLUMNS and value in KNOWN_STATUSES else ""
+    key = str(value).lower().replace(" ", "_")  # a verdict is shown as words
+    return f"st-{key}" if column in STATUS_COLUMNS and key in KNOWN_STATUSES else ""
 
 
 def _environment():
@@ -39,7 +43,13 @@ def _environment():
         trim_blocks=False,
     )
     env.globals.update(
-        is_link=lambda v: isinstance(v, Link), status_class=_status_class, draw=_draw
+        is_link=lambda v: isinstance(v, Link),
+        status_class=_status_class,
+        draw=_draw,
+        verdict_label=verdict_label,
+        clip=clip,
+        fold_rows=FOLD_ROWS,
+        header_limit=HEADER_LIMIT,
     )
     return env
 

@@ -13,6 +13,7 @@ from mlgate.report.card.blocks import field as _field
 from mlgate.report.card.blocks import link as _link
 from mlgate.report.card.build import DatasetInfo, ModelCard
 from mlgate.report.card.evidence import Table
+from mlgate.report.text import clip_message, verdict_label
 
 
 def card_document(card: ModelCard) -> tuple[Section, ...]:
@@ -45,7 +46,7 @@ def _summary(card: ModelCard) -> Section:
             (
                 # shown above when given; a field only to say it is missing
                 _field("Overview", None, None if md.overview else p + "overview"),
-                _field("Gate verdict", card.verdict or None),
+                _field("Gate verdict", verdict_label(card.verdict) if card.verdict else None),
                 _field("Gate", f"{g['name']} ({g['file']})" if g["file"] else g["name"]),
                 _field("Gate description", g["description"] or None),
                 _field("Task", g["task"] or None),
@@ -196,8 +197,9 @@ def _verdicts(card: ModelCard) -> Section:
     rows = []
     for s in card.stages:
         counts = dict(s.counts)
+        reasons = "; ".join(clip_message(r, 300) for r in s.reasons)
         rows.append(
-            (s.name, s.verdict, *(str(counts.get(k, 0)) for k in statuses), "; ".join(s.reasons))
+            (s.name, verdict_label(s.verdict), *(str(counts.get(k, 0)) for k in statuses), reasons)
         )
     if not rows:
         return Section("gate-verdict", "Gate verdict", (Text("No stage was decided.", "note"),))

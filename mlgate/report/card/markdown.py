@@ -15,7 +15,7 @@ from urllib.parse import quote
 import yaml
 
 from mlgate.report.card import fmt
-from mlgate.report.card.blocks import Fields, Link, Section, TableBlock, Text
+from mlgate.report.card.blocks import Fields, Link, PlotBlock, Section, TableBlock, Text
 from mlgate.report.card.build import ModelCard, build_card
 from mlgate.report.card.evidence import Table
 from mlgate.report.card.layout import card_document
@@ -66,6 +66,7 @@ def _fields(f: Fields) -> list[str]:
 
 def _section(s: Section, level: int) -> list[str]:
     lines = [f"{'#' * level} {md(s.title)}", ""]
+    captions = [b.caption for b in s.blocks if isinstance(b, PlotBlock) and b.caption]
     for b in s.blocks:
         if isinstance(b, Text):
             lines += [f"*{md(b.text)}*" if b.style == "note" else md(b.text), ""]
@@ -73,6 +74,8 @@ def _section(s: Section, level: int) -> list[str]:
             lines += _fields(b)
         elif isinstance(b, TableBlock):
             lines += _table(b.table)
+    if captions:  # the key plots: what the HTML card draws, by name
+        lines += [f"- {md(c)}" for c in captions] + [""]
     for child in s.children:
         lines += _section(child, min(level + 1, 6))
     return lines
