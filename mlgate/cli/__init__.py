@@ -1,8 +1,10 @@
 """The ``mlgate`` command: what is not a test run — run a gate, render a report or a model
-card from a stored result, compare two runs, show history, scaffold a gate file.
+card from a stored result, compare two runs, show history, scaffold a gate file, log a run
+to MLflow and promote a registry alias.
 
-Exit codes follow the gate's: 0 success (or promote), 10 hold (``run``), 4 usage errors and
-unreadable inputs, each message naming the file and what is wrong.
+Exit codes follow the gate's: 0 success (or promote), 10 hold (``run``, ``promote``), 4 usage
+errors and unreadable inputs, each message naming the file and what is wrong; 11 a registry
+error (``promote``, ``log-mlflow``).
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ from mlgate.core.errors import MlgateError
 
 DESCRIPTION = (
     "mlgate: what is not a test run. Run a gate, render a report or a model card from a "
-    "stored result.json, compare two runs, show the run history, scaffold a gate file."
+    "stored result.json, compare two runs, show the run history, scaffold a gate file, "
+    "log a run to MLflow, promote a registry alias."
 )
 
 

@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 from mlgate.cli.inputs import InputError, read_result_file, write_text
+from mlgate.cli.mlflow_commands import register_log_mlflow, register_promote
 
 
 def register_run(sub) -> None:
@@ -224,4 +225,6 @@ REGISTRY = (
     register_compare,
     register_history,
     register_init,
+    register_promote,
+    register_log_mlflow,
 )

@@ -19,6 +19,7 @@ from mlgate.core.imports import call_factory
 from mlgate.core.task import Task
 from mlgate.models.adapt import adapt
 from mlgate.models.base import ModelAdapter
+from mlgate.models.mlflow import load_mlflow_model
 from mlgate.models.torch import import_torch
 
 PICKLE_SUFFIXES = (".pkl", ".pickle", ".joblib")
@@ -34,13 +35,16 @@ def load_model(
     ``factory`` (``module:callable``) is imported with ``base_dir`` at the front of
     ``sys.path`` and called with ``spec.args`` (plus ``seed`` when it takes one); ``path``
     is relative to ``base_dir``. With both, the factory builds a torch architecture and
-    the file holds its weights.
+    the file holds its weights. ``uri`` (an MLflow model) is loaded through MLflow's own
+    flavour loaders by :mod:`mlgate.models.mlflow`.
 
     Raises:
         ModelLoadError: the factory or file is missing, unreadable or of an unknown format.
         UntrustedModelError: the file would run code when loaded and ``spec.trust`` is off.
-        MissingDependencyError: the format needs skops, torch or safetensors.
+        MissingDependencyError: the format needs skops, torch, safetensors or mlflow.
     """
+    if spec.uri is not None:
+        return load_mlflow_model(spec, name=name, task=task, seed=seed, device=device)
     base_dir = Path(base_dir)
     ctx = _Context(spec=spec, name=name, base_dir=base_dir, seed=seed)
     with _path_front(base_dir):  # pickled classes may live next to the gate file too
