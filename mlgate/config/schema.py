@@ -24,6 +24,8 @@ from mlgate.core.result import DecisionRule, Severity
 from mlgate.core.task import Task
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+#: The largest ``timeout`` (seconds) a gate, stage or check may declare: one day.
+MAX_TIMEOUT_S = 86_400
 
 
 class _Strict(BaseModel):
@@ -133,6 +135,8 @@ class CheckDecl(BaseModel):
     severity: Severity = Severity.BLOCK
     #: How this check's bounds are judged (overrides the stage's and the gate's).
     decision_rule: DecisionRule | None = None
+    #: Seconds this check may run; past it the check is ``error`` (docs/interfaces.md).
+    timeout: float | None = Field(None, gt=0, le=MAX_TIMEOUT_S, strict=True, allow_inf_nan=False)
 
     @property
     def params(self) -> dict[str, Any]:
@@ -147,6 +151,30 @@ class StageSpec(_Strict):
     #: What an inconclusive blocking check does to the stage: hold it (the default), warn
     #: (promote with warnings) or pass.
     inconclusive: Literal["hold", "warn", "pass"] = "hold"
+    #: Seconds the stage's checks may run together (in one pytest process).
+    timeout: float | None = Field(None, gt=0, le=MAX_TIMEOUT_S, strict=True, allow_inf_nan=False)
+
+
+class EngineSpec(_Strict):
+    """Where the gate's rows are read and predicted (docs/dask.md): ``local``, in this process
+    (the default), or ``dask``, on a Dask cluster (``mlgate[dask]``). The gate file may give
+    just the name (``engine: dask``)."""
+
+    name: Literal["local", "dask"] = "local"
+    #: dask: the scheduler's address (``tcp://host:8786``); none starts a LocalCluster.
+    scheduler: str | None = None
+    #: dask: the LocalCluster's workers (and threads each) when no scheduler is given.
+    n_workers: PositiveInt = Field(2, le=1024)
+    threads_per_worker: PositiveInt = Field(1, le=256)
+    #: dask: the most rows a check that needs every row at once may gather into this process;
+    #: above it such a check is refused with an error, never run on collected data.
+    max_collect_rows: int = Field(1_000_000, ge=0, le=10**10)
+
+    @model_validator(mode="after")
+    def _dask_keys(self) -> EngineSpec:
+        if self.name != "dask" and self.scheduler is not None:
+            raise ValueError("'scheduler' is a setting of the dask engine; set 'name: dask'")
+        return self
 
 
 class GateConfig(_Strict):
@@ -161,10 +189,19 @@ class GateConfig(_Strict):
     #: How every check's bounds are judged unless a stage or check says otherwise:
     #: strict (the interval must clear the bound), lenient or point (docs/policies.md).
     decision_rule: DecisionRule = DecisionRule.STRICT
+    #: Seconds all the gate's checks may run together (in one pytest process).
+    timeout: float | None = Field(None, gt=0, le=MAX_TIMEOUT_S, strict=True, allow_inf_nan=False)
     models: dict[str, ModelSpec]
     datasets: dict[str, DatasetSpec]
     stages: dict[str, StageSpec] = Field(min_length=1)
     model_card: ModelCardSpec = Field(default_factory=ModelCardSpec)
+    #: Where rows are read and predicted: ``local`` or ``dask`` (docs/dask.md).
+    engine: EngineSpec = Field(default_factory=EngineSpec)
+
+    @field_validator("engine", mode="before")
+    @classmethod
+    def _engine_name(cls, v: Any) -> Any:
+        return {"name": v} if isinstance(v, str) else v
 
     @field_validator("models")
     @classmethod

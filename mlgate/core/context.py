@@ -5,41 +5,24 @@ from __future__ import annotations
 import hashlib
 import json
 import zlib
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from mlgate.core.cache import PredictionCache
-from mlgate.core.data import Dataset, feature_problems, load_dataset
-from mlgate.core.errors import ConfigError, MlgateError, PredictionError
+from mlgate.core.data import Dataset, load_dataset
+from mlgate.core.engines import Batch, Engine, check_scope, make_engine
+from mlgate.core.errors import ConfigError, MlgateError
 from mlgate.core.gate import Gate
 from mlgate.core.progress import Progress
 from mlgate.core.result import jsonable
 from mlgate.core.task import Task
 from mlgate.models import ModelAdapter, Predictions, adapt, load_model
 
-
-@dataclass(frozen=True)
-class Batch:
-    """One batch of rows of a dataset, as a check folds it into its accumulators.
-
-    ``start``/``stop`` locate the rows in the dataset; ``frame`` holds the requested columns,
-    ``y`` the labels (None without a label column) and ``predictions`` the model's output on
-    these rows (None when no model was asked for).
-    """
-
-    start: int
-    stop: int
-    frame: pd.DataFrame
-    y: np.ndarray | None
-    predictions: Predictions | None
-
-    def __len__(self) -> int:
-        return self.stop - self.start
+__all__ = ["Batch", "GateContext", "in_memory"]
 
 
 def in_memory() -> None:
@@ -68,6 +51,7 @@ class GateContext:
         models: Mapping[str, Any] | None = None,
         datasets: Mapping[str, Any] | None = None,
         update_golden: bool = False,
+        engine: Engine | str | None = None,
     ) -> None:
         self.gate = gate
         self.seed = gate.config.seed if seed is None else seed
@@ -84,6 +68,12 @@ class GateContext:
         self.progress: Progress = Progress()
         #: Rows per batch of :meth:`batches` (None: the whole dataset in one batch).
         self.batch_rows: int | None = None
+        #: Where rows are read and predicted: ``engine`` (a name or an Engine; raises
+        #: MissingDependencyError for ``dask`` without ``mlgate[dask]``), else the gate file's
+        #: ``engine`` key, whose errors surface when data is first read (preflight).
+        self.engine: Engine = make_engine(
+            engine, getattr(gate.config, "engine", None), defer=engine is None
+        )
 
     @classmethod
     def from_objects(
@@ -96,6 +86,7 @@ class GateContext:
         label: str | None = None,
         name: str = "in-memory",
         device: str | None = None,
+        engine: Engine | str | None = None,
     ) -> GateContext:
         """A context over in-memory objects, validated like a gate file, with no stage: run any
         check on it by calling its check type (``CALIBRATION(ctx, max_ece=0.05)``).
@@ -104,7 +95,8 @@ class GateContext:
         callables. ``datasets`` maps names (``evaluation`` is required) to a DataFrame, an
         ``(X, y)`` pair, or a mapping with the frame under ``data`` and any dataset key of the
         gate file (``label``, ``features``, ``time``, ``sensitive``, ``slices``); ``label`` is
-        the label column of every dataset that does not name its own.
+        the label column of every dataset that does not name its own. With ``engine="dask"``
+        (or a DaskEngine) a ``dask.dataframe.DataFrame`` is read partition by partition.
 
         Raises ConfigError (naming the key) for anything a gate file would refuse.
 
@@ -143,7 +135,7 @@ class GateContext:
         config = parse_gate(raw, source="GateContext.from_objects")
         config = config.model_copy(update={"stages": {}})
         gate = Gate(config=config, path=Path.cwd() / "<in-memory>", checks=())
-        return cls(gate, device=device, models=models, datasets=frames)
+        return cls(gate, device=device, models=models, datasets=frames, engine=engine)
 
     # -- what checks use -------------------------------------------------------------
     @property
@@ -171,12 +163,26 @@ class GateContext:
         return _memo(self._models, name, self._load_model)
 
     def dataset(self, name: str) -> Dataset:
-        """The dataset called ``name``, loaded on first use."""
-        return _memo(self._datasets, name, self._load_dataset)
+        """The dataset called ``name``, every row in memory, loaded on first use. Raises
+        CollectRefused where the engine may not gather it (a large partitioned dataset)."""
+        self.engine.admit(self, name)
+        return _memo(self._datasets, name, lambda n: self.engine.dataset(self, n))
 
     def predict(self, model: str = "candidate", dataset: str = "evaluation") -> Predictions:
-        """Cached predictions of ``model`` on ``dataset``."""
+        """Cached predictions of ``model`` on every row of ``dataset``. Raises CollectRefused
+        where the engine may not gather them."""
+        self.engine.admit(self, dataset)
         return self.predictions.get(model, dataset)
+
+    def running(self, check_type: Any, params: Any = None) -> AbstractContextManager[Any]:
+        """Scope: the data read inside is read for ``check_type`` (its ``name`` and
+        ``needs_all_rows``), so an engine can refuse to gather rows for a check that needs
+        them all and allow a check that folds batches. The kernel runs every check in one."""
+        return check_scope(check_type, params)
+
+    def close(self) -> None:
+        """Release what the engine started (a Dask cluster and its cached predictions)."""
+        self.engine.close()
 
     def preflight(self, checks: Sequence[Any] = ()) -> None:
         """Load every model and dataset that ``checks`` (planned checks) name, before any check
@@ -194,7 +200,7 @@ class GateContext:
         problems = []
         for kind, names, load in (
             ("models", models, self.model),
-            ("datasets", datasets, self.dataset),
+            ("datasets", datasets, lambda name: self.engine.open(self, name)),
         ):
             for name in names:
                 try:
@@ -223,36 +229,27 @@ class GateContext:
         none). This is the one data path for checks that fold rows into accumulators, so an
         engine can replace it without touching a check.
 
+        On the Dask engine a partitioned dataset gives one batch per partition (split further
+        by ``batch_rows``), predicted on the workers (docs/dask.md).
+
         Raises ValueError for ``batch_rows`` < 1 and DataError for an unknown column.
         """
-        from mlgate.core.errors import DataError
+        return self.engine.batches(self, model, dataset, columns, batch_rows)
 
-        data = self.dataset(dataset)
-        preds = self.predict(model, dataset) if model is not None else None
-        frame = data.frame
-        if columns is not None:
-            missing = [c for c in columns if c not in frame.columns]
-            if missing:
-                raise DataError(
-                    f"dataset {dataset!r} has no column(s) {missing}; "
-                    f"its columns: {list(frame.columns)[:20]}"
-                )
-            frame = frame.loc[:, list(columns)]
-        size = self.batch_rows if batch_rows is None else batch_rows
-        n = len(data)
-        if size is not None and size < 1:
-            raise ValueError(f"batch_rows must be a positive number of rows, got {size}")
-        step = n if size is None else size
-        y = data.y if data.spec.label is not None else None
-        for start in range(0, max(n, 1), max(step, 1)):
-            stop = min(n, start + step)
-            yield Batch(
-                start=start,
-                stop=stop,
-                frame=frame.iloc[start:stop],
-                y=None if y is None else y[start:stop],
-                predictions=None if preds is None else preds.rows(start, stop),
-            )
+    def fold(
+        self,
+        model: str | None,
+        dataset: str,
+        fn: Callable[[Batch], Any],
+        merge: Callable[[Any, Any], Any],
+        *,
+        columns: Sequence[str] | None = (),
+    ) -> Any:
+        """``fn(batch)`` of every batch of :meth:`batches`, combined with ``merge`` (associative,
+        e.g. ``Accumulator.merge``). In memory it folds in row order; the Dask engine runs
+        ``fn`` on the workers where the partitions live and merges in a tree, so only the
+        states travel (``fn`` and ``merge`` must then be picklable)."""
+        return self.engine.fold(self, model, dataset, fn, merge, columns)
 
     def rng(self, key: str) -> np.random.Generator:
         """A generator seeded from the run seed and ``key`` (a check id), so a check's random
@@ -294,25 +291,7 @@ class GateContext:
         return load_dataset(spec, name=name, base_dir=self.gate.base_dir, seed=self.seed)
 
     def _predict(self, model: str, dataset: str) -> Predictions:
-        data = self.dataset(dataset)
-        adapter = self.model(model)
-        X = data.X
-        try:
-            preds = adapter.predict(X)
-        except PredictionError as exc:
-            if isinstance(exc.__cause__, Exception) and not isinstance(exc.__cause__, MlgateError):
-                raise PredictionError(
-                    f"model {model!r} on dataset {dataset!r}: {exc}"
-                    + "".join(f"\n  - {p}" for p in feature_problems(X))
-                ) from exc.__cause__
-            raise
-        spec = self.gate.config.models.get(model)
-        return preds.validate(
-            len(data),
-            source=f"model {model!r} on dataset {dataset!r}",
-            known_labels=data.y if data.spec.label is not None else None,
-            classes=spec.classes if spec is not None else None,
-        )
+        return self.engine.predict(self, model, dataset)
 
     def describe(self) -> dict[str, Any]:
         """Models and datasets that were loaded, for result.json (nothing is loaded here)."""
@@ -326,7 +305,8 @@ class GateContext:
                 n: d.describe()
                 for n, d in sorted(self._datasets.items())
                 if not isinstance(d, BaseException)
-            },
+            }
+            | self.engine.describe_datasets(),
         }
 
 

@@ -6,6 +6,7 @@ view it hands out (features, label) is a new object.
 
 from __future__ import annotations
 
+import glob
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -136,8 +137,12 @@ def read_table(
     ``sep`` used, and an ``.npz`` without an ``X`` array.
     """
     options = dict(options or {})
-    if path.is_dir():
-        raise DataError(f"dataset {name!r}: {str(path)!r} is a directory, not a data file")
+    if path.is_dir() or (not path.exists() and has_glob(str(path))):
+        raise DataError(
+            f"dataset {name!r}: {str(path)!r} is a directory or glob, not a data file; "
+            "a directory or glob of Parquet files is read by the Dask engine "
+            "(engine: dask, docs/dask.md)"
+        )
     if not path.is_file():
         raise DataError(f"dataset {name!r}: file not found: {str(path)!r}")
     if fmt == "auto":
@@ -166,6 +171,58 @@ def read_table(
         raise
     except (OSError, ValueError, TypeError) as exc:
         raise DataError(f"dataset {name!r}: cannot read {str(path)!r}: {exc}") from exc
+
+
+def has_glob(text: str) -> bool:
+    """Whether a dataset path is a glob pattern (``data/*.parquet``)."""
+    return any(c in text for c in "*?[")
+
+
+def is_partitioned(spec: DatasetSpec, base_dir: Path) -> bool:
+    """Whether the Dask engine reads dataset ``spec`` as partitioned Parquet: a ``path``
+    that is a directory, a glob, or one Parquet file (a factory, CSV or ``.npz`` is read in
+    memory whatever the engine)."""
+    if spec.path is None or spec.format not in ("auto", "parquet"):
+        return False
+    path = base_dir / spec.path
+    if path.is_dir() or has_glob(spec.path):
+        return True
+    return spec.format == "parquet" or path.suffix.lower() in PARQUET_SUFFIXES
+
+
+#: File endings read as Parquet (Dask's own list).
+PARQUET_SUFFIXES = (".parquet", ".pq", ".parq")
+
+
+def parquet_parts(spec: DatasetSpec, *, name: str, base_dir: Path) -> list[Path]:
+    """The Parquet files of a partitioned dataset, in the order their rows count: a
+    directory's ``*.parquet`` / ``*.pq`` / ``*.parq`` files (recursively), a glob's matches,
+    or the one file, each sorted by path. Raises DataError naming the path when nothing
+    matches, and naming a file that is not Parquet."""
+    assert spec.path is not None
+    path = base_dir / spec.path
+    if path.is_dir():
+        files = sorted(
+            p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in PARQUET_SUFFIXES
+        )
+        where = f"directory {str(path)!r} holds no Parquet files ({', '.join(PARQUET_SUFFIXES)})"
+    elif has_glob(spec.path):
+        matches = glob.glob(str(path), recursive=True)
+        files = sorted(p for p in map(Path, matches) if p.is_file())
+        where = f"no file matches {spec.path!r} (from {str(base_dir)!r})"
+    else:
+        files = [path] if path.is_file() else []
+        where = f"file not found: {str(path)!r}"
+    if not files:
+        raise DataError(f"dataset {name!r}: {where}")
+    if spec.format == "auto":
+        other = [p for p in files if p.suffix.lower() not in PARQUET_SUFFIXES]
+        if other:
+            raise DataError(
+                f"dataset {name!r}: {str(other[0])!r} is not a Parquet file; a partitioned "
+                "dataset is Parquet files only (or set 'format: parquet')"
+            )
+    return files
 
 
 def _read_csv(path: Path, name: str, options: dict[str, Any]) -> pd.DataFrame:

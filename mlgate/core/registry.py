@@ -53,7 +53,9 @@ class CheckType:
     #: True (the default) when the check needs every row at once (it reads ``ctx.dataset`` /
     #: ``ctx.predict``); False when it folds ``ctx.batches`` into mergeable accumulators, so a
     #: chunked or distributed engine can run it without collecting the rows.
-    needs_all_rows: bool = True
+    #: May also be a function of the parsed parameters (a check that folds batches for one
+    #: interval method and needs every row for another).
+    needs_all_rows: bool | Callable[[Any], bool] = True
 
     def __call__(self, ctx: GateContext, /, **params: Any) -> CheckResult:
         """Run this check from Python on ``ctx`` exactly as a gate file would declare it:
@@ -64,7 +66,8 @@ class CheckType:
         :meth:`GateContext.from_objects`. Raises ConfigError for bad parameters.
         """
         parsed = parse_params(self, ctx.gate.config, params)
-        result = self.run(ctx, parsed)
+        with ctx.running(self, parsed):  # the engine knows which check reads the rows
+            result = self.run(ctx, parsed)
         if result.check_id in ("", "?"):
             check_id = self.default_id(parsed) if self.default_id else self.name
             result = result.with_context(check_id=check_id)
