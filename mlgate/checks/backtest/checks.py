@@ -8,7 +8,15 @@ curve. Two policies, either or both:
   its interval (passed when the whole interval clears it, failed when it lies wholly on the
   wrong side, inconclusive otherwise);
 * ``max_decay``: the decay per window (OLS slope, oriented so positive is worse) must be at
-  most this, on its Student-t interval.
+  most this, on its Student-t interval;
+* ``compare_to`` + ``max_drop``: the latest window may be at most ``max_drop`` worse than a
+  reference window — the ``first`` after the cutoff, the ``training`` period (the rows up to
+  the cutoff), or ``best``: every earlier window (Bonferroni over them) — on a two-sample
+  bootstrap interval of the drop (:mod:`mlgate.checks.backtest.drop`);
+  ``max_drop: {relative: 0.1}`` bounds the drop as a share of the reference's metric.
+
+Windows are a fixed length (``every: 30D``), a calendar period (``every: QS``, ``MS``,
+``W-MON``, ``YS``: see :func:`mlgate.core.windows.parse_duration`) or a row count.
 
 With ``train: module:callable`` the check is a **rolling-origin** backtest: for every window
 the function is called with the features and labels of the rows before the window (``X``,
@@ -26,72 +34,25 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from pydantic import ConfigDict, Field, PositiveInt, model_validator
 
+from mlgate.checks.backtest.comparisons import compare_latest, decisive
 from mlgate.checks.backtest.decay import WindowScore, decay, judge_bound, judge_decay
-from mlgate.config.schema import GateConfig
+from mlgate.checks.backtest.params import REFERENCE_WORDS, BacktestParams, RelativeDrop, validate
 from mlgate.core.context import GateContext
 from mlgate.core.errors import ConfigError, DataError
 from mlgate.core.evidence import Curve, Table
 from mlgate.core.imports import resolve_callable
-from mlgate.core.registry import CheckType, Resamples, require_dataset, require_model
+from mlgate.core.registry import CheckType
 from mlgate.core.result import CheckResult, Part, Status, Threshold, rounded
-from mlgate.core.windows import Window, WindowSpec, cut_windows, format_time, time_values
+from mlgate.core.windows import Window, cut_windows, format_time, time_values
 from mlgate.models import Predictions, adapt
-from mlgate.stats.evaluate import INTERVAL_METHODS, estimate, interval_problem
+from mlgate.stats.evaluate import estimate
 from mlgate.stats.metrics import UndefinedMetricError, get_metric
-from mlgate.stats.scoring import check_metric, encode
+from mlgate.stats.scoring import encode
 
 KIND = "backtest"
 
-
-class BacktestParams(WindowSpec):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    metric: str
-    min: float | None = None
-    max: float | None = None
-    max_decay: float | None = Field(None, ge=0.0)
-    cutoff: str | float | None = None
-    model: str = "candidate"
-    dataset: str = "evaluation"
-    judge_last: PositiveInt = 1
-    train: str | None = Field(None, pattern=r"^[\w.]+:[\w.]+$")
-    train_args: dict[str, Any] = Field(default_factory=dict)
-    confidence: float = Field(0.95, gt=0.5, lt=1.0)
-    interval: str = "percentile"
-    n_resamples: Resamples = 500
-    min_samples: PositiveInt = 30
-
-    @model_validator(mode="after")
-    def _policy(self) -> BacktestParams:
-        try:
-            metric = get_metric(self.metric)
-        except KeyError as exc:
-            raise ValueError(str(exc.args[0])) from None
-        if self.interval not in INTERVAL_METHODS:
-            raise ValueError(f"unknown interval {self.interval!r}; use one of {INTERVAL_METHODS}")
-        problem = interval_problem(metric, self.interval, None)
-        if problem:
-            raise ValueError(problem)
-        if self.min is not None and self.max is not None:
-            raise ValueError("give at most one of 'min' and 'max'")
-        if self.min is None and self.max is None and self.max_decay is None:
-            raise ValueError("give a policy: 'min' or 'max' (latest window) and/or 'max_decay'")
-        return self
-
-
-def _validate(p: BacktestParams, config: GateConfig) -> None:
-    check_metric(p.metric, config.task)
-    if p.train is None:
-        require_model(config, p.model)
-    require_dataset(config, p.dataset)
-    if config.datasets[p.dataset].time is None:
-        raise ConfigError(
-            f"dataset {p.dataset!r} declares no 'time' column; a backtest needs one "
-            f"(set datasets.{p.dataset}.time)",
-            path="dataset",
-        )
+__all__ = ["BACKTEST", "BacktestParams", "RelativeDrop", "backtest_check", "run_backtest"]
 
 
 def _cutoff(p: BacktestParams, times: pd.Series) -> Any:
@@ -179,26 +140,53 @@ def _score(ctx, p, metric, data, times, w: Window, preds, cutoff) -> WindowScore
             win_preds = _retrained(ctx, p, data, times, w, cutoff)
         else:
             win_preds = _subset(preds, w.positions)  # type: ignore[arg-type]
-        y = np.asarray(data.y)[w.positions]
-        name = p.model if p.train is None else "retrained"
-        yc, (out,), k = encode(y, [win_preds], metric, ctx.task, models=[name], dataset=p.dataset)
+    except _TooFewTrainingRows as exc:
+        return WindowScore(**base, estimate=None, reason=str(exc))
+    except TrainingFailed as exc:
+        return WindowScore(**base, estimate=None, reason=str(exc), error=True)
+    y = np.asarray(data.y)[w.positions]
+    name = p.model if p.train is None else "retrained"
+    return _scored(ctx, p, metric, y, win_preds, name, base, key=str(w.index))
+
+
+def _scored(ctx, p, metric, y, preds, name: str, base: dict, *, key: str) -> WindowScore:
+    """The metric of one window's rows with its interval (no value when it is undefined)."""
+    try:
+        yc, (out,), k = encode(y, [preds], metric, ctx.task, models=[name], dataset=p.dataset)
         est = estimate(
             metric,
             yc,
             out,
             k,
-            method=p.interval,  # type: ignore[arg-type]
+            method=p.interval,
             level=p.confidence,
-            rng=ctx.rng(f"backtest:{p.metric}:{p.dataset}:{w.index}"),
+            rng=ctx.rng(f"backtest:{p.metric}:{p.dataset}:{key}"),
             n_resamples=p.n_resamples,
         )
     except UndefinedMetricError as exc:
         return WindowScore(**base, estimate=None, reason=f"{p.metric} undefined: {exc}")
-    except _TooFewTrainingRows as exc:
-        return WindowScore(**base, estimate=None, reason=str(exc))
-    except TrainingFailed as exc:
-        return WindowScore(**base, estimate=None, reason=str(exc), error=True)
-    return WindowScore(**base, estimate=est)
+    return WindowScore(**base, estimate=est, encoded=(yc, out, k))
+
+
+def _training_window(ctx, p, metric, data, times, cutoff, preds) -> WindowScore:
+    """The fixed model on the rows up to the cutoff (its training period), as a window."""
+    positions = np.flatnonzero(np.asarray(times <= cutoff, dtype=bool))
+    t = times.iloc[positions]
+    base = {
+        "index": -1,
+        "start": format_time(_item(t.min())) if len(t) else "",
+        "end": format_time(cutoff),
+        "rows": len(positions),
+    }
+    if len(positions) < p.min_samples:
+        why = f"{len(positions)} row(s) up to the cutoff; min_samples={p.min_samples}"
+        return WindowScore(**base, estimate=None, reason=why)
+    y = np.asarray(data.y)[positions]
+    return _scored(ctx, p, metric, y, _subset(preds, positions), p.model, base, key="training")
+
+
+def _item(v: Any) -> Any:
+    return pd.Timestamp(v) if isinstance(v, np.datetime64) else v
 
 
 def run_backtest(ctx: GateContext, p: BacktestParams) -> CheckResult:
@@ -223,7 +211,9 @@ def run_backtest(ctx: GateContext, p: BacktestParams) -> CheckResult:
         if p.min is not None
         else Threshold("<=", p.max)
         if p.max is not None
-        else Threshold("<=", p.max_decay)  # type: ignore[arg-type]
+        else Threshold("<=", p.max_decay)
+        if p.max_decay is not None
+        else Threshold("<=", p.drop_bound)
     )
     parts: list[Part] = []
     if bounded:
@@ -251,49 +241,89 @@ def run_backtest(ctx: GateContext, p: BacktestParams) -> CheckResult:
     d = decay(scores, higher_is_better=metric.higher_is_better, level=p.confidence)
     if p.max_decay is not None:
         parts.append(judge_decay(d, p.max_decay))
+    comparison: list[Part] = []
+    table: list[dict[str, Any]] = []
+    if p.compare_to is not None:
+        reference = (
+            [_training_window(ctx, p, metric, data, times, cutoff, preds)]
+            if p.compare_to == "training"
+            else scores[:1]
+            if p.compare_to == "first"
+            else scores[:-1]
+        )
+        comparison, table = compare_latest(ctx, p, metric, scores[-1], reference)
+        parts.extend(comparison)
     last = judged[-1]
-    value = last.value if bounded else (d.per_window if d else None)
-    interval = (
-        (last.estimate.interval if last.estimate else None)
-        if bounded
-        else (d.interval if d else None)
-    )
+    size = last.rows
+    if bounded:
+        value, interval = last.value, last.estimate.interval if last.estimate else None
+    elif p.max_decay is not None:
+        value, interval = (d.per_window if d else None), (d.interval if d else None)
+    else:
+        top = decisive(comparison)
+        value, interval, size = top.value, top.interval, top.sample_size
     rows = [_row(s) for s in scores]
     points = [r for r in rows if r["value"] is not None]
+    evidence: dict[str, Any] = {
+        "model": p.model if p.train is None else None,
+        "train": p.train,
+        "dataset": p.dataset,
+        "cutoff": None if p.cutoff is None else str(p.cutoff),
+        "higher_is_better": metric.higher_is_better,
+        "windows": Table.of(rows, title=f"{p.metric} per window"),
+        "decay": d.to_dict() if d else None,
+        # x is the window's number; its dates are in the "windows" table
+        "curve": Curve(
+            x=tuple(r["window"] for r in points),
+            y=tuple(r["value"] for r in points),
+            low=tuple(r["low"] for r in points),
+            high=tuple(r["high"] for r in points),
+            xlabel="window after the cutoff",
+            ylabel=p.metric,
+            title=f"{p.metric} per window after the cutoff",
+        ),
+    }
+    if p.compare_to is not None:
+        title = f"latest window vs {REFERENCE_WORDS[p.compare_to]}"
+        evidence["comparison"] = Table.of(table, title=title)
     return CheckResult.from_parts(
         KIND,
         parts,
         check_id=_default_id(p),
-        metric=f"{p.metric} in the latest window" if bounded else f"{p.metric} decay per window",
+        metric=_headline_metric(p, bounded),
         value=value,
         interval=interval,
         threshold=threshold,
-        sample_size=last.rows,
-        method=(
-            f"{'rolling-origin retrain-and-test' if p.train else 'fixed model'} backtest on "
-            f"{p.mode} windows after the cutoff; {p.metric} with a {p.interval} interval per "
-            "window; decay = OLS slope across windows"
-        ),
+        sample_size=size,
+        method=_method(p),
         message="; ".join(_line(part) for part in parts),
-        evidence={
-            "model": p.model if p.train is None else None,
-            "train": p.train,
-            "dataset": p.dataset,
-            "cutoff": None if p.cutoff is None else str(p.cutoff),
-            "higher_is_better": metric.higher_is_better,
-            "windows": Table.of(rows, title=f"{p.metric} per window"),
-            "decay": d.to_dict() if d else None,
-            # x is the window's number; its dates are in the "windows" table
-            "curve": Curve(
-                x=tuple(r["window"] for r in points),
-                y=tuple(r["value"] for r in points),
-                low=tuple(r["low"] for r in points),
-                high=tuple(r["high"] for r in points),
-                xlabel="window after the cutoff",
-                ylabel=p.metric,
-                title=f"{p.metric} per window after the cutoff",
-            ),
-        },
+        evidence=evidence,
+    )
+
+
+def _headline_metric(p: BacktestParams, bounded: bool) -> str:
+    if bounded:
+        return f"{p.metric} in the latest window"
+    if p.max_decay is not None:
+        return f"{p.metric} decay per window"
+    versus = {"first": "the first window", "training": "training", "best": "each earlier window"}
+    share = " (share)" if isinstance(p.max_drop, RelativeDrop) else ""
+    return f"{p.metric} worsening{share}, latest window vs {versus[p.compare_to]}"  # type: ignore[index]
+
+
+def _method(p: BacktestParams) -> str:
+    text = (
+        f"{'rolling-origin retrain-and-test' if p.train else 'fixed model'} backtest on "
+        f"{p.mode} windows after the cutoff; {p.metric} with a {p.interval} interval per "
+        "window; decay = OLS slope across windows"
+    )
+    if p.compare_to is None:
+        return text
+    what = "share of the reference's metric" if isinstance(p.max_drop, RelativeDrop) else "drop"
+    multiple = ", Bonferroni over the earlier windows" if p.compare_to == "best" else ""
+    return (
+        f"{text}; latest window vs {REFERENCE_WORDS[p.compare_to]}: two-sample bootstrap "
+        f"percentile interval of the {what}{multiple}"
     )
 
 
@@ -339,10 +369,11 @@ BACKTEST = CheckType(
     kind=KIND,
     params=BacktestParams,
     run=run_backtest,
-    summary="A model on successive time windows after its training cutoff: the metric with an "
-    "interval per window (decay curve), judged on the latest window and on the decay slope; "
-    "rolling-origin retraining with 'train'.",
-    validate=_validate,
+    summary="A model on successive time windows (fixed lengths or calendar periods such as QS) "
+    "after its training cutoff: the metric with an interval per window (decay curve), judged on "
+    "the latest window, on the decay slope and against an earlier window (compare_to: first, "
+    "training or best, two-sample interval); rolling-origin retraining with 'train'.",
+    validate=validate,
     default_id=_default_id,
 )
 

@@ -3,7 +3,8 @@ slope across windows. Pure functions of encoded arrays and window results; no ga
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from scipy import stats
@@ -25,6 +26,8 @@ class WindowScore:
     estimate: MetricEstimate | None
     reason: str = ""
     error: bool = False
+    #: The window's encoded rows ``(y, output, k)``, kept for comparisons between windows.
+    encoded: tuple[Any, ...] | None = field(default=None, compare=False, repr=False)
 
     @property
     def value(self) -> float | None:

@@ -10,13 +10,24 @@ Observed coverage gets a Wilson interval; **passed** when it lies inside nominal
 ``max_coverage_gap``, **failed** when wholly outside, **inconclusive** otherwise or with fewer
 than ``min_samples`` rows. The evidence has the mean width and, for residual calibration, a
 nominal-vs-observed table at several levels (drawn as a reliability diagram).
+
+Coverage alone cannot see a constant **bias**: intervals built from absolute residuals widen
+to absorb it and still cover as claimed. So the mean error ŷ − y is reported beside coverage,
+with its Student-t interval, in units of the target's standard deviation (the *standardized
+bias*; the sd of the same rows is taken as the scale), and judged against ± ``max_bias`` when
+the parameters give it (strict: passed only when the whole interval lies inside). Without
+``max_bias`` the bias is still judged against ±:data:`DEFAULT_MAX_BIAS`, but only to fail
+(when the whole interval lies outside): a planted constant bias is caught, and a model is
+never held because its interval is too wide to show that the bias is small.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from scipy import stats
 
 from mlgate.checks.calibration._common import split_rows
 from mlgate.checks.calibration.evidence import nominal_vs_observed
@@ -24,11 +35,79 @@ from mlgate.core.context import GateContext
 from mlgate.core.errors import DataError, PredictionError
 from mlgate.core.evidence import Table
 from mlgate.core.imports import resolve_callable
-from mlgate.core.result import CheckResult, Status, Threshold, rounded
+from mlgate.core.result import CheckResult, Interval, Status, Threshold, rounded
 from mlgate.stats.intervals import wilson_interval
 
 KIND = "calibration"
 LEVELS = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
+
+#: The standardized bias a regressor is failed for when the whole interval of its mean error
+#: lies beyond ± this many target standard deviations and no ``max_bias`` is given.
+DEFAULT_MAX_BIAS = 0.1
+
+
+@dataclass(frozen=True)
+class Bias:
+    """The mean error ŷ − y (positive: the model over-predicts) with its Student-t interval,
+    and both in units of the target's standard deviation (``standardized``; None when the
+    target is constant or there are fewer than two rows)."""
+
+    mean_error: float
+    interval: Interval | None
+    target_sd: float
+    n: int
+
+    @property
+    def standardized(self) -> float | None:
+        return self.mean_error / self.target_sd if self.target_sd > 0 else None
+
+    @property
+    def standardized_interval(self) -> Interval | None:
+        ci, sd = self.interval, self.target_sd
+        if ci is None or not sd > 0:
+            return None
+        return Interval(ci.low / sd, ci.high / sd, ci.level, "student-t / target sd")
+
+    def to_dict(self) -> dict[str, Any]:
+        ci, z = self.interval, self.standardized_interval
+        return {
+            "mean_error": rounded(self.mean_error),
+            "interval": None if ci is None else [rounded(ci.low), rounded(ci.high)],
+            "target_sd": rounded(self.target_sd),
+            "standardized": rounded(self.standardized),
+            "standardized_interval": None if z is None else [rounded(z.low), rounded(z.high)],
+            "rows": self.n,
+        }
+
+
+def mean_error(y: np.ndarray, pred: np.ndarray, level: float) -> Bias:
+    """The bias of predictions ``pred`` of ``y``: the mean of ŷ − y with a two-sided ``level``
+    Student-t interval (as ``scipy.stats.ttest_1samp(...).confidence_interval``), and the
+    target's sample standard deviation (ddof 1) as its scale."""
+    e = np.asarray(pred, dtype=float) - np.asarray(y, dtype=float)
+    n = len(e)
+    sd = float(np.std(y, ddof=1)) if n > 1 else 0.0
+    if n < 2:
+        return Bias(float(e.mean()) if n else float("nan"), None, sd, n)
+    m = float(e.mean())
+    half = float(stats.t.ppf(0.5 + level / 2, n - 1) * e.std(ddof=1) / np.sqrt(n))
+    return Bias(m, Interval(m - half, m + half, level, "student-t"), sd, n)
+
+
+def judge_bias(bias: Bias, max_bias: float | None) -> tuple[Status, Threshold]:
+    """The standardized bias against ± ``max_bias`` (strict), or, without one, against
+    ± :data:`DEFAULT_MAX_BIAS` only to fail. Returns the status and the bound it is judged on
+    (the side the estimate lies on)."""
+    bound = DEFAULT_MAX_BIAS if max_bias is None else max_bias
+    lower, upper = Threshold(">=", -bound), Threshold("<=", bound)
+    z = bias.standardized_interval
+    side = lower if (bias.standardized or 0.0) < 0 else upper
+    if z is None:
+        return (Status.PASSED if max_bias is None else Status.INCONCLUSIVE), side
+    status = Status.worst(t.judge(z) for t in (lower, upper))
+    if max_bias is None and status is not Status.FAILED:
+        status = Status.PASSED  # the default bound only fails a clear bias
+    return status, side
 
 
 def conformal_radius(abs_residuals: np.ndarray, coverage: float) -> float:
@@ -73,6 +152,10 @@ def run_regression(ctx: GateContext, p: Any, check_id: str) -> CheckResult:
     y = np.asarray(ctx.dataset(p.dataset).y, dtype=float)
     pred = np.asarray(ctx.predict(p.model, p.dataset).values, dtype=float)
     evidence: dict[str, Any] = {"model": p.model, "dataset": p.dataset, "nominal": p.coverage}
+    # The bias needs no fitting, so it is measured on every row of the dataset.
+    max_bias = getattr(p, "max_bias", None)
+    bias = mean_error(y, pred, p.confidence)
+    bias_status, bias_bound = judge_bias(bias, max_bias)
     if p.intervals is not None:
         lower, upper = _model_intervals(ctx, p)
         method = f"intervals from {p.intervals}"
@@ -119,6 +202,8 @@ def run_regression(ctx: GateContext, p: Any, check_id: str) -> CheckResult:
     status = Status.worst(bound.judge(ci) for bound in bounds)
     if n < p.min_samples:
         status = Status.INCONCLUSIVE
+    if bias.n < p.min_samples and max_bias is not None:
+        bias_status = Status.INCONCLUSIVE
     width = float(np.mean(upper - lower))
     evidence.update(
         {
@@ -126,22 +211,59 @@ def run_regression(ctx: GateContext, p: Any, check_id: str) -> CheckResult:
             "coverage_interval": None if ci is None else [rounded(ci.low), rounded(ci.high)],
             "mean_width": rounded(width),
             "max_coverage_gap": p.max_coverage_gap,
+            "bias": {
+                **bias.to_dict(),
+                "max_bias": DEFAULT_MAX_BIAS if max_bias is None else max_bias,
+                "judged": "strict" if max_bias is not None else "fails only a clear bias",
+                "status": bias_status.value,
+            },
         }
     )
+    coverage_text = (
+        f"{p.model!r}: {p.coverage:.0%} intervals cover {observed:.4f} of {n} rows "
+        f"(mean width {width:.4g}); allowed {p.coverage:g} ± {p.max_coverage_gap:g}: "
+        f"{status.value}"
+    )
+    headline: dict[str, Any] = {
+        "metric": "interval coverage",
+        "value": observed,
+        "interval": ci,
+        "threshold": bounds[0],
+        "sample_size": n,
+    }
+    message = coverage_text
+    # The bias is shown when it was asked for or when it decides the check.
+    if max_bias is not None or bias_status is not Status.PASSED:
+        message = f"{coverage_text}; {_bias_text(bias, bias_bound, bias_status)}"
+    worst = Status.worst([status, bias_status])
+    if worst is not status:
+        headline = {
+            "metric": "standardized bias (mean error / target sd)",
+            "value": bias.standardized,
+            "interval": bias.standardized_interval,
+            "threshold": bias_bound,
+            "sample_size": bias.n,
+        }
     return CheckResult(
         check_id=check_id,
         kind=KIND,
-        status=status,
-        metric="interval coverage",
-        value=observed,
-        interval=ci,
-        threshold=bounds[0],
-        sample_size=n,
-        method=f"{method}; Wilson interval of the observed coverage",
-        message=(
-            f"{p.model!r}: {p.coverage:.0%} intervals cover {observed:.4f} of {n} rows "
-            f"(mean width {width:.4g}); allowed {p.coverage:g} ± {p.max_coverage_gap:g}: "
-            f"{status.value}"
+        status=worst,
+        method=(
+            f"{method}; Wilson interval of the observed coverage; bias: Student-t interval of "
+            "the mean error over the target's sd"
         ),
+        message=message,
         evidence=evidence,
+        **headline,
+    )
+
+
+def _bias_text(bias: Bias, bound: Threshold, status: Status) -> str:
+    z, zi = bias.standardized, bias.standardized_interval
+    if z is None or zi is None:
+        return f"bias: no interval ({bias.n} rows, target sd {bias.target_sd:g}): {status.value}"
+    return (
+        f"bias: mean error {bias.mean_error:+.4g} = {z:+.4g} sd of the target "
+        f"[{zi.low:+.4g}, {zi.high:+.4g}] ({zi.level:.0%} CI), allowed ±{abs(bound.bound):g} sd: "
+        f"{status.value}"
     )

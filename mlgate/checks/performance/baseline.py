@@ -7,13 +7,17 @@ bootstrap interval on the same rows. A baseline is **passed** when the whole int
 above ``margin``, **failed** when it lies at or below it, **inconclusive** otherwise. The check
 passes only when every baseline passes; since every comparison must succeed (an
 intersection–union test) no multiplicity correction is needed.
+
+``margin: {relative: 0.05}`` asks for more than 5% of each baseline's metric: the relative
+improvement (candidate / baseline − 1, sign flipped for losses) is judged on the paired
+bootstrap interval of the ratio (:mod:`mlgate.checks.performance.relative`).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, PositiveInt, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PositiveInt, field_validator, model_validator
 
 from mlgate.checks.performance.baseline_models import (
     CallableBaseline,
@@ -23,12 +27,18 @@ from mlgate.checks.performance.baseline_models import (
     check_spec,
     predict_baseline,
 )
+from mlgate.checks.performance.relative import (
+    RelativeMargin,
+    as_relative,
+    paired_ratio,
+    relative_problem,
+)
 from mlgate.config.schema import GateConfig
 from mlgate.core.context import GateContext
 from mlgate.core.errors import ConfigError, MlgateError
 from mlgate.core.evidence import Bars, Table
 from mlgate.core.registry import CheckType, Resamples, require_dataset, require_model
-from mlgate.core.result import CheckResult, Part, Status, Threshold, rounded
+from mlgate.core.result import CheckResult, Interval, Part, Status, Threshold, rounded
 from mlgate.core.task import Task
 from mlgate.stats.evaluate import Comparison, compare
 from mlgate.stats.metrics import UndefinedMetricError, get_metric
@@ -41,7 +51,7 @@ class BaselineParams(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     metric: str
-    margin: float = 0.0
+    margin: float | RelativeMargin = 0.0
     against: list[str | ModelBaseline | CallableBaseline | RuleBaseline] = Field(
         default_factory=lambda: ["uniform", "prior", "zero_rule"], min_length=1
     )
@@ -54,16 +64,43 @@ class BaselineParams(BaseModel):
     min_samples: PositiveInt = 30
     max_undefined_fraction: float = Field(0.05, ge=0.0, le=1.0)
 
+    @field_validator("margin", mode="before")
+    @classmethod
+    def _relative(cls, value: Any) -> Any:
+        example = "{relative: 0.05} (beat each baseline by more than 5% of its metric)"
+        return as_relative(value, RelativeMargin, example)
+
     @model_validator(mode="after")
     def _known_metric(self) -> BaselineParams:
         try:
-            get_metric(self.metric)
+            metric = get_metric(self.metric)
         except KeyError as exc:
             raise ValueError(str(exc.args[0])) from None
+        if isinstance(self.margin, RelativeMargin):
+            problem = relative_problem(metric, self.interval, "margin")
+            if problem:
+                raise ValueError(problem)
         names = [baseline_name(s) for s in self.against]
         if len(set(names)) != len(names):
             raise ValueError(f"baselines must have distinct names, got {names}")
         return self
+
+    @property
+    def relative(self) -> bool:
+        return isinstance(self.margin, RelativeMargin)
+
+    @property
+    def margin_value(self) -> float:
+        """The margin as a number: in the metric's units, or a share when relative."""
+        m = self.margin
+        return float(m.relative if isinstance(m, RelativeMargin) else m)
+
+    @property
+    def margin_text(self) -> str:
+        """``0.02``, or ``5% of its mae`` for a relative margin."""
+        if isinstance(self.margin, RelativeMargin):
+            return f"{100 * self.margin.relative:.4g}% of its {self.metric}"
+        return f"{self.margin:g}"
 
 
 def _validate(p: BaselineParams, config: GateConfig) -> None:
@@ -96,7 +133,7 @@ def run_baseline(ctx: GateContext, p: BaselineParams) -> CheckResult:
     classes = None
     if ctx.task is not Task.REGRESSION:
         classes = cand.classes if cand.classes is not None else seen_classes(data.y, cand.labels)
-    threshold = Threshold(">=", p.margin)
+    threshold = Threshold(">=", p.margin_value)
     rows: list[dict[str, Any]] = []
     parts: list[Part] = []
     for spec in p.against:
@@ -109,21 +146,24 @@ def run_baseline(ctx: GateContext, p: BaselineParams) -> CheckResult:
             y, (out_c, out_b), k = encode(
                 data.y, [cand, preds], metric, ctx.task, models=[p.model, name], dataset=p.dataset
             )
-            with ctx.progress.task(f"vs {name} bootstrap", p.n_resamples) as advance:
-                cmp = compare(
-                    metric,
-                    y,
-                    out_c,
-                    out_b,
-                    k,
-                    boundary=p.margin,
-                    test="bootstrap",
-                    level=p.confidence,
-                    rng=ctx.rng(key + ":bootstrap"),
-                    n_resamples=p.n_resamples,
-                    bootstrap_method=p.interval,  # type: ignore[arg-type]
-                    progress=advance,
-                )
+            if p.relative:
+                cmp = _relative_comparison(p, metric, y, out_c, out_b, k, ctx.rng(key + ":ratio"))
+            else:
+                with ctx.progress.task(f"vs {name} bootstrap", p.n_resamples) as advance:
+                    cmp = compare(
+                        metric,
+                        y,
+                        out_c,
+                        out_b,
+                        k,
+                        boundary=p.margin_value,
+                        test="bootstrap",
+                        level=p.confidence,
+                        rng=ctx.rng(key + ":bootstrap"),
+                        n_resamples=p.n_resamples,
+                        bootstrap_method=p.interval,  # type: ignore[arg-type]
+                        progress=advance,
+                    )
         except UndefinedMetricError as exc:
             parts.append(Part(name, Status.INCONCLUSIVE, threshold=threshold, sample_size=n))
             rows.append({"baseline": name, "status": "inconclusive", "message": f"{exc}"})
@@ -148,6 +188,46 @@ def run_baseline(ctx: GateContext, p: BaselineParams) -> CheckResult:
     return _result(p, metric, rows, parts, fit_name)
 
 
+def _relative_comparison(p: BaselineParams, metric, y, out_c, out_b, k, rng) -> Comparison:
+    """The relative improvement sign·(candidate / baseline − 1) (positive = candidate better)
+    with the interval of the paired bootstrap ratio mapped onto it."""
+    ratio = paired_ratio(
+        metric,
+        y,
+        out_c,
+        out_b,
+        k,
+        rng=rng,
+        n_resamples=p.n_resamples,
+        level=p.confidence,
+        method=p.interval,  # type: ignore[arg-type]
+    )
+    sign = 1.0 if metric.higher_is_better else -1.0
+    ci = ratio.interval
+    interval = None
+    if ci is not None:
+        low, high = sorted((sign * (ci.low - 1.0), sign * (ci.high - 1.0)))
+        interval = Interval(low, high, ci.level, ci.method)
+    improvement = float("nan") if ratio.value is None else sign * (ratio.value - 1.0)
+    return Comparison(
+        metric=metric.name,
+        candidate=ratio.candidate,
+        reference=ratio.reference,
+        improvement=improvement,
+        boundary=p.margin_value,
+        interval=interval,
+        se=None,
+        p_value=None,
+        test=f"paired bootstrap ({p.interval}) of the ratio",
+        n=len(y),
+        details={
+            "n_resamples": ratio.n_resamples,
+            "undefined_resamples": ratio.n_undefined,
+            **({"no_interval": ratio.reason} if ratio.reason else {}),
+        },
+    )
+
+
 def _judge(cmp: Comparison, p: BaselineParams, n: int) -> tuple[Status, str]:
     undefined = cmp.details.get("undefined_resamples", 0) / max(p.n_resamples, 1)
     if n < p.min_samples:
@@ -157,12 +237,12 @@ def _judge(cmp: Comparison, p: BaselineParams, n: int) -> tuple[Status, str]:
     # A baseline is beaten only by *more* than the margin (a rule identical to the candidate,
     # improvement [0, 0], is not beaten by 0), while the kernel's bounds are inclusive: judge
     # the opposite claim, "improvement <= margin", and turn its verdict round.
-    not_beaten = Threshold("<=", p.margin).judge(cmp.interval)
+    not_beaten = Threshold("<=", p.margin_value).judge(cmp.interval)
     if not_beaten is Status.FAILED:
-        return Status.PASSED, f"beats it by more than {p.margin:g}"
+        return Status.PASSED, f"beats it by more than {p.margin_text}"
     if not_beaten is Status.PASSED:
-        return Status.FAILED, f"does not beat it by {p.margin:g}"
-    return Status.INCONCLUSIVE, f"interval straddles the margin {p.margin:g}: more data needed"
+        return Status.FAILED, f"does not beat it by {p.margin_text}"
+    return Status.INCONCLUSIVE, f"interval straddles the margin {p.margin_text}: more data needed"
 
 
 def _row(name: str, cmp: Comparison, status: Status, message: str) -> dict[str, Any]:
@@ -189,8 +269,9 @@ def _result(p: BaselineParams, metric, rows, parts: list[Part], fit_name: str) -
     decisive = next(part for part in ranked if part.status is status)
     lines = [f"{r['baseline']}: {r['status']} ({r.get('message', '')})" for r in rows]
     head = {
-        Status.PASSED: f"{p.model!r} beats every baseline on {p.metric} by more than {p.margin:g}",
-        Status.FAILED: f"{p.model!r} does not beat every baseline on {p.metric} by {p.margin:g}",
+        Status.PASSED: f"{p.model!r} beats every baseline on {p.metric} by more than "
+        f"{p.margin_text}",
+        Status.FAILED: f"{p.model!r} does not beat every baseline on {p.metric} by {p.margin_text}",
         Status.ERROR: "a baseline could not be evaluated",
         Status.INCONCLUSIVE: f"the data cannot tell whether {p.model!r} beats every baseline",
     }[status]
@@ -200,15 +281,18 @@ def _result(p: BaselineParams, metric, rows, parts: list[Part], fit_name: str) -
         check_id=f"baseline-{p.metric}",
         metric=f"{p.metric} improvement over {decisive.name}",
         method=(
-            f"paired bootstrap ({p.interval}) of {p.metric} (candidate − baseline, oriented so "
-            "positive is better) on the same rows"
+            f"paired bootstrap ({p.interval}) of the ratio of {p.metric} (candidate / "
+            "baseline − 1, oriented so positive is better) on the same rows"
+            if p.relative
+            else f"paired bootstrap ({p.interval}) of {p.metric} (candidate − baseline, "
+            "oriented so positive is better) on the same rows"
         ),
         message=f"{head}. " + "; ".join(lines),
         evidence={
             "model": p.model,
             "dataset": p.dataset,
             "fit_on": fit_name,
-            "margin": p.margin,
+            "margin": {"relative": p.margin_value} if p.relative else p.margin,
             "higher_is_better": metric.higher_is_better,
             "baselines": Table(rows=tuple(rows), columns=COLUMNS, title="candidate vs baselines"),
             "improvement": Bars(
@@ -218,7 +302,7 @@ def _result(p: BaselineParams, metric, rows, parts: list[Part], fit_name: str) -
                 high=[rounded(part.interval.high) if part.interval else None for part in parts],
                 over="baseline",
                 quantity=f"{p.metric} improvement",
-                title=f"{p.metric} improvement over each baseline (margin {p.margin:g})",
+                title=f"{p.metric} improvement over each baseline (margin {p.margin_text})",
             ),
         },
     )
@@ -241,7 +325,8 @@ BASELINE = CheckType(
     params=BaselineParams,
     run=run_baseline,
     summary="The candidate must beat random, zero-rule, heuristic and existing-model baselines "
-    "by a margin, judged on a paired bootstrap interval of the improvement.",
+    "by a margin (in the metric's units or {relative: 0.05} of each baseline's), judged on a "
+    "paired bootstrap interval of the improvement.",
     validate=_validate,
     default_id=_default_id,
 )

@@ -5,6 +5,11 @@ proportions, ``delong`` for binary ROC AUC).
 ``passed`` only when the whole interval clears the bound, ``failed`` when it lies wholly on
 the wrong side, ``inconclusive`` when it straddles the bound, when the sample is smaller than
 ``min_samples``, or when the metric is undefined on too many resamples.
+
+A bound may be **relative** to another model's metric on the same rows:
+``max: {relative: 0.95, of: mean}`` is "MAE at most 95% of the mean baseline's"; the ratio
+candidate / reference is then judged against 0.95 on its paired bootstrap interval
+(:mod:`mlgate.checks.performance.relative`).
 """
 
 from __future__ import annotations
@@ -13,8 +18,19 @@ from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, PositiveInt, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PositiveInt,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
+from mlgate.checks.performance.baseline_models import check_spec
+from mlgate.checks.performance.relative import RelativeBound, as_relative, relative_problem
+from mlgate.checks.performance.relative_threshold import relative_id, run_relative_threshold
 from mlgate.config.schema import GateConfig
 from mlgate.core.context import Batch, GateContext
 from mlgate.core.errors import ConfigError, DataError
@@ -32,8 +48,8 @@ class MetricThresholdParams(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     metric: str
-    min: float | None = None
-    max: float | None = None
+    min: float | RelativeBound | None = None
+    max: float | RelativeBound | None = None
     model: str = "candidate"
     dataset: str = "evaluation"
     confidence: float = Field(0.95, gt=0.5, lt=1.0)
@@ -41,6 +57,16 @@ class MetricThresholdParams(BaseModel):
     min_samples: PositiveInt = 30
     max_undefined_fraction: float = Field(0.05, ge=0.0, le=1.0)
     interval: str = "percentile"
+
+    @field_validator("min", "max", mode="before")
+    @classmethod
+    def _relative(cls, value: Any, info: ValidationInfo) -> Any:
+        example = (
+            "{relative: 0.95, of: mean} (at most 0.95 × the mean baseline's metric)"
+            if info.field_name == "max"
+            else "{relative: 1.05, of: zero_rule} (at least 1.05 × the zero-rule's metric)"
+        )
+        return as_relative(value, RelativeBound, example)
 
     @model_validator(mode="after")
     def _one_bound(self) -> MetricThresholdParams:
@@ -60,20 +86,52 @@ class MetricThresholdParams(BaseModel):
                 "give exactly one of 'min' (the metric must be at least this) or "
                 "'max' (at most this)"
             )
+        if self.relative is not None:
+            problem = relative_problem(metric, self.interval, self.bound_key)
+            if problem:
+                raise ValueError(problem)
+            return self
         never = metric.unreachable(self.threshold.op, self.threshold.bound)
         if never:
             raise ValueError(never)
         return self
 
     @property
+    def bound_key(self) -> str:
+        return "min" if self.min is not None else "max"
+
+    @property
+    def relative(self) -> RelativeBound | None:
+        """The relative bound, when the bound is one."""
+        bound = self.min if self.min is not None else self.max
+        return bound if isinstance(bound, RelativeBound) else None
+
+    @property
     def threshold(self) -> Threshold:
-        return Threshold(">=", self.min) if self.min is not None else Threshold("<=", self.max)
+        """``metric >= min`` / ``metric <= max``; for a relative bound, the ratio candidate /
+        reference against the multiple."""
+        bound = self.min if self.min is not None else self.max
+        value = bound.relative if isinstance(bound, RelativeBound) else bound
+        return Threshold(">=" if self.min is not None else "<=", float(value))  # type: ignore[arg-type]
 
 
 def _validate(params: MetricThresholdParams, config: GateConfig) -> None:
     check_metric(params.metric, config.task)
     require_model(config, params.model)
     require_dataset(config, params.dataset)
+    rel = params.relative
+    if rel is not None:
+        problem = check_spec(rel.of, config.task, list(config.models))
+        if problem and isinstance(rel.of, str):
+            problem += (
+                f"; {rel.of!r} is a declared model: write of: {{model: {rel.of}}}"
+                if rel.of in config.models
+                else "; a declared model is written of: {model: name}"
+            )
+        if problem:
+            raise ConfigError(problem, path=f"{params.bound_key}.of")
+        if rel.fit_on is not None:
+            require_dataset(config, rel.fit_on, path=f"{params.bound_key}.fit_on")
     if params.interval in ("wilson", "delong") and params.metric != "accuracy":
         from mlgate.core.task import Task
 
@@ -114,6 +172,8 @@ def every_row(batches: Iterable[Batch]) -> tuple[np.ndarray, Predictions]:
 
 
 def run_metric_threshold(ctx: GateContext, params: MetricThresholdParams) -> CheckResult:
+    if params.relative is not None:
+        return run_relative_threshold(ctx, params)
     metric = get_metric(params.metric)
     labels, preds = every_row(ctx.batches(params.model, params.dataset))
     n = len(labels)
@@ -234,6 +294,8 @@ def _result(
 
 
 def _default_id(p: MetricThresholdParams) -> str:
+    if p.relative is not None:
+        return relative_id(p)
     suffix = (
         "" if (p.model, p.dataset) == ("candidate", "evaluation") else f"-{p.model}-{p.dataset}"
     )
@@ -247,7 +309,8 @@ METRIC_THRESHOLD = CheckType(
     run=run_metric_threshold,
     summary="A metric (accuracy, f1, roc_auc, log_loss, mae, rmse, r2, ...; see "
     "mlgate.stats.metrics) must clear min/max, judged on its confidence interval (bootstrap "
-    "percentile or BCa, Wilson, DeLong).",
+    "percentile or BCa, Wilson, DeLong); or a multiple of a baseline's metric on the same rows "
+    "({relative: 0.95, of: mean}), judged on the ratio's paired bootstrap interval.",
     validate=_validate,
     default_id=_default_id,
     # Reads its rows through ctx.batches, but the interval needs them all at once (see

@@ -13,14 +13,28 @@ Per metric: **passed** when the adjusted p-value is ≤ α; **failed** when the 
 lies at or below the boundary; otherwise **inconclusive**, with the number of rows that would
 be needed to decide (power ``power``, assuming the observed difference is the true one).
 The check passes only when every metric passes.
+
+A margin may be relative to the champion's metric, ``margin: {relative: 0.02}`` ("at most 2%
+of the champion's MAE worse"), also per metric (``margin: {mae: {relative: 0.02}, roc_auc:
+0.01}``): that metric's relative improvement, sign·(candidate / champion − 1), is tested
+against −0.02 with a paired bootstrap of the ratio (:mod:`mlgate.checks.regression.relative`).
 """
 
 from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PositiveInt, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PositiveInt,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
+from mlgate.checks.regression.relative import RelativeMargin, relative_compare
 from mlgate.config.schema import GateConfig
 from mlgate.core.context import GateContext
 from mlgate.core.errors import ConfigError, MlgateError
@@ -41,7 +55,7 @@ class ChampionParams(BaseModel):
 
     metrics: list[str] = Field(min_length=1)
     mode: Literal["non_inferiority", "superiority"] = "non_inferiority"
-    margin: float | dict[str, float] | None = None
+    margin: float | RelativeMargin | dict[str, float | RelativeMargin] | None = None
     champion: str = "champion"
     model: str = "candidate"
     dataset: str = "evaluation"
@@ -59,6 +73,19 @@ class ChampionParams(BaseModel):
     def _one_or_many(cls, v: Any) -> Any:
         return [v] if isinstance(v, str) else v
 
+    @field_validator("margin", mode="before")
+    @classmethod
+    def _relative(cls, v: Any) -> Any:
+        # {relative: 0.02} is one relative margin; any other mapping is {metric: margin}.
+        if isinstance(v, dict) and "relative" in v:
+            return _relative_margin(v, "margin")
+        if isinstance(v, dict):
+            return {
+                name: _relative_margin(m, f"margin.{name}") if isinstance(m, dict) else m
+                for name, m in v.items()
+            }
+        return v
+
     @model_validator(mode="after")
     def _consistent(self) -> ChampionParams:
         for name in self.metrics:
@@ -75,9 +102,27 @@ class ChampionParams(BaseModel):
                 "non-inferiority needs a 'margin': how much worse than the champion the "
                 "candidate may be (in the metric's units), e.g. margin: 0.01"
             )
+        if isinstance(self.margin, dict):
+            for name in self.margin:
+                if name not in self.metrics:
+                    raise ValueError(
+                        f"'margin' names metric {name!r}, which is not in 'metrics' "
+                        f"{self.metrics}; a relative margin is written margin: {{relative: 0.02}}"
+                    )
         for name in self.metrics:
             if self.margin_of(name) < 0:
                 raise ValueError(f"margin of {name!r} must be ≥ 0, got {self.margin_of(name)}")
+            if self.relative(name):
+                if get_metric(name).bounds[0] < 0:
+                    raise ValueError(
+                        f"the margin of {name!r} is relative, which needs a metric that is never "
+                        f"negative, and {name} can be; give its margin in {name}'s units"
+                    )
+                if self.test_of(name) not in ("auto", "bootstrap"):
+                    raise ValueError(
+                        f"the margin of {name!r} is relative: it is tested with a paired "
+                        f"bootstrap of the ratio, not {self.test_of(name)!r}; drop 'test' for it"
+                    )
         tests = self.test if isinstance(self.test, dict) else {}
         for name in tests:
             if name not in self.metrics:
@@ -87,12 +132,21 @@ class ChampionParams(BaseModel):
                 raise ValueError(f"unknown test {test!r}; use one of {list(TESTS)}")
         return self
 
-    def margin_of(self, metric: str) -> float:
+    def _margin(self, metric: str) -> float | RelativeMargin:
         if isinstance(self.margin, dict):
             if metric not in self.margin:
                 raise ValueError(f"'margin' has no entry for metric {metric!r}")
-            return float(self.margin[metric])
-        return float(self.margin or 0.0)
+            return self.margin[metric]
+        return self.margin if self.margin is not None else 0.0
+
+    def margin_of(self, metric: str) -> float:
+        """The margin of ``metric``: in its units, or a share of the champion's when
+        :meth:`relative`."""
+        m = self._margin(metric)
+        return float(m.relative if isinstance(m, RelativeMargin) else m)
+
+    def relative(self, metric: str) -> bool:
+        return isinstance(self._margin(metric), RelativeMargin)
 
     def boundary(self, metric: str) -> float:
         """The improvement to beat: −margin (non-inferiority) or +margin (superiority)."""
@@ -105,6 +159,22 @@ class ChampionParams(BaseModel):
     @property
     def alpha(self) -> float:
         return (1.0 - self.confidence) / 2.0
+
+
+def _relative_margin(value: dict, key: str) -> RelativeMargin:
+    """``{relative: 0.02}`` read as a relative margin; ValueError naming ``key`` otherwise."""
+    try:
+        return RelativeMargin.model_validate(value)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc'])) or 'margin'}: {e['msg']}"
+            for e in exc.errors(include_url=False)
+        )
+        where = "" if key == "margin" else f"{key}: got {value!r}: "
+        raise ValueError(
+            f"{where}{problems}; a relative margin is written {{relative: 0.02}} (2% of the "
+            "champion's metric)"
+        ) from None
 
 
 def _validate(p: ChampionParams, config: GateConfig) -> None:
@@ -136,6 +206,22 @@ def run_champion(ctx: GateContext, p: ChampionParams) -> CheckResult:
                 models=[p.model, p.champion],
                 dataset=p.dataset,
             )
+            if p.relative(name):
+                results.append(
+                    relative_compare(
+                        metric,
+                        y,
+                        out_c,
+                        out_b,
+                        k,
+                        boundary=p.boundary(name),
+                        level=p.confidence,
+                        rng=ctx.rng(f"champion:{name}:{p.model}:{p.champion}:{p.dataset}:ratio"),
+                        n_resamples=p.n_resamples,
+                        method=p.interval,
+                    )
+                )
+                continue
             with ctx.progress.task(f"{name} vs champion", p.n_resamples) as advance:
                 cmp = compare(
                     metric,
@@ -194,7 +280,7 @@ def _row(p: ChampionParams, r: Comparison | str, p_adj: float, n: int) -> dict[s
         status, msg = (
             Status.FAILED,
             (
-                f"{r.metric}: improvement {r.improvement:+.4g} [{r.interval.low:+.4g}, "
+                f"{r.metric}: {_improvement(r)} {r.improvement:+.4g} [{r.interval.low:+.4g}, "
                 f"{r.interval.high:+.4g}] is at or below {r.boundary:+g}"
             ),
         )
@@ -228,14 +314,20 @@ def at_or_below(interval: Interval, boundary: float) -> bool:
 def _claim(p: ChampionParams, r: Comparison, p_adj: float) -> str:
     what = "non-inferior" if p.mode == "non_inferiority" else "superior"
     return (
-        f"{r.metric}: {what} (improvement {r.improvement:+.4g} [{r.interval.low:+.4g}, "
+        f"{r.metric}: {what} ({_improvement(r)} {r.improvement:+.4g} [{r.interval.low:+.4g}, "
         f"{r.interval.high:+.4g}] vs boundary {r.boundary:+g}, adjusted p={p_adj:.3g})"
     )
 
 
+def _improvement(r: Comparison) -> str:
+    """How a comparison's statistic is named: a relative margin judges a share of the
+    champion's metric."""
+    return "relative improvement" if r.details.get("relative") else "improvement"
+
+
 def _undecided(p: ChampionParams, r: Comparison, p_adj: float, n: int, needed: int | None) -> str:
     base = (
-        f"{r.metric}: improvement {r.improvement:+.4g} [{r.interval.low:+.4g}, "
+        f"{r.metric}: {_improvement(r)} {r.improvement:+.4g} [{r.interval.low:+.4g}, "
         f"{r.interval.high:+.4g}] cannot be told from the boundary {r.boundary:+g} "
         f"(adjusted p={p_adj:.3g} > α={p.alpha:g})"
     )
@@ -346,7 +438,8 @@ CHAMPION = CheckType(
     params=ChampionParams,
     run=run_champion,
     summary="Paired comparison with the champion on the same rows (McNemar, DeLong, paired "
-    "bootstrap): non-inferiority with a margin or superiority, several metrics with Holm / "
+    "bootstrap): non-inferiority with a margin (or {relative: 0.02} of the champion's metric) "
+    "or superiority, several metrics with Holm / "
     "Bonferroni / BH correction; inconclusive with the rows needed when the data cannot tell.",
     validate=_validate,
     default_id=_default_id,

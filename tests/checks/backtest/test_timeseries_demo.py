@@ -50,3 +50,36 @@ def test_demo_holds_a_stale_candidate():
     assert out.decisions[0].verdict is Verdict.HOLD
     assert by_id["baseline-mae"].status is Status.FAILED
     assert by_id["backtest-mae"].status is Status.FAILED
+
+
+CALENDAR = GATE.with_name("mlgate-calendar.yaml")
+
+
+def test_calendar_demo_promotes_on_policies_as_teams_state_them():
+    """suites/timeseries/mlgate-calendar.yaml: relative bounds and calendar backtests."""
+    out = run_gate(CALENDAR)
+    assert out.decisions[0].verdict is Verdict.PROMOTE
+    by_id = {r.check_id: r for r in out.results}
+    assert set(by_id) == {
+        "mae-vs-mean",
+        "baseline-mae",
+        "backtest-mae",
+        "backtest-mae-vs-training",
+        "backtest-mae-vs-first",
+    }
+    assert all(r.status is Status.PASSED for r in out.results)
+    windows = by_id["backtest-mae"].evidence["windows"].rows
+    # two calendar years each: 1990–91, ..., 2000–01
+    assert [w["start"] for w in windows] == [f"{y}-01-01" for y in range(1990, 2001, 2)]
+    assert by_id["mae-vs-mean"].interval.high < 0.9
+
+
+def test_calendar_demo_holds_a_stale_candidate():
+    out = run_gate(CALENDAR, models={"candidate": lambda X: np.full(len(X), 0.5)})
+    by_id = {r.check_id: r for r in out.results}
+    assert out.decisions[0].verdict is Verdict.HOLD
+    assert by_id["mae-vs-mean"].status is Status.FAILED
+    assert by_id["backtest-mae"].status is Status.FAILED
+    # equally bad before and after the cutoff: no worsening, which is why a comparison alone
+    # is no gate
+    assert by_id["backtest-mae-vs-training"].status is Status.PASSED
