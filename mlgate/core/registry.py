@@ -13,9 +13,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from importlib.metadata import EntryPoint, entry_points
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
 from mlgate.core.errors import ConfigError
 
@@ -26,10 +26,7 @@ if TYPE_CHECKING:
 
 ENTRY_POINT_GROUP = "mlgate.checks"
 
-#: Bootstrap resamples or permutations of a check: 100,000 is far past any stated precision
-#: (the Monte Carlo error of a 95% bound at 10,000 resamples is already ~0.2%), and a typo of
-#: 10**12 must be refused, not run for days.
-Resamples = Annotated[int, Field(ge=1, le=100_000)]
+from mlgate.core.params import Resamples  # noqa: E402,F401 - re-exported
 
 
 @dataclass(frozen=True)

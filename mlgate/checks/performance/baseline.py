@@ -27,16 +27,12 @@ from mlgate.checks.performance.baseline_models import (
     check_spec,
     predict_baseline,
 )
-from mlgate.checks.performance.relative import (
-    RelativeMargin,
-    as_relative,
-    paired_ratio,
-    relative_problem,
-)
+from mlgate.checks.performance.relative import as_relative, paired_ratio, relative_problem
 from mlgate.config.schema import GateConfig
 from mlgate.core.context import GateContext
 from mlgate.core.errors import ConfigError, MlgateError
 from mlgate.core.evidence import Bars, Table
+from mlgate.core.params import RelativeMargin
 from mlgate.core.registry import CheckType, Resamples, require_dataset, require_model
 from mlgate.core.result import CheckResult, Interval, Part, Status, Threshold, rounded
 from mlgate.core.task import Task

@@ -26,22 +26,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from mlgate.checks.performance.baseline_models import CallableBaseline, ModelBaseline, RuleBaseline
 from mlgate.core.result import Interval
-from mlgate.stats.bootstrap import bootstrap_interval
-from mlgate.stats.cells import CellStatistic
 from mlgate.stats.evaluate import DEGENERATE_FLOOR
 from mlgate.stats.metrics import MetricDef
-from mlgate.stats.paired import paired_difference
-
-#: The log of 0 is taken as the log of this, so a perfect candidate (MAE 0) has a ratio of 0.
-_TINY = 1e-300
-
-
-class RelativeMargin(BaseModel):
-    """``margin: {relative: 0.05}``: a margin as a share of the reference's metric."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    relative: float = Field(gt=0.0, le=10.0)
+from mlgate.stats.ratio import paired_log_ratio
 
 
 class RelativeBound(BaseModel):
@@ -64,7 +51,15 @@ def as_relative(value: Any, kind: type[BaseModel], example: str) -> Any:
     is. Raises ValueError naming each bad key and showing the form to write (``example``), so
     a misspelt relative bound is not reported as "not a valid number"."""
     if not isinstance(value, Mapping):
-        return value
+        if value is None or (isinstance(value, (int, float)) and not isinstance(value, bool)):
+            return value
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            # One message, not one per member of the union (float | relative bound).
+            raise ValueError(
+                f"must be a number, or a relative bound written as {example}"
+            ) from None
     try:
         return kind.model_validate(dict(value))
     except ValidationError as exc:
@@ -93,28 +88,6 @@ def relative_problem(metric: MetricDef, interval: str, key: str) -> str | None:
             f"percentile or bca, not {interval!r}"
         )
     return None
-
-
-def _log(stat: CellStatistic) -> CellStatistic:
-    """log of a statistic that is never negative (NaN where it is undefined)."""
-
-    def log(values: np.ndarray) -> np.ndarray:
-        values = np.asarray(values, dtype=float)
-        out = np.full(values.shape, np.nan)
-        np.log(np.maximum(values, _TINY), out=out, where=values >= 0)
-        return out
-
-    def batch(weights: np.ndarray) -> np.ndarray:
-        return log(stat.batch(weights))
-
-    jackknife = None
-    if stat.jackknife is not None:
-        base = stat.jackknife
-
-        def jackknife() -> np.ndarray:
-            return log(base())
-
-    return CellStatistic(f"log {stat.name}", stat.counts, stat.row_cell, batch, jackknife)
 
 
 @dataclass(frozen=True)
@@ -162,11 +135,16 @@ def paired_ratio(
             0,
             reason=f"the reference's {metric.name} is {ref:g}: no multiple of it is a bound",
         )
-    log_ratio = paired_difference(
-        _log(metric.statistic(y, candidate, k)), _log(metric.statistic(y, reference, k))
-    )
-    boot = bootstrap_interval(
-        log_ratio, rng=rng, n_resamples=n_resamples, level=level, method=method
+    boot = paired_log_ratio(
+        metric,
+        y,
+        candidate,
+        reference,
+        k,
+        rng=rng,
+        n_resamples=n_resamples,
+        level=level,
+        method=method,
     )
     value = cand / ref
     common = {

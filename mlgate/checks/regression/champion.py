@@ -34,11 +34,12 @@ from pydantic import (
     model_validator,
 )
 
-from mlgate.checks.regression.relative import RelativeMargin, relative_compare
+from mlgate.checks.regression.relative import relative_compare
 from mlgate.config.schema import GateConfig
 from mlgate.core.context import GateContext
 from mlgate.core.errors import ConfigError, MlgateError
 from mlgate.core.evidence import Bars, Table
+from mlgate.core.params import RelativeMargin
 from mlgate.core.registry import CheckType, Resamples, require_dataset, require_model
 from mlgate.core.result import CheckResult, Interval, Part, Status, Threshold, rounded
 from mlgate.stats.evaluate import TESTS, Comparison, choose_test, compare

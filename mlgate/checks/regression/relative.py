@@ -8,9 +8,8 @@ come from a paired bootstrap of the log ratio — both models' metrics on the sa
 over) — mapped through the monotone sign·(exp(·) − 1). Judging it against ±margin is judging
 "candidate − (1 ± margin)·champion" against 0 on the same resamples.
 
-The same construction serves ``metric_threshold`` and ``baseline`` in the performance family;
-families do not import each other, so this is its own copy (``mlgate.stats`` is the place to
-share it).
+The same construction (:mod:`mlgate.stats.ratio`) serves ``metric_threshold`` and
+``baseline`` in the performance family.
 """
 
 from __future__ import annotations
@@ -18,45 +17,12 @@ from __future__ import annotations
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
 
 from mlgate.core.result import Interval
-from mlgate.stats.bootstrap import bootstrap_interval
-from mlgate.stats.cells import CellStatistic
 from mlgate.stats.evaluate import Comparison
 from mlgate.stats.metrics import MetricDef
-from mlgate.stats.paired import bootstrap_p_greater, paired_difference
-
-#: The log of 0 is taken as the log of this, so a perfect candidate (MAE 0) has a ratio of 0.
-_TINY = 1e-300
-
-
-class RelativeMargin(BaseModel):
-    """``margin: {relative: 0.02}``: a margin as a share of the champion's metric."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    relative: float = Field(gt=0.0, le=10.0)
-
-
-def _log(stat: CellStatistic) -> CellStatistic:
-    def log(values: np.ndarray) -> np.ndarray:
-        values = np.asarray(values, dtype=float)
-        out = np.full(values.shape, np.nan)
-        np.log(np.maximum(values, _TINY), out=out, where=values >= 0)
-        return out
-
-    def batch(weights: np.ndarray) -> np.ndarray:
-        return log(stat.batch(weights))
-
-    jackknife = None
-    if stat.jackknife is not None:
-        base = stat.jackknife
-
-        def jackknife() -> np.ndarray:
-            return log(base())
-
-    return CellStatistic(f"log {stat.name}", stat.counts, stat.row_cell, batch, jackknife)
+from mlgate.stats.paired import bootstrap_p_greater
+from mlgate.stats.ratio import paired_log_ratio
 
 
 def relative_compare(
@@ -95,10 +61,12 @@ def relative_compare(
             p_value=None,
             details={"relative": True, "no_interval": why},
         )
-    boot = bootstrap_interval(
-        paired_difference(
-            _log(metric.statistic(y, candidate, k)), _log(metric.statistic(y, reference, k))
-        ),
+    boot = paired_log_ratio(
+        metric,
+        y,
+        candidate,
+        reference,
+        k,
         rng=rng,
         n_resamples=n_resamples,
         level=level,

@@ -11,7 +11,7 @@ from scipy import stats
 
 from mlgate.checks.performance.baseline import BASELINE
 from mlgate.checks.performance.metric_threshold import METRIC_THRESHOLD
-from mlgate.checks.performance.relative import _log, paired_ratio
+from mlgate.checks.performance.relative import paired_ratio
 from mlgate.core.context import GateContext
 from mlgate.core.errors import ConfigError
 from mlgate.core.result import Status
@@ -20,6 +20,7 @@ from mlgate.stats.bootstrap import bootstrap_values
 from mlgate.stats.cells import CellStatistic
 from mlgate.stats.metrics import get_metric
 from mlgate.stats.paired import paired_difference
+from mlgate.stats.ratio import log_statistic
 
 MAE = get_metric("mae")
 
@@ -85,7 +86,9 @@ def test_judging_the_ratio_is_judging_candidate_minus_r_times_reference():
     cand, ref = fitted(data), np.full(len(y), y.mean())
     a, b = MAE.statistic(y, cand, 0), MAE.statistic(y, ref, 0)
     log_ratio, _ = bootstrap_values(
-        paired_difference(_log(a), _log(b)), rng=np.random.default_rng(7), n_resamples=2000
+        paired_difference(log_statistic(a), log_statistic(b)),
+        rng=np.random.default_rng(7),
+        n_resamples=2000,
     )
     for r in (0.6, 0.7, 0.75, 0.8):
         scaled = CellStatistic(b.name, b.counts, b.row_cell, lambda w, r=r: r * b.batch(w))
