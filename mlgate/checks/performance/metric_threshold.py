@@ -74,11 +74,13 @@ class MetricThresholdParams(BaseModel):
             metric = get_metric(self.metric)
         except KeyError as exc:
             raise ValueError(str(exc.args[0])) from None
-        if self.interval not in INTERVAL_METHODS:
+        if self.interval not in (*INTERVAL_METHODS, "poisson"):
             raise ValueError(
-                f"unknown interval {self.interval!r}; use one of {list(INTERVAL_METHODS)}"
+                f"unknown interval {self.interval!r}; use one of {[*INTERVAL_METHODS, 'poisson']}"
             )
-        problem = interval_problem(metric, self.interval, None)
+        problem = (
+            None if self.interval == "poisson" else interval_problem(metric, self.interval, None)
+        )
         if problem:
             raise ValueError(problem)
         if (self.min is None) == (self.max is None):
@@ -175,6 +177,21 @@ def run_metric_threshold(ctx: GateContext, params: MetricThresholdParams) -> Che
     if params.relative is not None:
         return run_relative_threshold(ctx, params)
     metric = get_metric(params.metric)
+    if params.interval == "poisson":  # folds batches: runs on Dask at any size (docs/dask.md)
+        try:
+            est = _poisson(ctx, params, metric)
+        except UndefinedMetricError as exc:
+            return _result(params, Status.INCONCLUSIVE, message=f"{params.metric} undefined: {exc}")
+        if est.n < params.min_samples:
+            return _result(
+                params,
+                Status.INCONCLUSIVE,
+                value=est.value,
+                n=est.n,
+                message=f"only {est.n} rows in {params.dataset!r}; at least "
+                f"min_samples={params.min_samples} are needed to judge",
+            )
+        return _judge(params, metric, est, {"value": est.value, "n": est.n})
     labels, preds = every_row(ctx.batches(params.model, params.dataset))
     n = len(labels)
     try:
@@ -215,8 +232,36 @@ def run_metric_threshold(ctx: GateContext, params: MetricThresholdParams) -> Che
             n_resamples=params.n_resamples,
             progress=advance,
         )
+    return _judge(params, metric, est, base)
+
+
+def _poisson(ctx: GateContext, params: MetricThresholdParams, metric) -> Any:
+    from mlgate.core.task import Task
+    from mlgate.stats.poisson import (
+        PoissonBootstrap,
+        PoissonFold,
+        SeenLabels,
+        poisson_estimate,
+        stream_key,
+    )
+
+    p, spec = params, ctx.gate.config.models.get(params.model)
+    classes = None
+    if metric.needs != "values":
+        seen = ctx.fold(p.model, p.dataset, SeenLabels.of, SeenLabels.merge)
+        classes = seen.resolve(spec.classes if spec else None, binary=ctx.task is Task.BINARY)
+    key = stream_key(ctx.seed, f"metric_threshold:{p.metric}:{p.model}:{p.dataset}")
+    fold = PoissonFold(
+        p.metric, len(classes or ()), classes, p.n_resamples, key, p.model, p.dataset
+    )
+    boot = ctx.fold(p.model, p.dataset, fold, PoissonBootstrap.merge)
+    return poisson_estimate(boot, level=p.confidence)
+
+
+def _judge(params: MetricThresholdParams, metric, est, base: dict[str, Any]) -> CheckResult:
+    value = base["value"]
     evidence: dict[str, Any] = {"higher_is_better": metric.higher_is_better}
-    if params.interval in ("percentile", "bca"):
+    if params.interval in ("percentile", "bca", "poisson"):
         evidence |= {
             "n_resamples": est.n_resamples,
             "undefined_resamples": est.n_undefined,
@@ -315,5 +360,5 @@ METRIC_THRESHOLD = CheckType(
     default_id=_default_id,
     # Reads its rows through ctx.batches, but the interval needs them all at once (see
     # every_row): a chunked engine must hand it every row.
-    needs_all_rows=True,
+    needs_all_rows=lambda p: p.interval != "poisson",
 )
