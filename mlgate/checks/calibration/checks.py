@@ -36,12 +36,15 @@ class CalibrationParams(BaseModel):
     max_ece: float | None = Field(None, ge=0.0, le=1.0)
     n_bins: PositiveInt = 15
     binning: Binning = "equal_width"
-    kind: Kind = "top_label"
+    #: None: ``positive`` (P(y = positive class)) for a binary task, ``top_label`` otherwise.
+    kind: Kind | None = None
     recalibrate: RecalibrationMethod | None = None
     require: Literal["calibrated", "calibratable"] = "calibrated"
     # regression
     coverage: float = Field(0.9, gt=0.0, lt=1.0)
     max_coverage_gap: float = Field(0.05, ge=0.0, lt=1.0)
+    #: The standardized bias (mean error / target sd) bound, read by ``run_regression``.
+    max_bias: float | None = Field(None, gt=0.0)
     intervals: str | None = Field(None, pattern=r"^[\w.]+:[\w.]+$")
     quantiles: str | None = Field(None, pattern=r"^[\w.]+:[\w.]+$")
     levels: list[float] | None = Field(None, min_length=1)
@@ -86,6 +89,8 @@ def _validate_calibration(p: CalibrationParams, config: GateConfig) -> None:
         return
     if p.max_ece is None:
         raise ConfigError("a classifier's calibration check needs 'max_ece'", path="max_ece")
+    if p.max_bias is not None:
+        raise ConfigError("'max_bias' is for regression tasks", path="max_bias")
     for key in ("intervals", "quantiles"):
         if getattr(p, key) is not None:
             raise ConfigError(f"'{key}' is for regression tasks", path=key)
@@ -106,11 +111,20 @@ def _calibration_id(p: CalibrationParams) -> str:
     return "calibration" + (f"-{p.recalibrate}" if p.recalibrate else "") + _suffix(p)
 
 
+def default_kind(task: Task) -> Kind:
+    """What a classifier's ECE bins when ``kind`` is not given: the positive class's
+    probability for a binary task (what scikit-learn's ``calibration_curve`` and most users
+    mean by "calibrated"), the top label's for a multiclass one."""
+    return "positive" if task is Task.BINARY else "top_label"
+
+
 def run_calibration(ctx: GateContext, p: CalibrationParams) -> CheckResult:
     if ctx.task is Task.REGRESSION and p.quantiles is not None:
         return run_quantiles(ctx, p, _calibration_id(p))
     if ctx.task is Task.REGRESSION:
         return run_regression(ctx, p, _calibration_id(p))
+    if p.kind is None:
+        p = p.model_copy(update={"kind": default_kind(ctx.task)})
     return run_classification(ctx, p, _calibration_id(p))
 
 

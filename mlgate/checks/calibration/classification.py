@@ -4,8 +4,11 @@ a calibration split, with ECE before and after on held-out rows.
 
 Verdict on the ECE interval: **passed** when it lies wholly at or below ``max_ece``, **failed**
 when wholly above, **inconclusive** when it straddles the bound or the rows are fewer than
-``min_samples``. With ``require: calibratable`` the check passes when the model is calibrated
-or the fitted map brings it under the bound on the held-out rows.
+``min_samples``. The ECE bound is the check's one part (``CheckResult.from_parts``), so a
+gate's decision rule re-judges it; too few rows is a part without a bound, inconclusive under
+every rule. With ``require: calibratable`` the check passes when the model is calibrated or
+the fitted map brings it under the bound on the held-out rows: an "either" no part can state,
+so that verdict reports no parts and is judged as described whatever the rule.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from mlgate.checks.calibration.intervals import ece_interval
 from mlgate.checks.calibration.recalibrate import Recalibrator, fit_recalibrator
 from mlgate.core.context import GateContext
 from mlgate.core.evidence import Table
-from mlgate.core.result import CheckResult, Interval, Status, Threshold, rounded
+from mlgate.core.result import CheckResult, Interval, Part, Status, Threshold, rounded
 
 KIND = "calibration"
 
@@ -134,23 +137,36 @@ def _result(p, check_id, classes, y, scores, before, after, fitted, fit_on) -> C
         )
     n = shown["n"]
     text = _message(p, status, shown, which, before, after, fitted)
-    return CheckResult(
-        check_id=check_id,
-        kind=KIND,
-        status=status,
-        metric="ece" if which == "model" else f"ece after {fitted.method} scaling",
-        value=shown["summary"].ece,
-        interval=interval,
-        threshold=Threshold("<=", p.max_ece),
-        sample_size=n,
-        method=(
+    fields: dict[str, Any] = {
+        "check_id": check_id,
+        "metric": "ece" if which == "model" else f"ece after {fitted.method} scaling",
+        "value": shown["summary"].ece,
+        "interval": interval,
+        "threshold": Threshold("<=", p.max_ece),
+        "sample_size": n,
+        "method": (
             f"{p.kind.replace('_', '-')} ECE over {p.n_bins} {p.binning.replace('_', '-')} bins, "
             f"seeded bootstrap ({p.interval}) interval with the bins fixed"
             + (f"; {fitted.method} scaling fitted on {fit_on}" if fitted else "")
         ),
-        message=text,
-        evidence=evidence,
-    )
+        "message": text,
+        "evidence": evidence,
+    }
+    if p.require == "calibratable":  # calibrated OR calibratable: no worst-of-parts states it
+        return CheckResult(kind=KIND, status=status, **fields)
+    return CheckResult.from_parts(KIND, [_ece_part(p, before)], **fields)
+
+
+def _ece_part(p: Any, a: dict) -> Part:
+    """The ECE bound judged on its interval; with fewer than ``min_samples`` rows a part with
+    no bound (inconclusive under every decision rule: too little data is never a pass)."""
+    s: CalibrationSummary = a["summary"]
+    threshold = Threshold("<=", p.max_ece)
+    if a["n"] < p.min_samples:
+        note = f"{a['n']} rows, fewer than min_samples={p.min_samples}"
+        return Part("ece", Status.INCONCLUSIVE, s.ece, a["interval"], None, a["n"], note)
+    note = f"ECE <= {p.max_ece:g}: {a['status'].value}"
+    return Part("ece", a["status"], s.ece, a["interval"], threshold, a["n"], note)
 
 
 def _message(p, status, shown, which, before, after, fitted) -> str:

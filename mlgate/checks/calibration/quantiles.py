@@ -3,7 +3,9 @@ lie above the target a fraction τ of the time?
 
 ``quantiles: "module:function"`` returns an (n, L) array, one column per level of ``levels``
 (increasing). Per level the observed share P(y ≤ q̂_τ) gets a Wilson interval, judged against
-τ ± ``max_coverage_gap`` like interval coverage; the check takes the worst level. The
+τ ± ``max_coverage_gap`` like interval coverage; each level's two bounds are parts
+(``CheckResult.from_parts``: a gate's decision rule re-judges them) and the check takes the
+worst (with fewer than ``min_samples`` rows the parts have no bound: inconclusive). The
 evidence has the per-level table (drawn as a reliability diagram: nominal vs observed), the
 mean pinball loss per level, and the coverage and mean width of the outermost pair's interval.
 """
@@ -20,7 +22,7 @@ from mlgate.core.context import GateContext
 from mlgate.core.errors import PredictionError
 from mlgate.core.evidence import Table
 from mlgate.core.imports import resolve_callable
-from mlgate.core.result import CheckResult, Status, rounded
+from mlgate.core.result import CheckResult, Part, Status, rounded
 from mlgate.stats.intervals import wilson_interval
 
 
@@ -45,12 +47,21 @@ def run_quantiles(ctx: GateContext, p: Any, check_id: str) -> CheckResult:
     y = np.asarray(ctx.dataset(p.dataset).y, dtype=float)
     q = predicted_quantiles(ctx, p)
     n = len(y)
-    rows, statuses, gaps, bounds = [], [], [], []
+    rows, statuses, gaps, bounds, parts = [], [], [], [], []
+    small = n < p.min_samples
     for j, tau in enumerate(p.levels):
         below = int((y <= q[:, j]).sum())
         ci = wilson_interval(below, n, p.confidence)
         bounds.append(coverage_bounds(tau, p.max_coverage_gap))
-        status = Status.worst(bound.judge(ci) for bound in bounds[-1])
+        judged = [bound.judge(ci) for bound in bounds[-1]]
+        status = Status.worst(judged)
+        for bound, s in zip(bounds[-1], judged, strict=True):
+            name = f"level {tau:g}: share {bound.op} {bound.bound:g}"
+            if small:  # too few rows: not judged against the bound under any rule
+                note = f"{n} rows, fewer than min_samples={p.min_samples}"
+                parts.append(Part(name, Status.INCONCLUSIVE, below / n, ci, None, n, note))
+            else:
+                parts.append(Part(name, s, below / n, ci, bound, n, f"{s.value}"))
         diff = y - q[:, j]
         pinball = float(np.mean(np.maximum(tau * diff, (tau - 1.0) * diff)))
         statuses.append(status)
@@ -65,16 +76,15 @@ def run_quantiles(ctx: GateContext, p: Any, check_id: str) -> CheckResult:
                 "status": status.value,
             }
         )
-    status = Status.INCONCLUSIVE if n < p.min_samples else Status.worst(statuses)
     _, j, ci = max(gaps, key=lambda g: g[0])
     lo, hi = q[:, 0], q[:, -1]
     inside = float(np.mean((y >= lo) & (y <= hi)))
     tau = p.levels[j]
     title = "nominal quantile level vs observed share of targets at or below it"
-    return CheckResult(
+    return CheckResult.from_parts(
+        "calibration",
+        parts,
         check_id=check_id,
-        kind="calibration",
-        status=status,
         metric=f"share of targets at or below the {tau:g}-quantile",
         value=rows[j]["accuracy"],
         interval=ci,

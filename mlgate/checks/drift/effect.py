@@ -12,6 +12,8 @@ size reaches ``min_effect`` — so identical distributions never alarm, however 
 | ``psi`` | both | population stability index, Σ (c − r)·ln(c / r) over bins / categories |
 | ``jensen_shannon`` | both | Jensen–Shannon distance, base 2, in [0, 1] (SciPy's) |
 | ``cramers_v`` | categorical | Cramér's V of the 2 × k table, √(χ² / n) (uncorrected χ²) |
+| ``total_variation`` | both | total variation distance ½ Σ |c − r|, in [0, 1] |
+| ``hellinger`` | both | Hellinger distance √(½ Σ (√c − √r)²), in [0, 1] |
 """
 
 from __future__ import annotations
@@ -22,8 +24,10 @@ import numpy as np
 
 from mlgate.core.result import Threshold
 
-NumericEffect = Literal["wasserstein_sd", "ks", "psi", "jensen_shannon"]
-CategoricalEffect = Literal["psi", "jensen_shannon", "cramers_v"]
+NumericEffect = Literal[
+    "wasserstein_sd", "ks", "psi", "jensen_shannon", "total_variation", "hellinger"
+]
+CategoricalEffect = Literal["psi", "jensen_shannon", "cramers_v", "total_variation", "hellinger"]
 Rule = Literal["both", "significance", "effect"]
 
 
@@ -54,6 +58,27 @@ def jensen_shannon(ref_counts: np.ndarray, cur_counts: np.ndarray) -> float:
         return float(np.sum(a[mask] * np.log2(a[mask] / m[mask])))
 
     return float(np.sqrt(max((kl(p) + kl(q)) / 2.0, 0.0)))
+
+
+def total_variation(ref_counts: np.ndarray, cur_counts: np.ndarray) -> float:
+    """Total variation distance ½ Σ |c − r| of two count vectors over the same categories or
+    bins: the largest difference in share any set of them shows, 0 for identical shares, 1 for
+    disjoint support. Raises ValueError when either side counts nothing.
+
+    >>> total_variation(np.array([50, 50]), np.array([80, 20]))
+    0.3
+    """
+    p, q = _shares(ref_counts), _shares(cur_counts)
+    return float(0.5 * np.abs(q - p).sum())
+
+
+def hellinger(ref_counts: np.ndarray, cur_counts: np.ndarray) -> float:
+    """Hellinger distance √(½ Σ (√c − √r)²) of two count vectors over the same categories or
+    bins, in [0, 1] (0 for identical shares, 1 for disjoint support). It bounds the total
+    variation distance: H² ≤ TV ≤ H·√2. Raises ValueError when either side counts nothing."""
+    p, q = _shares(ref_counts), _shares(cur_counts)
+    # the sum of squares, not √(1 − Σ √(p·q)): no cancellation for nearly equal shares
+    return float(np.sqrt(0.5 * np.sum((np.sqrt(q) - np.sqrt(p)) ** 2)))
 
 
 def cramers_v(chi2: float, ref_counts: np.ndarray, cur_counts: np.ndarray) -> float:

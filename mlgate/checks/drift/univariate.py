@@ -1,9 +1,10 @@
 """Two-sample statistics of one column: reference vs current.
 
-Numeric columns: the Kolmogorov–Smirnov test, the Wasserstein-1 distance, and PSI /
-Jensen–Shannon distance over bins cut at the reference's quantiles — all from one merge of
-the two sorted samples. Categorical columns: Pearson's chi-squared test of the 2 × k table,
-PSI, Jensen–Shannon distance and Cramér's V, from category counts.
+Numeric columns: the Kolmogorov–Smirnov test, the Wasserstein-1 distance, and PSI,
+Jensen–Shannon, total variation and Hellinger distances over bins cut at the reference's
+quantiles — all from one merge of the two sorted samples. Categorical columns: Pearson's
+chi-squared test of the 2 × k table, PSI, Jensen–Shannon, total variation and Hellinger
+distances and Cramér's V, from category counts.
 
 State is mergeable (:class:`SortedSample`, :class:`CategoryCounts`): chunks can be added with
 ``update`` and combined with ``merge``; the numbers equal a single pass. Every statistic agrees
@@ -191,10 +192,10 @@ def bin_labels(edges: np.ndarray) -> list[str]:
 
 
 def compare_numeric(ref: SortedSample, cur: SortedSample, *, n_bins: int = 10) -> TwoSample:
-    """KS test, Wasserstein distance (raw and in reference standard deviations), and PSI /
-    Jensen–Shannon distance over ``n_bins`` reference-quantile bins. Raises ValueError when
-    either side has no finite value."""
-    from mlgate.checks.drift.effect import jensen_shannon, psi
+    """KS test, Wasserstein distance (raw and in reference standard deviations), and PSI,
+    Jensen–Shannon, total variation and Hellinger distances over ``n_bins`` reference-quantile
+    bins. Raises ValueError when either side has no finite value."""
+    from mlgate.checks.drift.effect import hellinger, jensen_shannon, psi, total_variation
 
     a, b = ref.values, cur.values
     d, p, w = ks_from_sorted(a, b)
@@ -216,6 +217,8 @@ def compare_numeric(ref: SortedSample, cur: SortedSample, *, n_bins: int = 10) -
             "wasserstein_sd": w_sd,
             "psi": psi(rc, cc),
             "jensen_shannon": jensen_shannon(rc, cc),
+            "total_variation": total_variation(rc, cc),
+            "hellinger": hellinger(rc, cc),
         },
         details={
             "ref_mean": float(np.mean(a)),
@@ -253,9 +256,16 @@ def chi2_two_sample(ref_counts: np.ndarray, cur_counts: np.ndarray) -> tuple[flo
 
 
 def compare_categorical(ref: CategoryCounts, cur: CategoryCounts) -> TwoSample:
-    """Chi-squared test, PSI, Jensen–Shannon distance and Cramér's V over the categories seen
-    on either side. Raises ValueError when either side is empty."""
-    from mlgate.checks.drift.effect import cramers_v, jensen_shannon, psi
+    """Chi-squared test, PSI, Jensen–Shannon, total variation and Hellinger distances and
+    Cramér's V over the categories seen on either side. Raises ValueError when either side is
+    empty."""
+    from mlgate.checks.drift.effect import (
+        cramers_v,
+        hellinger,
+        jensen_shannon,
+        psi,
+        total_variation,
+    )
 
     cats = sorted(set(ref.counts) | set(cur.counts), key=lambda v: (v is None, repr(v)))
     rc = np.array([ref.counts.get(c, 0) for c in cats], dtype=np.int64)
@@ -274,6 +284,8 @@ def compare_categorical(ref: CategoryCounts, cur: CategoryCounts) -> TwoSample:
             "psi": psi(rc, cc),
             "jensen_shannon": jensen_shannon(rc, cc),
             "cramers_v": cramers_v(stat if dof != 1 else _uncorrected(rc, cc), rc, cc),
+            "total_variation": total_variation(rc, cc),
+            "hellinger": hellinger(rc, cc),
         },
         details={
             "dof": dof,

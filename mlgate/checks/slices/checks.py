@@ -41,10 +41,12 @@ class SlicesParams(_Common):
     max: float | None = None
     max_gap: float | None = Field(None, ge=0.0)
     gap_to: Literal["rest", "overall", "best"] = "rest"
-    significance: bool = True
+    #: None: the test is a criterion only when no bound (min / max / max_gap) is given.
+    significance: bool | None = None
     alpha: float = Field(0.05, gt=0.0, lt=1.0)
     correction: Correction = "holm"
     min_size: PositiveInt = 30
+    small_groups: Literal["inconclusive", "exclude"] = "inconclusive"
     interval: Literal["percentile", "bca", "wilson"] = "percentile"
 
     @model_validator(mode="after")
@@ -58,7 +60,7 @@ class SlicesParams(_Common):
         if self.min is not None and self.max is not None:
             raise ValueError("give at most one of 'min' and 'max'")
         nothing = self.min is None and self.max is None and self.max_gap is None
-        if nothing and not self.significance:
+        if nothing and self.significance is False:
             raise ValueError("nothing to check: give min / max, max_gap or significance")
         return self
 
@@ -84,7 +86,10 @@ class DiscoveryParams(BaseModel):
     min_size: PositiveInt = 30
     alpha: float = Field(0.05, gt=0.0, lt=1.0)
     correction: Correction = "holm"
-    min_gap: float = Field(0.0, ge=0.0)
+    #: The smallest excess error worth flagging (see docs/checks/slices.md for the default).
+    min_gap: float = Field(0.05, ge=0.0)
+    compare_to: Literal["auto", "same_confidence", "rest"] = "auto"
+    strata: int = Field(10, ge=2, le=100)
     top_k: int = Field(10, ge=1, le=100)
     max_seconds: float = Field(60.0, gt=0.0)
     confidence: float = Level
@@ -134,6 +139,12 @@ def _validate_discovery(p: DiscoveryParams, config: GateConfig) -> None:
             f"error {p.error!r} does not apply to a {config.task.value} task; use {allowed}",
             path="error",
         )
+    if regression and p.compare_to == "same_confidence":
+        raise ConfigError(
+            "compare_to 'same_confidence' needs a classifier's class probabilities; a "
+            "regression task compares each slice with the rest ('rest' or 'auto')",
+            path="compare_to",
+        )
 
 
 def _suffix(p: Any) -> str:
@@ -181,8 +192,9 @@ SLICE_DISCOVERY = CheckType(
     kind="slice",
     params=DiscoveryParams,
     run=lambda ctx, p: run_discovery(ctx, p, _discovery_id(p)),
-    summary="Search binned features for slices with significantly more errors than the rest "
-    "(SliceLine-style lattice, multiple-testing corrected), bounded in level and runtime.",
+    summary="Search binned features for slices with significantly more errors than rows of "
+    "the same model confidence (or than the rest), by at least min_gap (SliceLine-style "
+    "lattice, multiple-testing corrected), bounded in level and runtime.",
     validate=_validate_discovery,
     default_id=_discovery_id,
 )

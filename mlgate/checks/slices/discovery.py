@@ -10,10 +10,22 @@ matrix products). A child that holds exactly its parent's rows is dropped as a d
 Each slice with ``min_size`` ≤ size ≤ n − ``min_size`` is tested against the rest of the rows:
 a one-sided hypergeometric (Fisher exact) test when errors are 0/1, otherwise Welch's z-test;
 the p-values of *every* slice evaluated are adjusted together (Holm by default), so with
-uniform errors the chance of flagging any slice stays near ``alpha``. A slice is *flagged* when
-its adjusted p-value is ≤ ``alpha`` and its gap (slice error − rest error) is at least
-``min_gap``. Slices are ranked flagged first, then by SliceLine's score
-α (ē_S / ē − 1) − (1 − α)(n / |S| − 1), which trades error against size.
+uniform errors the chance of flagging any slice stays near ``alpha``. ``min_gap`` is a minimum
+effect: the null hypothesis is "the gap (slice error − rest error) is at most ``min_gap``"
+(with ``min_gap`` > 0 the 0/1 test is the hypergeometric's normal approximation, its mean
+shifted by the errors such a gap adds), and a slice is *flagged* when its adjusted p-value is
+≤ ``alpha`` and its gap is at least ``min_gap``. Slices are ranked flagged first, then by
+SliceLine's score α (ē_S / ē − 1) − (1 − α)(n / |S| − 1), which trades error against size.
+
+Errors are not uniform for a healthy model: a classifier errs near its decision boundary,
+so a bin of its most important feature holds more errors however good the model is. With
+``strata`` (one difficulty stratum per row, e.g. deciles of the model's confidence) each
+slice is compared with the rows *of the same stratum*: the Cochran–Mantel–Haenszel test, the
+sum over strata of the slice's errors against their expectation under no association within
+the stratum (the stratified permutation distribution: hypergeometric for 0/1 errors, with a
+continuity correction), normal approximation, one-sided. The slice's *excess* is
+(observed − expected errors) / size, and ``min_gap`` applies to it; the score uses
+observed / expected in place of ē_S / ē.
 
 The search is bounded: ``max_level`` (default 2) and ``max_seconds`` (checked between feature
 combinations; a truncated search says so). The number of slices evaluated is at most
@@ -134,6 +146,8 @@ class Discovery:
     binary_errors: bool
     seconds: float
     notes: list[str] = field(default_factory=list)
+    #: How many difficulty strata each slice was compared within (1: with the whole rest).
+    strata: int = 1
 
 
 class _Table:
@@ -143,8 +157,8 @@ class _Table:
         self.parts: list[dict[str, np.ndarray]] = []
         self.keys: list[tuple[tuple[int, ...], np.ndarray]] = []
 
-    def add(self, feats: tuple[int, ...], cells: np.ndarray, size, esum, esq) -> None:
-        self.parts.append({"size": size, "esum": esum, "esq": esq})
+    def add(self, feats: tuple[int, ...], cells: np.ndarray, **columns: np.ndarray) -> None:
+        self.parts.append(columns)
         self.keys.append((feats, cells))
 
     def column(self, name: str) -> np.ndarray:
@@ -174,18 +188,22 @@ def discover(
     score_alpha: float = 0.95,
     level: float = 0.95,
     progress: Advance | None = None,
+    strata: Any = None,
 ) -> Discovery:
     """Search the slices of ``binned`` for high ``errors`` (n,) non-negative per-row errors.
     ``progress(1)`` (optional) is called after each feature combination; there are
-    :func:`n_combinations` of them.
+    :func:`n_combinations` of them. ``strata`` (optional, (n,) non-negative int codes)
+    compares each slice with the rows of the same stratum (module docstring); a single
+    stratum is the unstratified search.
 
-    Raises DataError for errors of the wrong length or negative ones."""
+    Raises DataError for errors or strata of the wrong length, or negative errors."""
     start = time.perf_counter()
     e = np.asarray(errors, dtype=float)
     n = binned.n_rows
     if e.shape != (n,) or (e < 0).any() or not np.isfinite(e).all():
         raise DataError(f"slice discovery needs {n} finite non-negative errors, got {e.shape}")
     binary = bool(np.isin(e, (0.0, 1.0)).all())
+    st = _Strata.of(strata, e, n)
     total = float(e.sum())
     dims = [len(lab) for lab in binned.labels]
     table = _Table()
@@ -213,19 +231,27 @@ def discover(
                 keep &= ~_same_as_parent(feats, size, shape, parent_sizes)
             cells = np.flatnonzero(keep)
             if len(cells):
-                table.add(feats, cells, size[cells], esum[cells], esq[cells])
+                extra = st.expected(code, m, cells) if st is not None else {}
+                table.add(feats, cells, size=size[cells], esum=esum[cells], esq=esq[cells], **extra)
             if progress is not None:
                 progress(1)
         if truncated:
             break
         levels_done = lvl
     sq_total = total if binary else float(esq_all.sum())
-    stats = _slice_stats(table, n, total, sq_total, binary)
+    stats = _slice_stats(table, n, total, sq_total, binary, min_gap)
+    if st is not None:
+        stats.update(_stratified_stats(table, binary, min_gap))
     p_adj = adjust(stats["p"], correction) if len(stats["p"]) else stats["p"]
-    flagged = (p_adj <= alpha) & (stats["gap"] >= min_gap)
+    effect = stats["excess"] if st is not None else stats["gap"]
+    flagged = (p_adj <= alpha) & (effect >= min_gap)
     mean = total / n if n else 0.0
     with np.errstate(divide="ignore", invalid="ignore"):
-        score = score_alpha * (stats["mean"] / mean - 1.0) if mean > 0 else stats["mean"] * 0
+        if st is not None:  # observed over expected errors: the stratified ē_S / ē
+            ratio = np.where(stats["expected_sum"] > 0, stats["esum"] / stats["expected_sum"], 1.0)
+            score = score_alpha * (ratio - 1.0)
+        else:
+            score = score_alpha * (stats["mean"] / mean - 1.0) if mean > 0 else stats["mean"] * 0
         score = score - (1.0 - score_alpha) * (n / stats["size"] - 1.0)
     order = np.lexsort((-score, ~flagged))[:top_k]
     rows = [_row(i, table, binned, stats, p_adj, flagged, score, binary, level) for i in order]
@@ -242,7 +268,76 @@ def discover(
         binary_errors=binary,
         seconds=time.perf_counter() - start,
         notes=notes,
+        strata=1 if st is None else st.count,
     )
+
+
+@dataclass(frozen=True)
+class _Strata:
+    """Per-row stratum codes and, per stratum, its rows N_s, error sum T_s and sum of squared
+    deviations SS_s = Σ (e − ē_s)² (the permutation variance's ingredients)."""
+
+    codes: np.ndarray
+    rows: np.ndarray
+    mean: np.ndarray
+    spread: np.ndarray
+
+    @property
+    def count(self) -> int:
+        return len(self.rows)
+
+    @classmethod
+    def of(cls, strata: Any, e: np.ndarray, n: int) -> _Strata | None:
+        """The strata of ``strata`` codes, or None without them or with a single one."""
+        if strata is None:
+            return None
+        codes = np.asarray(strata)
+        if codes.shape != (n,) or not np.issubdtype(codes.dtype, np.integer) or (codes < 0).any():
+            raise DataError(f"slice discovery needs {n} non-negative integer strata codes")
+        _, codes = np.unique(codes, return_inverse=True)
+        k = int(codes.max()) + 1 if n else 0
+        if k < 2:
+            return None
+        rows = np.bincount(codes, minlength=k).astype(float)
+        total = np.bincount(codes, weights=e, minlength=k)
+        mean = total / rows
+        spread = np.bincount(codes, weights=(e - mean[codes]) ** 2, minlength=k)
+        return cls(codes.astype(np.int64), rows, mean, spread)
+
+    def expected(self, code: np.ndarray, m: int, cells: np.ndarray) -> dict[str, np.ndarray]:
+        """For the ``cells`` of one feature combination (``code``: each row's cell of ``m``):
+        the errors expected from each cell's rows per stratum, and their permutation variance
+        Σ_s n_cs (N_s − n_cs) / (N_s (N_s − 1)) · SS_s."""
+        k = self.count
+        per = np.bincount(code * k + self.codes, minlength=m * k).reshape(m, k)[cells]
+        per = per.astype(float)
+        n_s = self.rows
+        with np.errstate(divide="ignore", invalid="ignore"):
+            factor = np.where(n_s > 1, self.spread / (n_s * (n_s - 1.0)), 0.0)
+        return {
+            "expected_sum": per @ self.mean,
+            "null_var": (per * (n_s - per)) @ factor,
+        }
+
+
+def _stratified_stats(table: _Table, binary: bool, min_gap: float) -> dict[str, np.ndarray]:
+    """Excess errors over the same-stratum expectation and the one-sided
+    Cochran–Mantel–Haenszel p-value of "the excess is at most ``min_gap``" for every
+    candidate slice."""
+    size, esum = table.column("size"), table.column("esum")
+    expected, var = table.column("expected_sum"), table.column("null_var")
+    # P(errors ≥ observed) of a sum of hypergeometric counts shifted by the smallest excess
+    # worth flagging; continuity-corrected by ½ for counts
+    diff = esum - expected - min_gap * size - (0.5 if binary else 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.where(var > 0, diff / np.sqrt(var), np.where(diff > 0, np.inf, 0.0))
+    p = 1.0 - ndtr(z) if len(z) else np.zeros(0)
+    return {
+        "p": np.clip(np.asarray(p, dtype=float), 0.0, 1.0),
+        "expected_sum": expected,
+        "expected": expected / np.maximum(size, 1),
+        "excess": (esum - expected) / np.maximum(size, 1),
+    }
 
 
 def _same_as_parent(feats, size, shape, parent_sizes) -> np.ndarray:
@@ -260,15 +355,28 @@ def _same_as_parent(feats, size, shape, parent_sizes) -> np.ndarray:
     return same
 
 
-def _slice_stats(table: _Table, n: int, total: float, sq_total: float, binary: bool):
-    """Size, mean error, rest's mean, gap and one-sided p-value of every candidate slice."""
+def _slice_stats(
+    table: _Table, n: int, total: float, sq_total: float, binary: bool, min_gap: float = 0.0
+):
+    """Size, mean error, rest's mean, gap and one-sided p-value of "the gap is at most
+    ``min_gap``" of every candidate slice."""
     size, esum, esq = table.column("size"), table.column("esum"), table.column("esq")
     rest = n - size
     mean_s = esum / np.maximum(size, 1)
     mean_r = (total - esum) / np.maximum(rest, 1)
-    if binary:
+    if binary and min_gap == 0:
         # P(X ≥ errors in the slice), X ~ Hypergeometric(n rows, total errors, slice size).
         p = hypergeom.sf(esum - 1, n, total, size) if len(size) else np.zeros(0)
+        var_s = mean_s * (1.0 - mean_s)
+    elif binary:
+        # The same hypergeometric's normal approximation, its mean shifted by the errors a gap
+        # of min_gap adds: slice − expected = size (1 − size / n) · gap.
+        expected = size * total / n
+        var = size * rest * total * (n - total) / (n**2 * max(n - 1, 1))
+        diff = esum - expected - min_gap * size * rest / n - 0.5
+        with np.errstate(divide="ignore", invalid="ignore"):
+            z = np.where(var > 0, diff / np.sqrt(var), np.where(diff > 0, np.inf, -np.inf))
+        p = 1.0 - ndtr(z)
         var_s = mean_s * (1.0 - mean_s)
     else:
         var_s = np.maximum(esq / size - mean_s**2, 0.0) * size / np.maximum(size - 1, 1)
@@ -276,8 +384,9 @@ def _slice_stats(table: _Table, n: int, total: float, sq_total: float, binary: b
             np.maximum((sq_total - esq) / rest - mean_r**2, 0.0) * rest / np.maximum(rest - 1, 1)
         )
         se = np.sqrt(var_s / size + var_r / rest)
+        gap = mean_s - mean_r - min_gap
         with np.errstate(divide="ignore", invalid="ignore"):
-            z = np.where(se > 0, (mean_s - mean_r) / se, np.where(mean_s > mean_r, np.inf, 0.0))
+            z = np.where(se > 0, gap / se, np.where(gap > 0, np.inf, 0.0))
         p = 1.0 - ndtr(z)
     return {
         "size": size,
@@ -312,7 +421,7 @@ def _row(i, table, binned, stats, p_adj, flagged, score, binary, level) -> dict[
         half = z_value(level) * float(np.sqrt(stats["var"][i] / size))
         interval = [rounded(mean - half), rounded(mean + half)]
     predicates = _locate(int(i), table, binned)
-    return {
+    row = {
         "slice": " & ".join(predicates),
         "predicates": predicates,
         "level": len(predicates),
@@ -321,6 +430,12 @@ def _row(i, table, binned, stats, p_adj, flagged, score, binary, level) -> dict[
         "interval": interval,
         "rest": rounded(stats["rest"][i]),
         "gap": rounded(stats["gap"][i]),
+    }
+    if "excess" in stats:
+        row["expected"] = rounded(stats["expected"][i])
+        row["excess"] = rounded(stats["excess"][i])
+    return {
+        **row,
         "p_value": float(stats["p"][i]),
         "p_adjusted": float(p_adj[i]),
         "score": rounded(score[i]),

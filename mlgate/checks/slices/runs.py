@@ -5,7 +5,10 @@ slice below ``min_size`` rows, or whose metric is undefined, is **inconclusive**
 a bound (``min`` / ``max``, ``max_gap``) is judged on the interval
 (:meth:`Threshold.judge`: passed when the whole interval clears it, failed when it lies wholly
 on the wrong side); a slice whose adjusted p-value of "worse than the rest" is ≤ ``alpha``
-**fails** the significance test.
+**fails** the significance test, a criterion only when asked (``significance: true``) or when
+no bound is given. With ``small_groups: exclude`` a slice below ``min_size`` is left out of the
+verdict and listed in the evidence. Each slice's criteria are parts (:class:`Part`) of the result,
+so a gate's decision rule re-judges the bounds (never the test, nor a too-small slice).
 """
 
 from __future__ import annotations
@@ -20,8 +23,9 @@ from mlgate.checks.slices.evaluate import SliceEstimate, slice_estimate, with_ga
 from mlgate.checks.slices.fairness import fairness_estimate, group_tables, rates
 from mlgate.checks.slices.spec import as_spec, materialize_all
 from mlgate.core.context import GateContext
+from mlgate.core.errors import DataError
 from mlgate.core.evidence import Bars, Table
-from mlgate.core.result import CheckResult, Status, Threshold, rounded
+from mlgate.core.result import CheckResult, Part, Status, Threshold, rounded
 from mlgate.core.task import Task
 from mlgate.stats import losses
 from mlgate.stats.metrics import get_metric
@@ -81,46 +85,79 @@ def run_slices(ctx: GateContext, p: Any, check_id: str) -> CheckResult:
     tested = [i for i, e in enumerate(estimates) if e.evaluable]
     p_adj = adjust([estimates[i].p_value for i in tested], p.correction) if tested else []
     adjusted = dict(zip(tested, (float(v) for v in p_adj), strict=True))
-    rows, statuses = [], []
+    significance = significance_on(p)
+    rows, parts, excluded = [], [], []
     for i, e in enumerate(estimates):
-        status, notes = _slice_status(p, e, adjusted.get(i))
-        statuses.append(status)
-        rows.append(_slice_row(e, adjusted.get(i), status, notes, p.gap_to))
-    return _slices_result(p, check_id, metric, rows, statuses, estimates, len(y))
+        if p.small_groups == "exclude" and e.n < p.min_size:
+            excluded.append(e.name)
+            note = f"only {e.n} rows (min_size={p.min_size}): excluded"
+            rows.append(_slice_row(e, adjusted.get(i), "excluded", [note], p.gap_to))
+            continue
+        status, notes, slice_parts = _slice_parts(p, e, adjusted.get(i), significance)
+        parts += slice_parts
+        rows.append(_slice_row(e, adjusted.get(i), status.value, notes, p.gap_to))
+    return _slices_result(
+        p, check_id, metric, rows, parts, estimates, len(y), significance, excluded
+    )
 
 
-def _slice_status(p: Any, e: SliceEstimate, p_adj: float | None) -> tuple[Status, list[str]]:
+def significance_on(p: Any) -> bool:
+    """Whether the slice-vs-rest test is a criterion: as given, else only when no bound is
+    (``min`` / ``max`` / ``max_gap`` alone mean the bound alone)."""
+    if p.significance is not None:
+        return bool(p.significance)
+    return p.min is None and p.max is None and p.max_gap is None
+
+
+def _slice_parts(
+    p: Any, e: SliceEstimate, p_adj: float | None, significance: bool
+) -> tuple[Status, list[str], list[Part]]:
+    """The slice's status, its notes and one part per criterion: each bound judged on its
+    interval (re-judged under a gate's decision rule) and the significance test (a part with
+    no interval: the rule does not change it). A slice too small or with an undefined metric
+    is one inconclusive part without a bound."""
     notes: list[str] = []
     if e.n < p.min_size or e.value is None:
-        return Status.INCONCLUSIVE, [e.reason or f"only {e.n} rows"]
-    parts = []
+        note = e.reason or f"only {e.n} rows"
+        part = Part(e.name, Status.INCONCLUSIVE, value=e.value, sample_size=e.n, message=note)
+        return Status.INCONCLUSIVE, [note], [part]
+    parts: list[Part] = []
     if p.min is not None or p.max is not None:
         op, bound = (">=", p.min) if p.min is not None else ("<=", p.max)
-        s = Threshold(op, bound).judge(e.interval)
-        parts.append(s)
+        threshold = Threshold(op, bound)
+        s = threshold.judge(e.interval)
+        text = f"{p.metric} {op} {bound:g}: {s.value}"
         if s is not Status.PASSED:
-            notes.append(f"{p.metric} {op} {bound:g}: {s.value}")
+            notes.append(text)
+        parts.append(Part(f"{e.name}: {p.metric}", s, e.value, e.interval, threshold, e.n, text))
     if p.max_gap is not None:
-        _, gi = e.gap(p.gap_to)
-        s = Threshold("<=", p.max_gap).judge(gi)
-        parts.append(s)
+        gap, gi = e.gap(p.gap_to)
+        threshold = Threshold("<=", p.max_gap)
+        s = threshold.judge(gi)
+        text = f"gap to {p.gap_to} <= {p.max_gap:g}: {s.value}"
         if s is not Status.PASSED:
-            notes.append(f"gap to {p.gap_to} <= {p.max_gap:g}: {s.value}")
-    if p.significance:
+            notes.append(text)
+        name = f"{e.name}: gap to {p.gap_to}"
+        parts.append(Part(name, s, gap, gi, threshold, e.n, text))
+    if significance:
+        name = f"{e.name}: not worse than the rest"
         if p_adj is None:
-            parts.append(Status.INCONCLUSIVE)
-            notes.append(e.reason or "no test")
+            text = e.reason or "no test"
+            parts.append(Part(name, Status.INCONCLUSIVE, sample_size=e.n, message=text))
+            notes.append(text)
         elif p_adj <= p.alpha:
-            parts.append(Status.FAILED)
-            notes.append(f"significantly worse than the rest (adjusted p={p_adj:.3g})")
+            text = f"significantly worse than the rest (adjusted p={p_adj:.3g})"
+            parts.append(Part(name, Status.FAILED, p_adj, sample_size=e.n, message=text))
+            notes.append(text)
         else:
-            parts.append(Status.PASSED)
+            text = f"adjusted p={p_adj:.3g} > alpha={p.alpha:g}"
+            parts.append(Part(name, Status.PASSED, p_adj, sample_size=e.n, message=text))
     if e.reason and not notes:
         notes.append(e.reason)
-    return Status.worst(parts), notes
+    return Status.worst(parts), notes, parts
 
 
-def _slice_row(e: SliceEstimate, p_adj, status: Status, notes, gap_to: str) -> dict[str, Any]:
+def _slice_row(e: SliceEstimate, p_adj, status: str, notes, gap_to: str) -> dict[str, Any]:
     gap, gap_i = e.gap(gap_to)
     ci = e.interval
     return {
@@ -133,49 +170,62 @@ def _slice_row(e: SliceEstimate, p_adj, status: Status, notes, gap_to: str) -> d
         "gap_interval": None if gap_i is None else [rounded(gap_i.low), rounded(gap_i.high)],
         "p_value": rounded(e.p_value, 8),
         "p_adjusted": rounded(p_adj, 8),
-        "status": status.value,
+        "status": status,
         "message": "; ".join(notes),
     }
 
 
-def _slices_result(p, check_id, metric, rows, statuses, estimates, n) -> CheckResult:
-    status = Status.worst(statuses)  # no slice at all: inconclusive
+def _slices_result(
+    p, check_id, metric, rows, parts, estimates, n, significance, excluded
+) -> CheckResult:
+    status = Status.worst(parts)  # no slice at all: inconclusive
+    judged = [r for r in rows if r["status"] != "excluded"]
     sign = 1.0 if metric.higher_is_better else -1.0
-    valued = [e for e in estimates if e.value is not None]
+    valued = [e for e in estimates if e.value is not None and e.name not in excluded]
     worst = min(valued, key=lambda e: sign * e.value) if valued else None
     threshold = None
     if p.min is not None or p.max is not None:
         threshold = Threshold(">=", p.min) if p.min is not None else Threshold("<=", p.max)
-    bad = [r for r in rows if r["status"] != "passed"]
+    bad = [r for r in judged if r["status"] != "passed"]
     head = {
-        Status.PASSED: f"every one of {len(rows)} slices holds",
-        Status.FAILED: f"{sum(r['status'] == 'failed' for r in rows)} of {len(rows)} slices fail",
-        Status.INCONCLUSIVE: f"{len(bad)} of {len(rows)} slices cannot be judged",
+        Status.PASSED: f"every one of {len(judged)} slices holds",
+        Status.FAILED: f"{sum(r['status'] == 'failed' for r in judged)} of {len(judged)} "
+        "slices fail",
+        Status.INCONCLUSIVE: f"{len(bad)} of {len(judged)} slices cannot be judged",
     }.get(status, status.value)
     details = "; ".join(f"{r['slice']}: {r['message'] or r['status']}" for r in bad[:5])
-    return CheckResult(
+    message = f"{head}" + (f". {details}" if details else "")
+    if excluded:
+        message += f"; excluded below min_size={p.min_size}: {', '.join(excluded)}"
+    method = f"{p.metric} per slice with a {p.interval} interval"
+    if significance:
+        method += (
+            f"; slice vs rest: normal test on independent estimates, {p.correction} correction "
+            f"over {len(rows)} slices"
+        )
+    return CheckResult.from_parts(
+        "slice",
+        parts,
         check_id=check_id,
-        kind="slice",
-        status=status,
         metric=f"{p.metric} of the worst slice" + (f" ({worst.name})" if worst else ""),
         value=worst.value if worst else None,
         interval=worst.interval if worst else None,
         threshold=threshold,
         sample_size=n,
-        method=(
-            f"{p.metric} per slice with a {p.interval} interval; slice vs rest: normal test on "
-            f"independent estimates, {p.correction} correction over {len(rows)} slices"
-        ),
-        message=f"{head}" + (f". {details}" if details else ""),
+        method=method,
+        message=message,
         evidence={
             "model": p.model,
             "dataset": p.dataset,
             "metric": p.metric,
             "min_size": p.min_size,
+            "significance": significance,
             "alpha": p.alpha,
             "correction": p.correction,
             "max_gap": p.max_gap,
             "gap_to": p.gap_to,
+            "small_groups": p.small_groups,
+            "excluded": excluded,
             "per_slice": _bars(rows, p.metric, f"{p.metric} per slice"),
             "slices": Table.of(rows, title=f"{p.metric} per slice, with its gap and test"),
         },
@@ -265,6 +315,10 @@ def run_fairness(ctx: GateContext, p: Any, check_id: str) -> CheckResult:
             "sensitive": cols,
             "positive_class": positive,
             "rows_without_group": int((~known).sum()),
+            "small_groups": p.small_groups,
+            "excluded": [n for n, s in zip(names, small, strict=True) if s]
+            if p.small_groups == "exclude"
+            else [],
             "per_slice": _bars(rows, _RATE_NAMES[shown], f"{_RATE_NAMES[shown]} per group"),
             "slices": Table.of(rows, title="rates per group of the sensitive attributes"),
         },
@@ -290,9 +344,30 @@ def row_errors(ctx: GateContext, p: Any) -> tuple[np.ndarray, str]:
     return fn(y, scores, k), kind
 
 
+def confidence_strata(ctx: GateContext, p: Any) -> np.ndarray | None:
+    """Each row's stratum of model confidence (the predicted class's probability, cut at its
+    ``p.strata`` quantiles; tied confidences share a stratum), or None when each slice is
+    compared with the whole rest (``compare_to: rest``, regression, or ``auto`` with a model
+    that gives no probabilities). Raises DataError for ``same_confidence`` without them."""
+    if p.compare_to == "rest" or ctx.task is Task.REGRESSION:
+        return None
+    preds = ctx.predict(p.model, p.dataset)
+    if preds.scores is None:
+        if p.compare_to == "same_confidence":
+            raise DataError(
+                f"compare_to 'same_confidence': model {p.model!r} gives no class "
+                "probabilities; use compare_to: rest"
+            )
+        return None
+    confidence = np.asarray(preds.scores, dtype=float).max(axis=1)
+    edges = np.unique(np.quantile(confidence, np.linspace(0.0, 1.0, p.strata + 1))[1:-1])
+    return np.searchsorted(edges, confidence, side="right")
+
+
 def run_discovery(ctx: GateContext, p: Any, check_id: str) -> CheckResult:
     data = ctx.dataset(p.dataset)
     errors, what = row_errors(ctx, p)
+    strata = confidence_strata(ctx, p)
     columns = p.features or [*data.spec.slices, *data.spec.sensitive] or data.feature_names
     columns = list(dict.fromkeys(columns))
     binned = bin_features(data.frame, columns, n_bins=p.n_bins, max_categories=p.max_categories)
@@ -310,21 +385,34 @@ def run_discovery(ctx: GateContext, p: Any, check_id: str) -> CheckResult:
             max_seconds=p.max_seconds,
             level=p.confidence,
             progress=advance,
+            strata=strata,
         )
+    stratified = d.strata > 1
+    than = "rows of the same confidence" if stratified else "the rest"
     if d.n_evaluated == 0:
         status = Status.INCONCLUSIVE
         head = f"no slice has between {p.min_size} and {len(errors) - p.min_size} rows"
     elif d.n_flagged:
         status = Status.FAILED
         flagged = [r for r in d.slices if r["flagged"]][:3]
+        vs = "expected" if stratified else "rest"
         head = f"{d.n_flagged} slice(s) with significantly more errors; worst: " + "; ".join(
-            f"{r['slice']} ({what} {r['value']:.3f} vs {r['rest']:.3f}, n={r['n']})"
-            for r in flagged
+            f"{r['slice']} ({what} {r['value']:.3f} vs {r[vs]:.3f}, n={r['n']})" for r in flagged
         )
+        if stratified:
+            head = head.replace("more errors;", f"more errors than {than};", 1)
     else:
         status = Status.PASSED
-        head = f"no slice of {d.n_evaluated} has significantly more errors than the rest"
-    test = "hypergeometric (Fisher exact)" if d.binary_errors else "Welch z"
+        head = f"no slice of {d.n_evaluated} has significantly more errors than {than}"
+        if p.min_gap > 0:
+            head += f" by at least {p.min_gap:g}"
+    if stratified:
+        test = (
+            f"Cochran–Mantel–Haenszel ({'hypergeometric' if d.binary_errors else 'permutation'}"
+            f" within {d.strata} strata of model confidence)"
+        )
+    else:
+        test = "hypergeometric (Fisher exact)" if d.binary_errors else "Welch z"
     return CheckResult(
         check_id=check_id,
         kind="slice",
@@ -335,8 +423,8 @@ def run_discovery(ctx: GateContext, p: Any, check_id: str) -> CheckResult:
         sample_size=len(errors),
         method=(
             f"lattice search to level {p.max_level} over {len(columns)} binned features; "
-            f"one-sided {test} test per slice vs the rest, {p.correction} over all "
-            f"{d.n_evaluated} slices evaluated, alpha={p.alpha:g}"
+            f"one-sided {test} test per slice vs {than}, {p.correction} over all "
+            f"{d.n_evaluated} slices evaluated, alpha={p.alpha:g}, min_gap={p.min_gap:g}"
         ),
         message="; ".join([head, *d.notes]),
         evidence={
@@ -345,6 +433,9 @@ def run_discovery(ctx: GateContext, p: Any, check_id: str) -> CheckResult:
             "error": what,
             "features": columns,
             "mean_error": rounded(d.mean_error),
+            "compared_to": "same_confidence" if stratified else "rest",
+            "strata": d.strata,
+            "min_gap": p.min_gap,
             "n_evaluated": d.n_evaluated,
             "n_flagged": d.n_flagged,
             "levels_done": d.levels_done,

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, PositiveInt
 from mlgate.checks.behavior.compare import Compare, take
 from mlgate.checks.behavior.counterexamples import shrink
 from mlgate.checks.behavior.evidence import jsonable_row, jsonable_value, prediction_at
+from mlgate.checks.behavior.rates import PairRate, pair_rate
 from mlgate.checks.behavior.transforms.registry import default_registry
 from mlgate.checks.behavior.variants import (
     AppliedTransform,
@@ -25,7 +26,7 @@ from mlgate.config.schema import GateConfig
 from mlgate.core.context import GateContext
 from mlgate.core.errors import ConfigError, DataError, MissingDependencyError
 from mlgate.core.evidence import Examples
-from mlgate.core.result import Interval, Status, Threshold
+from mlgate.core.result import Interval, Status, Threshold, rounded
 from mlgate.models import ModelAdapter, Predictions
 from mlgate.stats.intervals import wilson_interval
 
@@ -185,7 +186,9 @@ def run_variants(
 
 @dataclass(frozen=True)
 class RateVerdict:
-    """A rate over the rows a transformation changed, its interval and verdict."""
+    """A rate over the rows a transformation changed (or, with ``pairs``, over its changed
+    (row, variant) pairs), its interval and verdict. ``n_changed`` / ``n_violated`` count the
+    rate's units: rows, or pairs when ``pairs`` is given."""
 
     n_rows: int
     n_changed: int
@@ -193,10 +196,17 @@ class RateVerdict:
     interval: Interval | None
     status: Status
     reason: str
+    pairs: PairRate | None = None
+    rows_changed: int | None = None
+    rows_violated: int | None = None
 
     @property
     def rate(self) -> float | None:
         return self.n_violated / self.n_changed if self.n_changed else None
+
+    @property
+    def unit(self) -> str:
+        return "rows" if self.pairs is None else "(row, variant) pairs"
 
 
 def judge_rate(outcome: VariantOutcome, max_rate: float, p: BehaviorParams) -> RateVerdict:
@@ -214,30 +224,88 @@ def judge_rate(outcome: VariantOutcome, max_rate: float, p: BehaviorParams) -> R
         reason = f"only {n_changed} changed rows; min_samples={p.min_samples} are needed to judge"
         return RateVerdict(outcome.n_rows, n_changed, k, ci, Status.INCONCLUSIVE, reason)
     status = Threshold("<=", max_rate).judge(ci)
-    reason = {
+    return RateVerdict(outcome.n_rows, n_changed, k, ci, status, _reason(status, max_rate))
+
+
+def judge_pair_rate(outcome: VariantOutcome, max_rate: float, p: BehaviorParams) -> RateVerdict:
+    """The share of changed (row, variant) pairs with a violation, with the kernel's Wilson
+    interval at the effective sample size of rows as clusters (:func:`pair_rate`), judged by
+    ``Threshold("<=", max_rate).judge``; ``inconclusive`` when fewer than ``min_samples`` rows
+    were changed (the rows, not the pairs, are the independent units)."""
+    changed = outcome.changed
+    bad = changed & outcome.violation
+    hits = np.bincount(outcome.rows[bad], minlength=outcome.n_rows)
+    pairs = np.bincount(outcome.rows[changed], minlength=outcome.n_rows)
+    rate = pair_rate(hits, pairs, p.confidence)
+    rows_changed = int((pairs > 0).sum())
+    rows_violated = int((hits > 0).sum())
+
+    def verdict(status: Status, reason: str) -> RateVerdict:
+        return RateVerdict(
+            outcome.n_rows,
+            rate.pairs,
+            rate.hits,
+            rate.interval,
+            status,
+            reason,
+            pairs=rate,
+            rows_changed=rows_changed,
+            rows_violated=rows_violated,
+        )
+
+    if rate.pairs == 0:
+        return verdict(Status.INCONCLUSIVE, "no row was changed")
+    if rows_changed < p.min_samples:
+        return verdict(
+            Status.INCONCLUSIVE,
+            f"only {rows_changed} changed rows; min_samples={p.min_samples} are needed to judge",
+        )
+    status = Threshold("<=", max_rate).judge(rate.interval)
+    return verdict(status, _reason(status, max_rate))
+
+
+def _reason(status: Status, max_rate: float) -> str:
+    return {
         Status.PASSED: f"whole interval ≤ {max_rate:g}",
         Status.FAILED: f"whole interval > {max_rate:g}",
     }.get(status, f"interval straddles {max_rate:g}: more rows needed to decide")
-    return RateVerdict(outcome.n_rows, n_changed, k, ci, status, reason)
 
 
 def describe_rate(name: str, v: RateVerdict) -> str:
     if v.rate is None:
         return f"{name}: the transformation changed no row"
     ci = v.interval
+    if v.pairs is None:
+        return (
+            f"{name} {v.rate:.4g} [{ci.low:.4g}, {ci.high:.4g}] ({ci.level:.0%} Wilson) over "
+            f"{v.n_changed} changed rows, {v.reason}"
+        )
     return (
-        f"{name} {v.rate:.4g} [{ci.low:.4g}, {ci.high:.4g}] ({ci.level:.0%} Wilson) over "
-        f"{v.n_changed} changed rows, {v.reason}"
+        f"{name} {v.rate:.4g} [{ci.low:.4g}, {ci.high:.4g}] ({ci.level:.0%} Wilson, effective "
+        f"n {v.pairs.effective_n:.0f}) over {v.n_changed} changed (row, variant) pairs of "
+        f"{v.rows_changed} rows, {v.reason}"
     )
 
 
 def rate_evidence(v: RateVerdict, max_rate: float) -> dict[str, Any]:
+    if v.pairs is None:
+        return {
+            "rows": v.n_rows,
+            "rows_changed": v.n_changed,
+            "rows_violated": v.n_violated,
+            "rate": jsonable_value(v.rate),
+            "max_rate": max_rate,
+        }
     return {
         "rows": v.n_rows,
-        "rows_changed": v.n_changed,
-        "rows_violated": v.n_violated,
+        "rows_changed": v.rows_changed,
+        "rows_violated": v.rows_violated,
+        "pairs_changed": v.n_changed,
+        "pairs_violated": v.n_violated,
         "rate": jsonable_value(v.rate),
         "max_rate": max_rate,
+        "design_effect": rounded(v.pairs.design_effect),
+        "effective_n": rounded(v.pairs.effective_n, 1),
     }
 
 

@@ -2,12 +2,16 @@
 metric (robustness).
 
 Each row is perturbed ``variants`` times (seeded); all pairs are predicted in a few large
-model calls. A row *flips* when any of its variants changes the predicted label (regression:
-moves the value by more than ``tolerance``). The flip rate is over the rows the
-transformation changed, with a Wilson interval; the metric drop pools every variant, with a
-paired interval over rows. Each bound given (``max_flip_rate``, ``max_metric_drop``) is
-judged on its interval (``Threshold.judge``); the check's status is the worst of them
-(``Status.worst``), so it passes only when every one passes.
+model calls. A (row, variant) pair *flips* when the variant changes the predicted label
+(regression: moves the value by more than ``tolerance``). By default (``flip: per_variant``)
+the flip rate is over the changed pairs: the chance that one small perturbation flips the
+prediction, which does not grow with the number of variants drawn; its Wilson interval uses
+the effective sample size with rows as clusters (:func:`mlgate.checks.behavior.rates.pair_rate`).
+``flip: any_variant`` counts a row as flipped when any of its variants flips (CheckList's
+rule), a rate over changed rows that grows with ``variants``. The metric drop pools every
+variant, with a paired interval over rows. Each bound given (``max_flip_rate``,
+``max_metric_drop``) is judged on its interval (``Threshold.judge``); the check's status is
+the worst of them (``Status.worst``), so it passes only when every one passes.
 
 From Python: ``PERTURBATION(ctx, max_flip_rate=0.05)`` on the gate context (the ``mlgate``
 fixture, or :meth:`GateContext.from_objects`).
@@ -15,7 +19,7 @@ fixture, or :meth:`GateContext.from_objects`).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
@@ -26,6 +30,7 @@ from mlgate.checks.behavior.checks.common import (
     describe_rate,
     example_evidence,
     examples_block,
+    judge_pair_rate,
     judge_rate,
     rate_evidence,
     run_variants,
@@ -50,6 +55,7 @@ class PerturbationParams(BehaviorParams):
     transform: str = "gaussian_noise"
     variants: int = Field(10, ge=1, le=1_000)
     max_flip_rate: float | None = Field(None, ge=0.0, le=1.0)
+    flip: Literal["per_variant", "any_variant"] = "per_variant"
     tolerance: float | None = Field(None, ge=0.0)
     metric: str | None = None
     max_metric_drop: float | None = None
@@ -106,21 +112,31 @@ def evaluate_perturbation(t: Target, p: PerturbationParams) -> CheckResult:
     }
     headline: dict[str, Any] = {}
     if p.max_flip_rate is not None:
-        flips = judge_rate(outcome, p.max_flip_rate, p)
+        per_variant = p.flip == "per_variant"
+        judge = judge_pair_rate if per_variant else judge_rate
+        flips = judge(outcome, p.max_flip_rate, p)
         statuses.append(flips.status)
         parts.append(describe_rate("flip rate", flips))
         evidence["flip_rate"] = {
+            "counted": p.flip,
             **rate_evidence(flips, p.max_flip_rate),
             "interval": flips.interval.to_dict() if flips.interval else None,
         }
+        method = (
+            f"share of changed (row, variant) pairs whose prediction flipped, over {p.variants} "
+            "variant(s) per row; Wilson score interval at the effective sample size (rows as "
+            "clusters)"
+            if per_variant
+            else f"share of changed rows whose prediction flipped under any of {p.variants} "
+            "variant(s); Wilson score interval"
+        )
         headline = {
             "metric": "flip_rate",
             "value": flips.rate,
             "interval": flips.interval,
             "threshold": Threshold("<=", p.max_flip_rate),
             "sample_size": flips.n_changed,
-            "method": f"share of changed rows whose prediction flipped under any of "
-            f"{p.variants} variant(s); Wilson score interval",
+            "method": method,
         }
     if p.max_metric_drop is not None:
         status, text, drop = _judge_drop(t, p, outcome)
