@@ -43,6 +43,13 @@ from mlgate.history.schema import (
     VERDICTS,
 )
 
+#: 1 when a stored run is partial (its result's ``run.partial``), else 0; malformed stored
+#: JSON reads as not partial here (reading the document itself reports it).
+_PARTIAL = (
+    "COALESCE(CASE WHEN json_valid(result_json) "
+    "THEN json_extract(result_json, '$.run.partial') END, 0)"
+)
+
 
 @dataclass(frozen=True)
 class RunSummary:
@@ -59,6 +66,8 @@ class RunSummary:
     finished_at: str | None
     recorded_at: str
     mlgate_version: str | None
+    #: The run did not run every check its stages planned (``run.partial`` of its result).
+    partial: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -327,7 +336,8 @@ class History:
         with self._connect() as con:
             rows = con.execute(
                 "SELECT id, gate, gate_file, verdict, model_identity, started_at, finished_at, "
-                f"recorded_at, mlgate_version FROM runs {where} ORDER BY id DESC LIMIT ?",
+                f"recorded_at, mlgate_version, {_PARTIAL} FROM runs {where} "
+                "ORDER BY id DESC LIMIT ?",
                 [*args, limit],
             ).fetchall()
             ids = [r[0] for r in rows]
@@ -355,6 +365,7 @@ class History:
                 finished_at=r[6],
                 recorded_at=r[7],
                 mlgate_version=r[8],
+                partial=bool(r[9]),
             )
             for r in rows
         ]
@@ -374,10 +385,16 @@ class History:
         *,
         verdict: str | Iterable[str] | None = None,
         model_identity: str | None = None,
+        partial: bool | None = False,
     ) -> dict[str, Any] | None:
         """The result document of the newest run of ``gate`` (optionally with one of the
-        given verdicts, and of the model with that identity hash), or None."""
+        given verdicts, and of the model with that identity hash), or None. Partial runs
+        (``-k``, ``-x``, an interrupt: not every planned check ran) are left out unless
+        ``partial`` is True (only partial runs) or None (any run)."""
         where, args = ["gate = ?"], [gate]
+        if partial is not None:
+            where.append(f"{_PARTIAL} = ?")
+            args.append(int(bool(partial)))
         if verdict is not None:
             wanted = [verdict] if isinstance(verdict, str) else list(verdict)
             bad = [v for v in wanted if v not in VERDICTS]

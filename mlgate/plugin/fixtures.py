@@ -53,6 +53,6 @@ def mlgate_record(request: pytest.FixtureRequest) -> Callable[[CheckResult], Non
             check_type="python",
         )
         request.node.stash[RECORDED_KEY] = final
-        apply_outcome(final)
+        apply_outcome(final, stacklevel=2)  # a warning points at the test's call
 
     return record

@@ -12,3 +12,5 @@ if TYPE_CHECKING:
 META_KEY = pytest.StashKey["CheckMeta"]()
 RECORDED_KEY = pytest.StashKey["CheckResult"]()
 FINAL_KEY = pytest.StashKey["CheckResult"]()
+#: On the gate file's node: the line of each check declaration, by key path.
+LINES_KEY = pytest.StashKey[dict[str, int]]()

@@ -1,14 +1,17 @@
 """The gate session: a plugin object registered only under ``--mlgate``.
 
-It owns the gate and its context, turns each gate item's outcome into a check result (kept
-in the report's ``user_properties``, so results travel with reports to JUnit XML and from
-pytest-xdist workers), decides each stage, writes ``result.json`` and the reports, records the
-run in the history database and sets the exit status.
+It owns the gate, its context and its plan (:mod:`mlgate.plugin.plan`); turns each gate
+item's outcome into a check result (kept in the report's ``user_properties``, so results
+travel with reports to JUnit XML and from pytest-xdist workers); resolves the models and
+datasets before the first check (a setup mistake is a usage error, exit 4); marks the report
+directory as holding a run in progress; decides each stage; writes ``result.json`` and the
+reports; records the run in the history database and sets the exit status.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -18,19 +21,29 @@ import pytest
 
 from mlgate.core.context import GateContext
 from mlgate.core.decision import ExitCode, StageDecision, decide_stage, exit_code
-from mlgate.core.errors import ConfigError, HistoryError
+from mlgate.core.errors import ConfigError, HistoryError, ResultError, SetupError
 from mlgate.core.gate import Gate, open_gate
 from mlgate.core.result import CheckResult, Severity, Status
-from mlgate.core.runner import finalize, select_stages
+from mlgate.core.runner import TimeLimits, select_stages, shorten
 from mlgate.history import DEFAULT_FILENAME, History
 from mlgate.plugin.collect import GateCheckItem, GateFile
 from mlgate.plugin.keys import FINAL_KEY, META_KEY, RECORDED_KEY
-from mlgate.plugin.markers import CheckMeta, meta_from_marker
+from mlgate.plugin.markers import meta_from_marker
+from mlgate.plugin.outcome import phase_result
+from mlgate.plugin.plan import WORKER_OUTPUT_KEY, Plan, check_key, result_key
+from mlgate.plugin.signals import SigtermHandler, Terminated
 from mlgate.plugin.terminal import write_summary
-from mlgate.report.outputs import default_step_summary, write_outputs
+from mlgate.plugin.text import safe_longrepr
+from mlgate.report.outputs import (
+    Written,
+    default_step_summary,
+    write_outputs,
+    write_undecided,
+)
 from mlgate.report.result_json import build_result
 
 RESULT_PROPERTY = "mlgate.core.result"
+_PROPERTY_PREFIX = "mlgate."
 
 
 class GateSession:
@@ -48,11 +61,19 @@ class GateSession:
             device=config.getoption("mlgate_device"),
             update_golden=config.getoption("mlgate_update_golden"),
         )
-        self.expected: dict[str, CheckMeta] = {}  # nodeid → meta, for selected gate items
-        self.results: dict[str, CheckResult] = {}
+        self.plan = Plan(gate, stages)
+        self.limits = TimeLimits(gate.config)
+        self.is_worker = hasattr(config, "workerinput")  # pytest-xdist: the controller decides
+        self.collect_only = bool(config.option.collectonly)
+        self.sigterm = SigtermHandler()
         self.decisions: list[StageDecision] = []
-        self.result_path: Path | None = None
-        self.outputs: dict[str, Path] = {}
+        self.results: list[CheckResult] = []
+        self.partial_reason: str | None = None
+        self.stopped: str | None = None  # why the session ended early, when it did
+        self.signalled = False  # ended by Ctrl-C or SIGTERM
+        self.setup_error: str | None = None
+        self.written = Written()
+        self.marker_error: str | None = None
         self.history_error: str | None = None
         self._started = time.time()
 
@@ -74,6 +95,15 @@ class GateSession:
         if str(gate.path) not in config.args:  # make sure the gate file is collected
             config.args.append(str(gate.path))
         return cls(config, gate, stages, report_dir.resolve(), seed)
+
+    @property
+    def outputs(self) -> dict[str, Path]:
+        """The files this run wrote, by name."""
+        return self.written.paths
+
+    @property
+    def result_path(self) -> Path | None:
+        return self.written.paths.get("result")
 
     # -- collection --------------------------------------------------------------------
     def pytest_collect_file(self, file_path: Path, parent: pytest.Collector):
@@ -97,20 +127,63 @@ class GateSession:
         if drop:
             config.hook.pytest_deselected(items=drop)
             items[:] = keep
-        self.expected = {i.nodeid: i.stash[META_KEY] for i in keep if META_KEY in i.stash}
+        for item in keep:
+            if META_KEY in item.stash:
+                self.plan.add_collected(
+                    check_key(item.nodeid, item.stash[META_KEY]), item.stash[META_KEY]
+                )
+
+    def pytest_deselected(self, items: list[pytest.Item]) -> None:
+        for item in items:
+            meta = item.stash.get(META_KEY, None)
+            if meta is not None:
+                self.plan.deselected.add(check_key(item.nodeid, meta))
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: Any, error: Any) -> None:
+        """pytest-xdist, on the controller: a worker ended; add its part of the plan."""
+        output = getattr(node, "workeroutput", None) or {}
+        if WORKER_OUTPUT_KEY in output:
+            self.plan.merge_wire(output[WORKER_OUTPUT_KEY])
 
     # -- running -----------------------------------------------------------------------
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtestloop(self, session: pytest.Session):
+        """Before the first check: mark the report directory as holding a run in progress,
+        then resolve every model and dataset the selected stages' checks name (a setup
+        mistake is one usage error, exit 4, before any check runs)."""
+        if not self.is_worker and not self.collect_only:
+            self._write_undecided(
+                "the run is in progress, or was killed before it finished",
+                f"in progress: the run started at {_iso(self._started)} (pid {os.getpid()}) "
+                "has not finished; if this stays, it was killed before it could decide",
+            )
+            planned = [c for c in self.gate.checks if c.stage in self.stages]
+            try:
+                self.context.preflight(planned)
+            except SetupError as exc:
+                self.setup_error = str(exc)
+                raise pytest.UsageError(f"mlgate: {exc}") from None
+        return (yield)
+
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]):
         report = yield
         meta = item.stash.get(META_KEY, None)
-        if meta is None or (FINAL_KEY in item.stash and call.when != "call"):
+        if meta is None:
             return report
-        result = _result_for(item, meta, call, report)
-        if result is not None and RESULT_PROPERTY not in dict(item.user_properties):
+        current = item.stash.get(FINAL_KEY, None) or item.stash.get(RECORDED_KEY, None)
+        result = phase_result(meta, current, call, report)
+        if result is None:
+            return report
+        if result is not current or RESULT_PROPERTY not in dict(item.user_properties):
             item.stash[FINAL_KEY] = result
-            item.user_properties.extend(_junit_properties(result))
-        if result is not None and report.failed and result.severity is Severity.WARN:
+            item.user_properties[:] = [
+                p for p in item.user_properties if not str(p[0]).startswith(_PROPERTY_PREFIX)
+            ] + _junit_properties(result)
+        report.user_properties = list(item.user_properties)
+        report.longrepr = safe_longrepr(report.longrepr)  # data in messages: print it safely
+        if report.failed and result.severity is Severity.WARN:
             # A warn-severity check never fails the run: its test passes, the failure text
             # stays in the report as a section and the gate summary shows it as warned.
             report.sections.append(
@@ -120,23 +193,81 @@ class GateSession:
         return report
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.when not in ("setup", "call", "teardown"):
+            if report.failed:  # pytest-xdist: the worker running this item crashed
+                self.plan.crashed[self.plan.key_of_nodeid(report.nodeid)] = str(report.longrepr)
+            return
         if report.when != "teardown":
             return
         props = dict(report.user_properties)
         if RESULT_PROPERTY in props:
-            self.results[report.nodeid] = CheckResult.from_dict(json.loads(props[RESULT_PROPERTY]))
+            result = CheckResult.from_dict(json.loads(props[RESULT_PROPERTY]))
+            self.plan.results[result_key(report.nodeid, result)] = result
+
+    def pytest_report_teststatus(self, report: pytest.TestReport, config: pytest.Config):
+        """An inconclusive blocking check holds its stage but is not a failed test: pytest's
+        lines say INCONCLUSIVE (the item still fails, so ``-x`` and JUnit see it)."""
+        if report.when == "call" and report.failed:
+            status = dict(getattr(report, "user_properties", ())).get("mlgate.status")
+            if status == Status.INCONCLUSIVE.value:
+                return "inconclusive", "?", ("INCONCLUSIVE", {"yellow": True})
+        return None
+
+    def pytest_keyboard_interrupt(self, excinfo: pytest.ExceptionInfo[BaseException]) -> None:
+        if excinfo.errisinstance(Terminated):
+            self.stopped, self.signalled = "the run was cancelled (SIGTERM)", True
+        elif type(excinfo.value) is KeyboardInterrupt:
+            self.stopped, self.signalled = "the run was interrupted (Ctrl-C)", True
+        else:  # pytest's own stop: a collection error, or -x / --maxfail under pytest-xdist
+            self.stopped = f"the session stopped early: {excinfo.value}"
 
     # -- deciding ----------------------------------------------------------------------
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
-        if hasattr(self.config, "workerinput"):  # pytest-xdist worker: the controller decides
+        self.sigterm.restore()
+        if self.is_worker:  # pytest-xdist worker: send the plan, the controller decides
+            self.config.workeroutput[WORKER_OUTPUT_KEY] = self.plan.to_wire()
             return
-        results = self.ordered_results()
+        if self.collect_only:  # listing items decides nothing and writes nothing
+            return
+        if self.setup_error is not None:
+            problems = [p.strip() for p in self.setup_error.splitlines()[1:]]
+            self._write_undecided(
+                "setup error (exit status 4)",
+                "no check ran: setup error (exit status 4): " + "; ".join(problems),
+            )
+            return
+        if exitstatus == pytest.ExitCode.USAGE_ERROR:
+            self._write_undecided(
+                "usage error (exit status 4)", "no check ran: usage error (exit status 4)"
+            )
+            return
+        stopped = self.stopped or _stop_reason(session)
+        self.results, self.partial_reason = self.plan.outcome(stopped)
         self.decisions = [
-            decide_stage(s, results, inconclusive=self.gate.config.stages[s].inconclusive)
+            decide_stage(s, self.results, inconclusive=self.gate.config.stages[s].inconclusive)
             for s in self.stages
         ]
         code = exit_code(self.decisions)
+        doc = self._document(self.results, self.decisions, code, self.partial_reason)
+        self.written = write_outputs(doc, self.report_dir, step_summary=default_step_summary())
+        self._record(doc)
+        maxfail = self.config.option.maxfail
+        stopped_by_maxfail = bool(maxfail) and session.testsfailed >= maxfail
+        if code is ExitCode.HOLD and (
+            session.exitstatus in (0, 1)
+            # pytest-xdist ends -x / --maxfail as an interrupt (2); serially it is 1
+            or (session.exitstatus == 2 and stopped_by_maxfail and not self.signalled)
+        ):
+            session.exitstatus = int(ExitCode.HOLD)
+
+    def _document(
+        self,
+        results: list[CheckResult],
+        decisions: list[StageDecision],
+        code: ExitCode,
+        partial_reason: str | None,
+    ) -> dict[str, Any]:
         finished = time.time()
         doc = build_result(
             config=self.gate.config,
@@ -144,7 +275,7 @@ class GateSession:
             seed=self.seed,
             stages=self.stages,
             results=results,
-            decisions=self.decisions,
+            decisions=decisions,
             exit_code=code,
             loaded=self.context.describe(),
             timing={
@@ -153,25 +284,42 @@ class GateSession:
                 "duration_s": round(finished - self._started, 3),
             },
         )
-        self.outputs = write_outputs(doc, self.report_dir, step_summary=default_step_summary())
-        self.result_path = self.outputs["result"]
-        self._record(doc)
-        if code is ExitCode.HOLD and session.exitstatus in (0, 1):
-            session.exitstatus = int(ExitCode.HOLD)
+        doc["run"]["partial"] = partial_reason is not None
+        doc["run"]["partial_reason"] = partial_reason
+        return doc
+
+    def _write_undecided(self, why: str, reason: str) -> None:
+        """Write a HOLD ``result.json`` for a run that has not decided (in progress, or
+        stopped by a setup error): every planned check did not run, because ``why``;
+        ``reason`` is the run's ``partial_reason``."""
+        results, _ = self.plan.outcome(None, undecided=why)
+        decisions = [
+            decide_stage(s, results, inconclusive=self.gate.config.stages[s].inconclusive)
+            for s in self.stages
+        ]
+        doc = self._document(results, decisions, ExitCode.HOLD, shorten(reason))
+        doc["run"]["finished_at"] = doc["run"]["duration_s"] = None
+        try:
+            write_undecided(doc, self.report_dir)
+        except OSError as exc:
+            self.marker_error = f"{exc.strerror or exc}: {exc.filename or self.report_dir}"
 
     def _record(self, doc: dict[str, Any]) -> None:
         """Record the run in the history database, after the reports are written. A corrupt
-        or foreign history file is never overwritten: the reason is kept for the terminal
-        summary and the run's outcome does not change."""
+        or foreign history file is never overwritten, and an unwritable one changes
+        nothing: the reason is kept for the terminal summary and the run's outcome does not
+        change."""
         path = self._history_path()
         if path is None:
             return
         try:
             History(path).record(doc)
-        except HistoryError as exc:
+        except (HistoryError, ResultError) as exc:
             self.history_error = str(exc)
+        except OSError as exc:
+            self.history_error = f"{path}: {exc.strerror or exc}"
         else:
-            self.outputs["history"] = path
+            self.written.paths["history"] = path
 
     def _history_path(self) -> Path | None:
         opt = self.config.getoption("mlgate_history")
@@ -182,42 +330,32 @@ class GateSession:
         return self.report_dir / DEFAULT_FILENAME
 
     def ordered_results(self) -> list[CheckResult]:
-        """Results in collection order; selected gate items that produced none (deselected
-        by -k, stopped by -x) appear as ``skipped`` so they can never count as passing."""
-        out = []
-        for nodeid, meta in self.expected.items():
-            result = self.results.get(nodeid)
-            if result is None:
-                result = finalize(
-                    CheckResult(
-                        check_id=meta.check_id,
-                        kind=meta.kind,
-                        status=Status.SKIPPED,
-                        message="did not run (deselected, or the session stopped early)",
-                    ),
-                    check_id=meta.check_id,
-                    stages=meta.stages,
-                    severity=meta.severity,
-                    check_type=meta.check_type,
-                )
-            out.append(result)
-        # Under pytest-xdist the controller collects nothing: keep workers' results too.
-        out.extend(self.results[n] for n in sorted(self.results) if n not in self.expected)
-        return out
+        """Every planned check's result, in collection order; those that did not run are
+        ``skipped`` (or ``error``: a crashed pytest-xdist worker), never passing."""
+        return self.results or self.plan.outcome(self.stopped)[0]
 
     def pytest_sessionstart(self, session: pytest.Session) -> None:
         from mlgate.plugin.progress import terminal_progress
 
         self.context.progress = terminal_progress(self.config)
+        if not self.is_worker and not self.collect_only:
+            self.sigterm.install()
+
+    def pytest_unconfigure(self, config: pytest.Config) -> None:
+        self.sigterm.restore()
 
     def pytest_report_header(self, config: pytest.Config) -> list[str]:
+        from mlgate.plugin.text import terminal_safe
+
         return [
-            f"mlgate: gate {self.gate.config.name!r} ({self._display_path(self.gate.path)}), "
-            f"stages {self.stages}, seed {self.seed}"
+            terminal_safe(
+                f"mlgate: gate {self.gate.config.name!r} ({self._display_path(self.gate.path)}), "
+                f"stages {self.stages}, seed {self.seed}"
+            )
         ]
 
     def pytest_terminal_summary(self, terminalreporter, exitstatus: int, config) -> None:
-        if hasattr(self.config, "workerinput"):
+        if self.is_worker:
             return
         write_summary(terminalreporter, self)
 
@@ -228,52 +366,17 @@ class GateSession:
             return path.as_posix()
 
 
-def _result_for(
-    item: pytest.Item, meta: CheckMeta, call: pytest.CallInfo[None], report: pytest.TestReport
-) -> CheckResult | None:
-    """The check result of a gate item after one phase, or None if not decided yet."""
-    if FINAL_KEY in item.stash:  # a gate-file check ran and produced its result
-        return item.stash[FINAL_KEY]
-    if RECORDED_KEY in item.stash:  # a Python check recorded one
-        return item.stash[RECORDED_KEY]
-    if call.when == "setup" and report.passed:
+def _stop_reason(session: pytest.Session) -> str | None:
+    """Why the session stopped before running every item (``-x``, ``--maxfail``), if it
+    did."""
+    reason = session.shouldfail or session.shouldstop
+    if not reason:
         return None
-    if call.when == "teardown" and not report.failed:
-        return None
-    if report.skipped:
-        status, message = Status.SKIPPED, _skip_reason(report)
-    elif report.passed:
-        status, message = Status.PASSED, "test passed"
-    elif (
-        call.excinfo is not None
-        and call.excinfo.errisinstance(AssertionError)
-        and call.when == "call"
-    ):
-        status, message = Status.FAILED, _short(call.excinfo)
-    else:
-        where = "" if call.when == "call" else f"in {call.when}: "
-        status, message = Status.ERROR, f"{where}{_short(call.excinfo)}"
-    return finalize(
-        CheckResult(check_id=meta.check_id, kind=meta.kind, status=status, message=message),
-        check_id=meta.check_id,
-        stages=meta.stages,
-        severity=meta.severity,
-        check_type=meta.check_type,
+    return (
+        f"the session stopped early: {reason}"
+        if isinstance(reason, str)
+        else ("the session stopped early")
     )
-
-
-def _short(excinfo: pytest.ExceptionInfo[BaseException] | None) -> str:
-    if excinfo is None:
-        return "failed"
-    text = str(excinfo.value).strip().splitlines()
-    first = text[0] if text else ""
-    return f"{excinfo.typename}: {first}" if first else excinfo.typename
-
-
-def _skip_reason(report: pytest.TestReport) -> str:
-    if isinstance(report.longrepr, tuple) and len(report.longrepr) == 3:
-        return str(report.longrepr[2]).removeprefix("Skipped: ")
-    return "skipped"
 
 
 def _junit_properties(result: CheckResult) -> list[tuple[str, Any]]:

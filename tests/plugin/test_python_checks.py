@@ -107,7 +107,12 @@ def test_recorded_blocking_failure_fails_the_test(pytester, gate):
     )
     result = pytester.runpytest("--mlgate")
     assert result.ret == ExitCode.HOLD
-    result.stdout.fnmatch_lines(["*test_rec*failed: metric below bound*"])
+    result.stdout.fnmatch_lines(
+        [
+            "*CheckFailed: failed: metric below bound",
+            "FAILED*block staging::test_rec — metric below bound",
+        ]
+    )
 
 
 @pytest.mark.parametrize(
@@ -133,3 +138,108 @@ def test_bad_marker_arguments_are_usage_errors(pytester, gate, marker, message):
     assert result.ret == ExitCode.USAGE_ERROR
     assert message in result.stderr.str()
     assert "test_bad.py::test_x" in result.stderr.str()
+
+
+RECORD_PASSED = """mlgate_record(CheckResult(check_id="x", kind="custom", status="passed",
+                                      metric="m", value=1.0, message="fine"))"""
+
+
+@pytest.mark.parametrize(
+    ("after", "status", "words"),
+    [
+        (
+            "assert 0.5 > 0.9, 'broken after'",
+            "failed",
+            "recorded passed (fine), then the test failed: AssertionError: broken after",
+        ),
+        (
+            "raise RuntimeError('boom')",
+            "error",
+            "recorded passed (fine), then the test failed: RuntimeError: boom",
+        ),
+        (
+            "pytest.skip('no gpu')",
+            "skipped",
+            "recorded passed (fine), then the test skipped: no gpu",
+        ),
+        (
+            "teardown_fails.append(1)",
+            "error",
+            "recorded passed (fine), then the test failed: in teardown: RuntimeError: cleanup",
+        ),
+    ],
+    ids=["assert-after-record", "raise-after-record", "skip-after-record", "teardown-error"],
+)
+def test_the_items_own_failure_overrides_what_it_recorded(pytester, gate, after, status, words):
+    """Issue 14 item 7: recording PASSED and then failing must never count as passed."""
+    pytester.makepyfile(
+        test_rec=f"""
+        import pytest
+        from mlgate import CheckResult
+
+        teardown_fails = []
+
+        @pytest.fixture
+        def cleanup():
+            yield
+            if teardown_fails:
+                raise RuntimeError("cleanup")
+
+        @pytest.mark.mlgate(stages=["staging"])
+        def test_rec(mlgate_record, cleanup):
+            {RECORD_PASSED}
+            {after}
+    """
+    )
+    result = pytester.runpytest("--mlgate")
+    assert result.ret == ExitCode.HOLD
+    checks, doc = _checks(pytester)
+    rec = checks["test_rec"]
+    assert (rec["status"], rec["message"]) == (status, words)
+    assert rec["value"] == 1.0  # what it recorded is kept as evidence
+    assert doc["stages"][0]["verdict"] == "hold"
+    assert f"test_rec {status}: {words}" in doc["stages"][0]["reasons"]
+
+
+def test_a_teardown_error_after_a_plain_pass_is_an_error(pytester, gate):
+    pytester.makepyfile(
+        test_td="""
+        import pytest
+
+        @pytest.fixture
+        def broken():
+            yield
+            raise OSError("disk gone")
+
+        @pytest.mark.mlgate(stages=["staging"])
+        def test_td(broken):
+            pass
+    """
+    )
+    result = pytester.runpytest("--mlgate")
+    assert result.ret == ExitCode.HOLD
+    checks, _ = _checks(pytester)
+    assert checks["test_td"]["status"] == "error"
+    assert checks["test_td"]["message"] == (
+        "recorded passed (test passed), then the test failed: in teardown: OSError: disk gone"
+    )
+
+
+def test_a_warn_check_that_fails_after_recording_is_warned_not_failed(pytester, gate):
+    pytester.makepyfile(
+        test_soft=f"""
+        import pytest
+        from mlgate import CheckResult
+
+        @pytest.mark.mlgate(severity="warn", stages=["staging"])
+        def test_soft(mlgate_record):
+            {RECORD_PASSED}
+            assert False, "soft after all"
+    """
+    )
+    result = pytester.runpytest("--mlgate")
+    assert result.ret == ExitCode.PROMOTE
+    checks, doc = _checks(pytester)
+    assert checks["test_soft"]["status"] == "warned"
+    assert "then the test failed: AssertionError: soft after all" in checks["test_soft"]["message"]
+    assert doc["stages"][0]["verdict"] == "promote_with_warnings"
