@@ -198,6 +198,10 @@ class GateContext:
 
         models, datasets = _names_used(checks, self.model_names, self.dataset_names)
         problems = []
+        try:
+            self.engine.start()
+        except MlgateError as exc:
+            problems.append(f"  engine: {exc}")
         for kind, names, load in (
             ("models", models, self.model),
             ("datasets", datasets, lambda name: self.engine.open(self, name)),
@@ -315,7 +319,8 @@ def _describe_model(adapter: ModelAdapter, spec: Any) -> dict[str, Any]:
     own ``identity()`` when it has one (a content hash), else a hash of the description."""
     info = dict(adapter.describe())
     if spec is not None:
-        info["source"] = {k: v for k, v in (("factory", spec.factory), ("path", spec.path)) if v}
+        sources = (("factory", spec.factory), ("path", spec.path), ("uri", spec.uri))
+        info["source"] = {k: v for k, v in sources if v}
     identity = getattr(adapter, "identity", None)
     if callable(identity):
         info["identity"] = identity()

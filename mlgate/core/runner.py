@@ -57,7 +57,9 @@ def _run_limited(
     ctx: GateContext, planned: PlannedCheck, limits: TimeLimits, limit: Limit | None
 ) -> CheckResult:
     def run() -> CheckResult:
-        with ctx.progress.check(planned.check_id):
+        # The engine learns which check reads the rows (to refuse gathering every row for a
+        # check that needs them all, on a dataset too large to gather).
+        with ctx.progress.check(planned.check_id), ctx.running(planned.check_type, planned.params):
             return planned.check_type.run(ctx, planned.params)
 
     try:

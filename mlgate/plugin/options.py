@@ -63,6 +63,34 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "Default: history.sqlite in the report directory.",
     )
     group.addoption(
+        "--mlgate-engine",
+        choices=("local", "dask"),
+        default=None,
+        help="where rows are read and predicted: local (this process) or dask (needs "
+        "mlgate[dask]; docs/dask.md). Default: the gate file's 'engine', else local.",
+    )
+    group.addoption(
+        "--mlgate-scheduler",
+        metavar="ADDRESS",
+        default=None,
+        help="the Dask scheduler (tcp://host:8786) for --mlgate-engine dask; "
+        "none starts a LocalCluster.",
+    )
+    group.addoption(
+        "--mlgate-mlflow",
+        metavar="URI",
+        default=None,
+        help="after the run, log verdicts, metrics and reports to this MLflow tracking server "
+        "(needs mlgate[mlflow]; docs/mlflow.md).",
+    )
+    group.addoption(
+        "--mlgate-promote",
+        metavar="STAGE:MODEL@ALIAS",
+        default=None,
+        help="after the run, move MODEL@ALIAS to the candidate's version if STAGE promoted "
+        "(server: --mlgate-mlflow, else MLFLOW_TRACKING_URI).",
+    )
+    group.addoption(
         "--mlgate-progress",
         choices=("auto", "on", "off"),
         default="auto",

@@ -10,6 +10,7 @@ reports; records the run in the history database and sets the exit status.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import time
@@ -33,7 +34,7 @@ from mlgate.plugin.outcome import phase_result
 from mlgate.plugin.plan import WORKER_OUTPUT_KEY, Plan, check_key, result_key
 from mlgate.plugin.signals import SigtermHandler, Terminated
 from mlgate.plugin.terminal import write_summary
-from mlgate.plugin.text import safe_longrepr
+from mlgate.plugin.text import safe_longrepr, terminal_safe
 from mlgate.report.outputs import (
     Written,
     default_step_summary,
@@ -68,6 +69,7 @@ class GateSession:
         self.sigterm = SigtermHandler()
         self.decisions: list[StageDecision] = []
         self.results: list[CheckResult] = []
+        self.mlflow_lines: tuple[str, ...] = ()
         self.partial_reason: str | None = None
         self.stopped: str | None = None  # why the session ended early, when it did
         self.signalled = False  # ended by Ctrl-C or SIGTERM
@@ -92,6 +94,8 @@ class GateSession:
             raise pytest.UsageError(f"mlgate: {exc}") from None
         seed = config.getoption("mlgate_seed")
         seed = gate.config.seed if seed is None else seed
+        gate = _with_engine_options(gate, config)
+        _check_promote_option(config, stages)
         if str(gate.path) not in config.args:  # make sure the gate file is collected
             config.args.append(str(gate.path))
         return cls(config, gate, stages, report_dir.resolve(), seed)
@@ -254,6 +258,7 @@ class GateSession:
         self._record(doc)
         maxfail = self.config.option.maxfail
         stopped_by_maxfail = bool(maxfail) and session.testsfailed >= maxfail
+        self._after_gate(doc, session)
         if code is ExitCode.HOLD and (
             session.exitstatus in (0, 1)
             # pytest-xdist ends -x / --maxfail as an interrupt (2); serially it is 1
@@ -277,7 +282,7 @@ class GateSession:
             results=results,
             decisions=decisions,
             exit_code=code,
-            loaded=self.context.describe(),
+            loaded=self._loaded(),
             timing={
                 "started_at": _iso(self._started),
                 "finished_at": _iso(finished),
@@ -287,6 +292,14 @@ class GateSession:
         doc["run"]["partial"] = partial_reason is not None
         doc["run"]["partial_reason"] = partial_reason
         return doc
+
+    def _loaded(self) -> dict[str, Any]:
+        """What the run loaded, for result.json; a failure to describe it (an engine gone
+        away) is recorded there and never stops the verdict from reaching the user."""
+        try:
+            return self.context.describe()
+        except Exception as exc:
+            return {"models": {}, "datasets": {}, "error": f"{type(exc).__name__}: {exc}"}
 
     def _write_undecided(self, why: str, reason: str) -> None:
         """Write a HOLD ``result.json`` for a run that has not decided (in progress, or
@@ -343,6 +356,27 @@ class GateSession:
 
     def pytest_unconfigure(self, config: pytest.Config) -> None:
         self.sigterm.restore()
+        self.context.close()  # a Dask cluster the engine started, its cached predictions
+
+    def _after_gate(self, doc: dict[str, Any], session: pytest.Session) -> None:
+        """--mlgate-mlflow / --mlgate-promote: log the run and move an alias, after the
+        outputs are written. A registry error is reported (exit 11) and never masks a hold."""
+        uri = self.config.getoption("mlgate_mlflow")
+        target = self.config.getoption("mlgate_promote")
+        if not (uri or target):
+            return
+        from mlgate.mlflow import PromoteTarget, after_gate
+
+        done = after_gate(
+            doc,
+            self.report_dir,
+            tracking_uri=uri,
+            log=bool(uri),
+            promote_to=PromoteTarget.parse(target) if target else None,
+        )
+        self.mlflow_lines = tuple(done.lines)
+        if done.exit_code is not None and session.exitstatus == 0:
+            session.exitstatus = done.exit_code
 
     def pytest_report_header(self, config: pytest.Config) -> list[str]:
         from mlgate.plugin.text import terminal_safe
@@ -358,6 +392,8 @@ class GateSession:
         if self.is_worker:
             return
         write_summary(terminalreporter, self)
+        for line in self.mlflow_lines:
+            terminalreporter.write_line(terminal_safe(line))
 
     def _display_path(self, path: Path) -> str:
         try:
@@ -399,3 +435,42 @@ def _junit_properties(result: CheckResult) -> list[tuple[str, Any]]:
 
 def _iso(ts: float) -> str:
     return datetime.fromtimestamp(ts, tz=timezone.utc).isoformat(timespec="seconds")
+
+
+def _with_engine_options(gate: Gate, config: pytest.Config) -> Gate:
+    """The gate with --mlgate-engine / --mlgate-scheduler applied over its ``engine`` key.
+    Raises pytest.UsageError for a combination the gate file would refuse."""
+    name = config.getoption("mlgate_engine")
+    scheduler = config.getoption("mlgate_scheduler")
+    if name is None and scheduler is None:
+        return gate
+    from pydantic import ValidationError
+
+    from mlgate.config.schema import EngineSpec
+
+    current = gate.config.engine.model_dump()
+    updates = {k: v for k, v in (("name", name), ("scheduler", scheduler)) if v is not None}
+    if scheduler is not None and name is None and current["name"] != "dask":
+        updates["name"] = "dask"  # a scheduler address means the dask engine
+    try:
+        spec = EngineSpec.model_validate({**current, **updates})
+    except ValidationError as exc:
+        raise pytest.UsageError(f"mlgate: --mlgate-engine / --mlgate-scheduler: {exc}") from None
+    return dataclasses.replace(gate, config=gate.config.model_copy(update={"engine": spec}))
+
+
+def _check_promote_option(config: pytest.Config, stages: list[str]) -> None:
+    target = config.getoption("mlgate_promote")
+    if not target:
+        return
+    from mlgate.mlflow import MlflowInputError, PromoteTarget
+
+    try:
+        parsed = PromoteTarget.parse(target)
+    except MlflowInputError as exc:
+        raise pytest.UsageError(f"mlgate: {exc}") from None
+    if parsed.stage not in stages:
+        raise pytest.UsageError(
+            f"mlgate: --mlgate-promote {target!r}: stage {parsed.stage!r} is not decided in this "
+            f"run (stages {stages})"
+        )

@@ -145,6 +145,10 @@ class Engine(ABC):
         """Descriptions of the datasets this engine holds outside :meth:`dataset` (none)."""
         return {}
 
+    def start(self) -> None:  # noqa: B027 (nothing to start by default)
+        """Start or reach what the engine runs on (a cluster, a scheduler), so an unreachable
+        one is a setup error before any check runs. Raises ConfigError naming it."""
+
     def close(self) -> None:  # noqa: B027 (nothing to release by default)
         """Release what the engine started (clusters, cached partitions)."""
 

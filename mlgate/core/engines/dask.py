@@ -188,6 +188,10 @@ class DaskEngine(Engine):
             self._owned.insert(0, self._client)
         return self._client
 
+    def start(self) -> None:
+        """Reach the scheduler (or start the LocalCluster) now: ConfigError naming it."""
+        _ = self.client
+
     def close(self) -> None:
         """Release cached predictions and close the client and cluster this engine started."""
         self._predictions.clear()
