@@ -24,9 +24,9 @@ import pandas as pd
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
 
-from mlgate.core.context import GateContext
 from mlgate.checks.behavior import PERTURBATION, perturbation_check
 from mlgate.checks.behavior.checks.perturbation import PerturbationParams
+from mlgate.core.context import GateContext
 from mlgate.core.task import Task
 from mlgate.models import adapt
 
@@ -105,7 +105,7 @@ def main() -> None:
         ctx.predict()  # the original predictions, as a gate run's cache shares them
         check_params = params.model_dump(exclude={"model", "dataset"})
 
-        def check(ctx=ctx):
+        def check(ctx=ctx, check_params=check_params):
             return PERTURBATION(ctx, **check_params)
 
         def python(adapter=adapter):
