@@ -14,6 +14,16 @@ import mlgate.checks.performance.metric_threshold
 # in one process, so load the gate's heavy modules once, before any in-process run.
 import mlgate.plugin.session  # noqa: F401
 
+try:
+    # pandas registers its Arrow extension types when its Parquet support is first imported;
+    # imported inside an in-process run, the module is dropped when pytester restores
+    # sys.modules and a later import registers the types twice (ArrowKeyError). Import it
+    # once, before any in-process run.
+    import pandas.core.arrays.arrow.extension_types  # noqa: F401
+    import pyarrow.parquet  # noqa: F401
+except ImportError:  # no pyarrow: the Parquet tests skip
+    pass
+
 # A module the tiny gate's factories live in. Written next to each gate file; the module
 # name is unique per gate folder, so in-process runs never reuse a stale cached module.
 GATE_MODULE = '''

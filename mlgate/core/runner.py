@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 
 #: The longest check message (characters) that results, reasons and the terminal show; the
 #: rest is cut and counted. Evidence is never cut.
-MESSAGE_LIMIT = 500
+MESSAGE_LIMIT = 1500
 
 
 def run_check(
