@@ -96,8 +96,9 @@ def run_slices(ctx: GateContext, p: Any, check_id: str) -> CheckResult:
         status, notes, slice_parts = _slice_parts(p, e, adjusted.get(i), significance)
         parts += slice_parts
         rows.append(_slice_row(e, adjusted.get(i), status.value, notes, p.gap_to))
+    no_value = rows_without_value(data.frame, [c for d in declared for c in as_spec(d).columns])
     return _slices_result(
-        p, check_id, metric, rows, parts, estimates, len(y), significance, excluded
+        p, check_id, metric, rows, parts, estimates, len(y), significance, excluded, no_value
     )
 
 
@@ -175,8 +176,26 @@ def _slice_row(e: SliceEstimate, p_adj, status: str, notes, gap_to: str) -> dict
     }
 
 
+def rows_without_value(frame: pd.DataFrame, columns: list[str]) -> dict[str, int]:
+    """Per slice column, how many rows have no value (NaN/None) there: they fall in no slice
+    of that column, and a report that did not say so would hide them."""
+    out = {}
+    for column in dict.fromkeys(columns):
+        if column in frame.columns:
+            missing = int(frame[column].isna().sum())
+            if missing:
+                out[str(column)] = missing
+    return out
+
+
+def _no_value_note(no_value: dict[str, int], n: int) -> str:
+    return "; ".join(
+        f"{k} of {n} rows have no {c!r} and are in no slice of it" for c, k in no_value.items()
+    )
+
+
 def _slices_result(
-    p, check_id, metric, rows, parts, estimates, n, significance, excluded
+    p, check_id, metric, rows, parts, estimates, n, significance, excluded, no_value=None
 ) -> CheckResult:
     status = Status.worst(parts)  # no slice at all: inconclusive
     judged = [r for r in rows if r["status"] != "excluded"]
@@ -197,6 +216,8 @@ def _slices_result(
     message = f"{head}" + (f". {details}" if details else "")
     if excluded:
         message += f"; excluded below min_size={p.min_size}: {', '.join(excluded)}"
+    if no_value:
+        message += f"; {_no_value_note(no_value, n)}"
     method = f"{p.metric} per slice with a {p.interval} interval"
     if significance:
         method += (
@@ -226,6 +247,7 @@ def _slices_result(
             "gap_to": p.gap_to,
             "small_groups": p.small_groups,
             "excluded": excluded,
+            "rows_in_no_slice": no_value or {},
             "per_slice": _bars(rows, p.metric, f"{p.metric} per slice"),
             "slices": Table.of(rows, title=f"{p.metric} per slice, with its gap and test"),
         },
@@ -270,6 +292,9 @@ def run_fairness(ctx: GateContext, p: Any, check_id: str) -> CheckResult:
     ]
     use = ~small if p.small_groups == "exclude" else np.ones(len(names), dtype=bool)
     notes = []
+    no_value = rows_without_value(data.frame, cols)
+    if no_value:
+        notes.append(_no_value_note(no_value, len(group_codes)))
     if small.any():
         listed = ", ".join(n for n, s in zip(names, small, strict=True) if s)
         notes.append(f"groups below min_group_size={p.min_group_size}: {listed}")

@@ -194,3 +194,26 @@ def test_gap_between_groups_is_to_the_best_slice_of_the_declaration(tmp_path):
     # devices are compared with the best device, not with a region
     dev = {v: correct[(frame["device"] == v).to_numpy()].mean() for v in ["ios", "android", "web"]}
     assert rows["device=web"]["gap"] == pytest.approx(max(dev.values()) - dev["web"], abs=1e-6)
+
+
+def test_rows_with_no_slice_value_are_counted_not_silently_dropped():
+    """Rows whose slice column is NaN fall in no slice; the check says how many."""
+    import numpy as np
+    import pandas as pd
+
+    from mlgate.checks.slices.checks import SLICES
+    from mlgate.core.context import GateContext
+
+    rng = np.random.default_rng(0)
+    n = 600
+    region = np.array(["a", "b", None], dtype=object)[np.arange(n) % 3]
+    frame = pd.DataFrame({"x": rng.normal(size=n), "region": region})
+    frame["y"] = (frame["x"] > 0).astype(int)
+    ctx = GateContext.from_objects(
+        models={"candidate": lambda X: (np.asarray(X["x"]) > 0).astype(int)},
+        datasets={"evaluation": {"data": frame, "label": "y", "slices": ["region"]}},
+        task="binary",
+    )
+    result = SLICES(ctx, metric="accuracy", min=0.5, interval="wilson")
+    assert result.evidence["rows_in_no_slice"] == {"region": 200}
+    assert "200 of 600 rows have no 'region' and are in no slice of it" in result.message
