@@ -6,15 +6,18 @@
   returned as a torch adapter pinned to ``cpu``: on a GPU runner the fp32 original runs on
   cuda and this copy still runs where it can.
 
-An ONNX export (``torch.onnx.export`` run by ``onnxruntime``) is the other usual variant; it
-is not part of the demo because onnxruntime is an optional extra that this environment does
-not install (docs/checks/serving.md shows how to declare one).
+- ``candidate_onnx``: the trained candidate exported to ONNX (``torch.onnx.export``, softmax
+  included) and run by ``onnxruntime`` on the CPU, as a callable returning class
+  probabilities. Needs the optional extra ``mlgate[onnx]``; ``mlgate-serving-onnx.yaml`` is the
+  gate that uses it.
 """
 
 from __future__ import annotations
 
+import io
 import warnings
 
+import numpy as np
 import torch
 from digits_models import candidate
 from torch import nn
@@ -46,3 +49,37 @@ def candidate_int8(seed: int = 0, batch_size: int = 256, **train_args) -> TorchA
         device="cpu",
         seed=seed,
     )
+
+
+def export_onnx(model: nn.Module, n_features: int) -> bytes:
+    """``model`` followed by a softmax, exported to ONNX with a dynamic batch dimension."""
+    wrapped = nn.Sequential(model, nn.Softmax(dim=1)).eval()
+    buf = io.BytesIO()
+    with warnings.catch_warnings():  # the TorchScript exporter warns that it is the old one
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            wrapped,
+            (torch.zeros(2, n_features),),
+            buf,
+            input_names=["x"],
+            output_names=["p"],
+            dynamic_axes={"x": {0: "n"}, "p": {0: "n"}},
+            dynamo=False,
+        )
+    return buf.getvalue()
+
+
+def candidate_onnx(seed: int = 0, **train_args):
+    """The candidate (trained as ``digits_models.candidate`` trains it) exported to ONNX and run
+    by onnxruntime: a callable from the feature frame to class probabilities (n, 10)."""
+    import onnxruntime
+
+    session = onnxruntime.InferenceSession(
+        export_onnx(candidate(seed=seed, **train_args).eval(), 64),
+        providers=["CPUExecutionProvider"],
+    )
+
+    def predict(X) -> np.ndarray:
+        return session.run(None, {"x": np.asarray(X, dtype=np.float32)})[0]
+
+    return predict

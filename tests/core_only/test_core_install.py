@@ -25,7 +25,7 @@ DEMO = REPO / "suites" / "demo"
 TIMEOUT_S = 600
 
 # Top-level modules of the optional extras (torch, skops, parquet) and of the dev extra.
-EXTRA_MODULES = ("torch", "safetensors", "skops", "pyarrow", "mlflow")
+EXTRA_MODULES = ("torch", "safetensors", "skops", "pyarrow", "mlflow", "dask", "onnxruntime")
 DEV_ONLY_MODULES = ("hypothesis",)
 
 

@@ -186,9 +186,32 @@ def _judge(
 ) -> Part:
     threshold = Threshold("<=", budget * 1000.0)
     name = f"{key} at batch {size} <= {format_duration(budget)}"
+    cut = (
+        f"{where}: the time limit max_seconds={p.max_seconds:g} stopped the sample after "
+        f"{t.n} of {t.requested} requests: the model is too slow to measure {key} within it; "
+        "raise max_seconds or lower requests"
+    )
     if qi is None:
-        return Part(name, Status.INCONCLUSIVE, threshold=threshold, sample_size=0, message=where)
+        status = Status.ERROR if t.stopped_early else Status.INCONCLUSIVE
+        return Part(
+            name,
+            status,
+            threshold=threshold,
+            sample_size=0,
+            message=cut if t.stopped_early else where,
+        )
     status = threshold.judge(qi.interval, value=qi.estimate)
+    if t.stopped_early and status is not Status.FAILED:
+        # A sample the time limit cut short is no measurement (a miss already shown stands).
+        return Part(
+            name,
+            Status.ERROR,
+            value=qi.estimate,
+            interval=qi.interval,
+            threshold=threshold,
+            sample_size=qi.n,
+            message=cut,
+        )
     figure = (
         f"{where}: {key} {format_duration(qi.estimate / 1000)} "
         f"[{format_duration(qi.low / 1000)}, {format_duration(qi.high / 1000)}] "

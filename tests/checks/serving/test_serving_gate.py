@@ -115,3 +115,14 @@ def test_torch_digits_serving_demo_promotes():
         for name in ("resources", "resources-candidate_int8")
     }
     assert sizes["resources-candidate_int8"] < sizes["resources"] / 3  # int8 weights
+
+
+@pytest.mark.slow
+def test_torch_digits_onnx_export_matches_its_original():
+    pytest.importorskip("torch")
+    pytest.importorskip("onnxruntime")
+    run = run_gate(DEMO / "mlgate-serving-onnx.yaml")
+    assert [d.verdict for d in run.decisions] == [Verdict.PROMOTE]
+    parity = next(r for r in run.results if r.check_id == "parity-candidate_onnx")
+    assert parity.status is Status.PASSED
+    assert parity.value == 1.0  # every label agrees: the export is the same function

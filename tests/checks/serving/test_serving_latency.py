@@ -124,9 +124,12 @@ def test_the_time_limit_stops_the_check_and_says_so():
     )
     timed = r.evidence["requests"].rows[0]
     assert timed["stopped_at_time_limit"] and timed["timed"] == 30
-    assert r.status is Status.INCONCLUSIVE  # 30 requests of 1 s cannot bound a p99
-    assert "too few for a finite upper end (need 368)" in r.message
-    assert "the time limit max_seconds=30 stopped it after 30 of 1000 requests" in r.message
+    # A model too slow to finish its sample within the limit is an error naming the model,
+    # the device and the rule (30 requests of 1 s cannot bound a p99 under 2 s).
+    assert r.status is Status.ERROR
+    assert "model 'candidate' on cpu" in r.message
+    assert "the time limit max_seconds=30 stopped the sample after 30 of 1000 requests" in r.message
+    assert "raise max_seconds or lower requests" in r.message
 
 
 def test_a_slow_model_over_budget_fails_even_when_stopped_early():
