@@ -12,6 +12,8 @@ from __future__ import annotations
 import unicodedata
 from typing import Any
 
+from mlgate.core.runner import shorten
+
 # Control characters (C0, DEL, C1), format characters (bidi overrides, zero-width marks),
 # line and paragraph separators, and lone surrogates.
 _ESCAPED = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs"})
@@ -77,7 +79,9 @@ def safe_longrepr(longrepr: Any) -> Any:
             if reprlocals is not None:
                 reprlocals.lines = [terminal_safe(line) for line in reprlocals.lines]
         if reprcrash is not None:
-            reprcrash.message = _safe_multiline(reprcrash.message)
+            # One line, bounded: under CI pytest prints this message whole in its short
+            # summary, so a newline in data would start a line of its own there.
+            reprcrash.message = shorten(terminal_safe(reprcrash.message))
         safe_chain.append(
             (reprtraceback, reprcrash, None if descr is None else terminal_safe(descr))
         )
