@@ -1,5 +1,5 @@
-"""The ``mlgate`` command: what is not a test run — run a gate, render a report or a model
-card from a stored result, compare two runs, show history, scaffold a gate file, log a run
+"""The ``mlgate`` command: what is not a test run — run or validate a gate, render a report or
+a model card from a stored result, compare two runs, show history, scaffold a gate file, log a run
 to MLflow and promote a registry alias.
 
 Exit codes follow the gate's: 0 success (or promote), 10 hold (``run``, ``promote``), 4 usage
@@ -19,8 +19,8 @@ from mlgate.core.decision import ExitCode
 from mlgate.core.errors import MlgateError
 
 DESCRIPTION = (
-    "mlgate: what is not a test run. Run a gate, render a report or a model card from a "
-    "stored result.json, compare two runs, show the run history, scaffold a gate file, "
+    "mlgate: what is not a test run. Run or validate a gate, render a report or a model card "
+    "from a stored result.json, compare two runs, show the run history, scaffold a gate file, "
     "log a run to MLflow, promote a registry alias."
 )
 

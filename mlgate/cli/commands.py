@@ -7,6 +7,7 @@ from pathlib import Path
 
 from mlgate.cli.inputs import InputError, read_result_file, write_text
 from mlgate.cli.mlflow_commands import register_log_mlflow, register_promote
+from mlgate.cli.validate import register_validate
 
 
 def register_run(sub) -> None:
@@ -220,6 +221,7 @@ def _init(args) -> int:
 
 REGISTRY = (
     register_run,
+    register_validate,
     register_report,
     register_card,
     register_compare,
