@@ -10,6 +10,7 @@ error (``promote``, ``log-mlflow``).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -61,6 +62,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MlgateError as exc:
         print(f"mlgate {args.command}: error: {exc}", file=sys.stderr)
         return int(ExitCode.USAGE_ERROR)
+    except BrokenPipeError:
+        # `mlgate history | head`: the reader left early, which is not an error. Point stdout
+        # at /dev/null so the interpreter's final flush does not raise again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":  # pragma: no cover

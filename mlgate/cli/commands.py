@@ -144,8 +144,16 @@ def _load_run(ref: str, db: str) -> dict:
             run_id = int(ref[4:])
         except ValueError:
             raise InputError(f"{ref!r}: expected run:<integer id> (see 'mlgate history')") from None
+        _require_history(db)  # reading must never create an empty database
         return History(db).get(run_id)
     return read_result_file(ref)
+
+
+def _require_history(db: str) -> None:
+    if not Path(db).is_file():
+        raise InputError(
+            f"{db}: no history database (gate runs record one in the report directory; pass --db)"
+        )
 
 
 def register_history(sub) -> None:
@@ -163,11 +171,7 @@ def register_history(sub) -> None:
 def _history(args) -> int:
     from mlgate.history import History
 
-    if not Path(args.db).is_file():
-        raise InputError(
-            f"{args.db}: no history database (gate runs record one in the report "
-            "directory; pass --db)"
-        )
+    _require_history(args.db)
     runs = History(args.db).runs(gate=args.gate, limit=args.limit)
     if not runs:
         print("no runs recorded")

@@ -79,3 +79,31 @@ def test_the_pre_commit_hook_runs_the_schema_only_validation():
     assert hook["id"] == "mlgate-validate"
     assert hook["entry"] == "mlgate validate --schema-only"
     assert re.search(hook["files"], "gates/mlgate-prod.yaml")
+
+
+def test_compare_outside_a_project_creates_no_database(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(["compare", "run:1", "run:2"]) == ExitCode.USAGE_ERROR
+    assert "no history database" in capsys.readouterr().err
+    assert not (tmp_path / "reports").exists()
+
+
+def test_output_into_a_closed_pipe_is_not_an_error(tmp_path):
+    """`mlgate ... | head -1`: the reader leaves after one line."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from mlgate.cli import main; "
+        f"sys.exit(main(['validate'] + [{str(REPO / 'suites/demo/mlgate.yaml')!r}] * 2000 "
+        "+ ['--schema-only']))"
+    )
+    proc = subprocess.run(
+        f'{sys.executable} -c "{code}" | head -1',
+        shell=True,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.stdout.count("valid") == 1
+    assert "BrokenPipeError" not in proc.stderr and "Traceback" not in proc.stderr
