@@ -1,0 +1,224 @@
+"""The Dask engine's data side: a partitioned Parquet dataset (footers only), and the
+functions that run on the workers (read a partition, predict it, fold it) or check the files.
+Kept apart from :mod:`mlgate.core.engines.dask`, which schedules them."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from mlgate.core.data import feature_problems
+from mlgate.core.engines.base import (
+    Batch,
+)
+from mlgate.core.errors import DataError, MlgateError, PredictionError
+
+if TYPE_CHECKING:
+    from mlgate.config.schema import DatasetSpec
+    from mlgate.models import Predictions
+
+
+@dataclass
+class Partitioned:
+    """A dataset as partitions: where each lives, its rows, and the columns they share."""
+
+    name: str
+    spec: DatasetSpec
+    columns: list[str]
+    rows: list[int]
+    #: Per partition: a Parquet file (str) or a Delayed holding the partition.
+    sources: list[Any]
+    #: A file name (or ``partition i``) per partition, for messages.
+    labels: list[str]
+    starts: list[int] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.starts = [0, *np.cumsum(self.rows).tolist()][:-1]
+
+    @property
+    def n_rows(self) -> int:
+        return int(sum(self.rows))
+
+    @property
+    def feature_names(self) -> list[str]:
+        if self.spec.features is not None:
+            return list(self.spec.features)
+        drop = set(self.spec.non_feature_columns)
+        return [c for c in self.columns if c not in drop]
+
+    def read(self, i: int, columns: Sequence[str]) -> Any:
+        """A Delayed of partition ``i`` with ``columns``."""
+        import dask
+
+        source = self.sources[i]
+        if isinstance(source, str):
+            return dask.delayed(_read_parquet, pure=True)(source, list(columns))
+        return dask.delayed(_select, pure=True)(source, list(columns))
+
+
+def folding_checks() -> list[str]:
+    """The registered checks that fold batches (``needs_all_rows=False``, or not under every
+    parameter: marked ``*``); a check that cannot be loaded is left out."""
+    from mlgate.core.registry import CheckRegistry
+
+    registry = CheckRegistry.from_entry_points()
+    out = []
+    for name in registry.names():
+        try:
+            needs = registry.get(name).needs_all_rows
+        except MlgateError:
+            continue
+        if callable(needs):
+            out.append(f"{name}*")
+        elif not needs:
+            out.append(name)
+    return out
+
+
+# -- what runs on the workers (module-level: pickled by reference) -----------------------------
+def _read_parquet(path: str, columns: list[str]) -> pd.DataFrame:
+    return pd.read_parquet(path, columns=columns)
+
+
+def _select(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    return frame.loc[:, columns]
+
+
+def _predict_part(frame: pd.DataFrame, adapter: Any, source: str, classes: Any) -> Predictions:
+    try:
+        preds = adapter.predict(frame)
+    except PredictionError as exc:
+        if isinstance(exc.__cause__, Exception) and not isinstance(exc.__cause__, MlgateError):
+            raise PredictionError(
+                f"{source}: {exc}" + "".join(f"\n  - {p}" for p in feature_problems(frame))
+            ) from None
+        raise
+    return preds.validate(len(frame), source=source, classes=classes)
+
+
+def _label_sets(frame: pd.DataFrame, preds: Predictions, label: str):
+    if preds.classes is not None:
+        return None
+    return set(frame[label].tolist()), set(np.asarray(preds.labels).tolist())
+
+
+def _payload(
+    frame: pd.DataFrame, preds: Predictions | None, columns: list[str], label: str | None, where
+):
+    y = None
+    if label is not None:
+        y = frame[label].to_numpy(copy=True)
+        if pd.isna(y).any():
+            raise DataError(
+                f"{where}: label column {label!r} has {int(pd.isna(y).sum())} missing "
+                "value(s); drop or fill those rows before gating."
+            )
+        y.setflags(write=False)
+    return frame.loc[:, columns], y, preds
+
+
+def _fold_part(payload: tuple, start: int, fn: Callable[[Batch], Any]) -> Any:
+    frame, y, preds = payload
+    return fn(Batch(start=start, stop=start + len(frame), frame=frame, y=y, predictions=preds))
+
+
+def _row_hashes(frame: pd.DataFrame) -> bytes:
+    return pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes()
+
+
+# -- helpers ----------------------------------------------------------------------------------
+def _nonempty(data: Partitioned) -> list[int]:
+    return [i for i, n in enumerate(data.rows) if n > 0]
+
+
+def _parquet_footers(files: list[Path], name: str) -> tuple[list[int], list[str]]:
+    """Rows per file and the shared columns, from the footers. Raises DataError naming the
+    file (and the column) for an empty file or one whose columns differ from the first's."""
+    import pyarrow.parquet as pq
+
+    rows: list[int] = []
+    first = None
+    for path in files:
+        try:
+            meta = pq.read_metadata(path)
+            schema = meta.schema.to_arrow_schema()
+        except (OSError, ValueError) as exc:
+            raise DataError(f"dataset {name!r}: cannot read {str(path)!r}: {exc}") from exc
+        if meta.num_rows == 0:
+            raise DataError(
+                f"dataset {name!r}: {str(path)!r} has no rows; remove the empty file (a "
+                "partition of nothing is a sign of a broken export)"
+            )
+        types = {f.name: f.type for f in schema if not f.name.startswith("__index_level_")}
+        if first is None:
+            first = (path, types)
+        else:
+            _same_schema(name, first, (path, types))
+        rows.append(int(meta.num_rows))
+    assert first is not None
+    return rows, list(first[1])
+
+
+def _same_schema(name: str, first: tuple[Path, dict], other: tuple[Path, dict]) -> None:
+    (p0, t0), (p1, t1) = first, other
+    for col in t0:
+        if col not in t1:
+            raise DataError(
+                f"dataset {name!r}: {str(p1)!r} has no column {col!r} (which {p0.name!r} has); "
+                "every file of a partitioned dataset needs the same columns"
+            )
+        if t1[col] != t0[col]:
+            raise DataError(
+                f"dataset {name!r}: column {col!r} is {t1[col]} in {str(p1)!r} but {t0[col]} "
+                f"in {p0.name!r}; write every file with the same types"
+            )
+    extra = [c for c in t1 if c not in t0]
+    if extra:
+        raise DataError(
+            f"dataset {name!r}: {str(p1)!r} has column(s) {extra} that {p0.name!r} lacks; "
+            "every file of a partitioned dataset needs the same columns"
+        )
+
+
+def _check_declared(data: Partitioned) -> None:
+    s = data.spec
+    declared = [c for c in (s.label, s.time) if c is not None]
+    declared += list(s.sensitive) + list(s.slices) + list(s.features or [])
+    missing = [c for c in declared if c not in data.columns]
+    if missing:
+        raise DataError(
+            f"dataset {data.name!r}: column(s) {missing} named in the gate file are not in "
+            f"the data; available columns: {data.columns}"
+        )
+
+
+def _concat_predictions(parts: list[Predictions]) -> Predictions:
+    from mlgate.models import Predictions
+
+    first = parts[0]
+
+    def joined(name: str) -> np.ndarray | None:
+        arrays = [getattr(p, name) for p in parts]
+        return None if arrays[0] is None else np.concatenate(arrays)
+
+    return Predictions(
+        first.task,
+        labels=joined("labels"),
+        scores=joined("scores"),
+        values=joined("values"),
+        classes=first.classes,
+    )
+
+
+def _close_all(owned: list[Any]) -> None:
+    """Close what the engine started (the client first, then the cluster)."""
+    while owned:
+        thing = owned.pop(0)
+        with contextlib.suppress(Exception):  # closing at exit: nothing left to report to
+            thing.close()
