@@ -58,6 +58,7 @@ from scipy.special import betaln, logsumexp
 from mlgate.core.result import Interval
 
 __all__ = [
+    "bernoulli_log_evidence",
     "bernoulli_sequence",
     "half_width",
     "mixture_rho2",
@@ -162,6 +163,21 @@ def _log_mixture_ratio(p: float, k, n: float):
         for c in CONCENTRATIONS
     ]
     return logsumexp(terms, axis=0) - math.log(len(CONCENTRATIONS)) - lik
+
+
+def bernoulli_log_evidence(rate: float, successes, trials: float):
+    """log M_n(``rate``): the log of the beta-binomial mixture likelihood ratio against the
+    rate ``rate`` after ``successes`` of ``trials`` (elementwise in ``successes``; a float for a
+    number). Under ``rate`` it is the log of a non-negative martingale with mean 1, so
+    ``min(1, exp(-log M_n))`` is an always-valid p-value for the null "the rate is ``rate``":
+    P(it is ever ≤ α) ≤ α. It is ≥ log(1/α) exactly when :func:`bernoulli_sequence` excludes
+    ``rate``. Raises ValueError for ``rate`` outside (0, 1).
+    """
+    if not 0.0 < rate < 1.0:
+        raise ValueError(f"rate must be in (0, 1), got {rate}")
+    if np.ndim(successes) == 0:
+        return _log_mixture_ratio_scalar(float(rate), float(successes), float(trials))
+    return _log_mixture_ratio(float(rate), successes, float(trials))
 
 
 def _log_mixture_ratio_scalar(p: float, k: float, n: float) -> float:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from online_logs import make_ab_log, make_ctx, make_shadow_log
+from online_logs import make_ab_log, make_ctx, make_interleaving_log, make_shadow_log
 
 
 @pytest.fixture
@@ -19,3 +19,8 @@ def ctx_of():
 @pytest.fixture
 def shadow_log():
     return make_shadow_log
+
+
+@pytest.fixture
+def interleaving_log():
+    return make_interleaving_log

@@ -81,3 +81,28 @@ def make_shadow_log(
             "country": rng.choice(["de", "fr", "us"], n, p=[0.5, 0.3, 0.2]),
         }
     )
+
+
+def make_interleaving_log(
+    n: int = 10_000,
+    *,
+    seed: int = 0,
+    preference: float = 0.5,
+    ties: float = 0.6,
+) -> pd.DataFrame:
+    """One row per impression of a team-draft interleaving experiment: ``ties`` of them end
+    level (mostly no click, some one click each), the rest are won by the candidate with
+    probability ``preference``; the winner gets 1–3 clicks of credit, the loser fewer."""
+    rng = np.random.default_rng(seed)
+    tied = rng.random(n) < ties
+    won = rng.random(n) < preference
+    level = np.where(rng.random(n) < 0.8, 0, 1)
+    top = rng.integers(1, 4, n)
+    low = rng.integers(0, top)  # below the winner's credit
+    return pd.DataFrame(
+        {
+            "impression_id": [f"q{seed}-{i}" for i in range(n)],
+            "candidate_credit": np.where(tied, level, np.where(won, top, low)),
+            "champion_credit": np.where(tied, level, np.where(won, low, top)),
+        }
+    )
