@@ -31,6 +31,7 @@ def adapt(
     batch_size: int = 1024,
     device: str | None = None,
     seed: int = 0,
+    labels: Literal["proba", "predict"] = "proba",
 ) -> ModelAdapter:
     """Return a :class:`ModelAdapter` for ``obj``.
 
@@ -39,7 +40,10 @@ def adapt(
     any other callable a CallableAdapter. ``kind`` forces one of them. ``classes``,
     ``batch_size``, ``device`` and ``seed`` (torch's generator during prediction, so a module
     that samples at inference gives the same output for the same seed) go to the adapters
-    that use them.
+    that use them. ``labels`` is where a scikit-learn classifier's labels come from:
+    ``"proba"`` (the most probable class of ``predict_proba``, one model pass; ``predict`` is
+    checked against it on a sample) or ``"predict"`` (for a classifier whose ``predict``
+    applies a decision rule of its own, e.g. a tuned threshold).
 
     Raises:
         ModelLoadError: ``obj`` is none of the accepted kinds, or not of the forced kind.
@@ -61,7 +65,7 @@ def adapt(
     if kind == "sklearn":
         if not callable(getattr(obj, "predict", None)):
             raise _wrong_kind(obj, "sklearn", "an object with a 'predict' method")
-        return SklearnAdapter(obj, task)
+        return SklearnAdapter(obj, task, labels=labels)
     if kind == "callable":
         if not callable(obj):
             raise _wrong_kind(obj, "callable", "a callable f(X)")

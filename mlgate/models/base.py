@@ -113,13 +113,24 @@ def _missing(labels: np.ndarray) -> np.ndarray:
     if labels.dtype.kind == "f":
         return np.isnan(labels)
     if labels.dtype.kind == "O":
-        return np.array([v is None or (isinstance(v, float) and v != v) for v in labels])
+        return np.asarray(pd.isna(labels), dtype=bool)  # None and NaN, vectorised
     return np.zeros(len(labels), dtype=bool)
 
 
 def _isin(labels: np.ndarray, allowed: Any) -> np.ndarray:
+    """(n,) whether each label is one of ``allowed`` (Python equality: ``1 == 1.0``).
+
+    Compares the distinct labels only (a hash pass over the rows), not every row's Python
+    object: at a million rows this is the difference between milliseconds and a second.
+    """
     allowed_set = set(np.asarray(list(allowed), dtype=object).tolist())
-    return np.array([v in allowed_set for v in np.asarray(labels, dtype=object).tolist()])
+    labels = np.asarray(labels)
+    uniques = pd.unique(labels.ravel())
+    outside = [v for v in np.asarray(uniques, dtype=object).tolist() if v not in allowed_set]
+    if not outside:
+        return np.ones(len(labels), dtype=bool)
+    inside = [v for v in np.asarray(uniques, dtype=object).tolist() if v in allowed_set]
+    return np.asarray(pd.Series(labels, dtype=object).isin(inside), dtype=bool)
 
 
 def _short(values: list[Any], limit: int = 10) -> str:

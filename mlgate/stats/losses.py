@@ -14,7 +14,13 @@ from collections.abc import Callable
 import numpy as np
 
 from mlgate.stats.accumulators import Accumulator, undefined
-from mlgate.stats.cells import CellStatistic, cells_of, identity_cells, safe_divide
+from mlgate.stats.cells import (
+    CellStatistic,
+    cells_of,
+    identity_cells,
+    packed_sum_kernel,
+    safe_divide,
+)
 
 LossFn = Callable[[np.ndarray, np.ndarray, int], np.ndarray]
 _EPS64 = np.finfo(np.float64).eps
@@ -113,7 +119,16 @@ def mean_loss_statistic(name: str, losses: np.ndarray, root: bool = False) -> Ce
         total, weight = counts @ values, counts.sum()
         return finish(safe_divide(total - values, np.full(len(values), weight - 1.0)))
 
-    return CellStatistic(name, counts, row_cell, batch, jackknife)
+    # one row per cell (many distinct losses): double-or-nothing resamples of a large data
+    # set read packed bits directly instead of a dense (resamples × rows) weight block
+    bits = None
+    if bool((counts == 1).all()):
+        mean_of_bits = packed_sum_kernel(values)
+
+        def bits(b: np.ndarray) -> np.ndarray:
+            return finish(mean_of_bits(b))
+
+    return CellStatistic(name, counts, row_cell, batch, jackknife, batch_bits=bits)
 
 
 class R2Accumulator(Accumulator):

@@ -153,12 +153,20 @@ def paired_difference(a: CellStatistic, b: CellStatistic, name: str = "") -> Cel
     joint, counts, row_cell = cells_of(keys)
     to_a, to_b = (joint // b.n_cells).astype(np.intp), (joint % b.n_cells).astype(np.intp)
 
-    def gather(w: np.ndarray, to: np.ndarray, d: int) -> np.ndarray:
-        idx = to[None, :] + (np.arange(len(w)) * d)[:, None]
-        return np.bincount(idx.ravel(), weights=w.ravel(), minlength=len(w) * d).reshape(-1, d)
+    gather_a, gather_b = _gatherer(to_a, a.n_cells), _gatherer(to_b, b.n_cells)
 
     def batch(w: np.ndarray) -> np.ndarray:
-        return a.batch(gather(w, to_a, a.n_cells)) - b.batch(gather(w, to_b, b.n_cells))
+        return a.batch(gather_a(w)) - b.batch(gather_b(w))
+
+    # Both sides one row per cell in the joint order (per-row losses of two models): packed
+    # double-or-nothing bits mean the same rows to both, so their fast kernels apply as is.
+    bits = None
+    identity = _is_identity(to_a, a.n_cells) and _is_identity(to_b, b.n_cells)
+    if identity and a.batch_bits is not None and b.batch_bits is not None:
+        a_bits, b_bits = a.batch_bits, b.batch_bits
+
+        def bits(packed: np.ndarray) -> np.ndarray:
+            return a_bits(packed) - b_bits(packed)
 
     jackknife = None
     if a.jackknife is not None and b.jackknife is not None:
@@ -166,7 +174,30 @@ def paired_difference(a: CellStatistic, b: CellStatistic, name: str = "") -> Cel
         def jackknife() -> np.ndarray:
             return a.jackknife()[to_a] - b.jackknife()[to_b]
 
-    return CellStatistic(name or f"{a.name} - {b.name}", counts, row_cell, batch, jackknife)
+    return CellStatistic(
+        name or f"{a.name} - {b.name}", counts, row_cell, batch, jackknife, batch_bits=bits
+    )
+
+
+def _is_identity(to: np.ndarray, d: int) -> bool:
+    return len(to) == d and bool((to == np.arange(d)).all())
+
+
+def _gatherer(to: np.ndarray, d: int):
+    """``gather(w)``: (B, joint cells) weights summed into (B, d) cells of one side. When the
+    joint cells map one to one onto that side's cells (always, when every row is its own
+    cell) it is a column permutation, or nothing at all, instead of a weighted bincount."""
+    if _is_identity(to, d):
+        return lambda w: w
+    if len(to) == d and bool((np.bincount(to, minlength=d) == 1).all()):
+        inverse = np.argsort(to)
+        return lambda w: w[:, inverse]
+
+    def gather(w: np.ndarray) -> np.ndarray:
+        idx = to[None, :] + (np.arange(len(w)) * d)[:, None]
+        return np.bincount(idx.ravel(), weights=w.ravel(), minlength=len(w) * d).reshape(-1, d)
+
+    return gather
 
 
 def bootstrap_p_greater(values: np.ndarray, delta0: float) -> float | None:

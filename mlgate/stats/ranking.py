@@ -210,13 +210,64 @@ def jackknife_groups(curve: Curve, pos: np.ndarray, neg: np.ndarray):
     return no_pos[::-1], no_neg[::-1]
 
 
+def cell_auc_kernel(cells: SortedCells):
+    """``batch(w)``: ROC AUC of (B, d) cell weights, the same numbers as
+    ``auc_batch(*cells.group_sums(w))`` at a fraction of the cost.
+
+    Cells are sorted by score, the negative cell of a score before its positive one. Cut that
+    order into *runs* of consecutive cells with the same label: a positive run sees every
+    negative run before it in full (the negative of its own score included), so
+    U = Σ_pos runs W_r·N_r − ½ Σ_tied w_neg·w_pos, with N_r the negative weight before run r
+    and the second sum over scores held by both a negative and a positive cell (adjacent cells
+    q, q + 1). Per resample that is one ``bincount`` of the cells into runs (about a quarter as
+    many as cells on boosted-tree scores; runs alternate in label, so negatives and positives
+    are strided views) and a running sum over the negative runs only, instead of two
+    ``reduceat`` group sums and several passes over every cell: the prefix sum, which cannot
+    be vectorised, shrinks to about a seventh (a 1,000-resample interval on a million
+    boosted-tree scores: 23.5 s → 5.4 s). Bootstrap weights are whole numbers, so every sum is
+    exact in float64 and the values are bit-for-bit those of the group form; other weights
+    agree to ~1e-12 (tested).
+    """
+    positive = np.asarray(cells.positive, dtype=bool)
+    d = len(positive)
+    new_run = np.r_[True, positive[1:] != positive[:-1]] if d else np.zeros(0, bool)
+    run_of = np.cumsum(new_run) - 1
+    n_runs = int(new_run.sum())
+    first_positive = bool(d and positive[0])
+    pos_runs = slice(1 if not first_positive else 0, None, 2)
+    neg_runs = slice(0 if not first_positive else 1, None, 2)
+    # Labels alternate run by run, so the k-th positive run follows k + 1 negative runs when
+    # the first run is negative, k when it is positive.
+    before = slice(0, None) if first_positive else slice(1, None)
+    sizes = np.diff(np.r_[cells.starts, d])
+    tied = cells.starts[sizes == 2]
+    after = tied + 1
+
+    def batch(w: np.ndarray) -> np.ndarray:
+        w = np.asarray(w, dtype=float)
+        runs = np.empty((len(w), n_runs))
+        for b, row in enumerate(w):
+            runs[b] = np.bincount(run_of, row, minlength=n_runs)
+        pos, neg = runs[:, pos_runs], runs[:, neg_runs]
+        neg_before = np.zeros((len(w), neg.shape[1] + 1))
+        np.cumsum(neg, axis=1, out=neg_before[:, 1:])
+        u = np.einsum("ij,ij->i", pos, neg_before[:, before][:, : pos.shape[1]])
+        if len(tied):
+            u -= 0.5 * np.einsum("ij,ij->i", w[:, tied], w[:, after])
+        return safe_divide(u, pos.sum(axis=1) * neg_before[:, -1])
+
+    return batch
+
+
 def binary_statistic(name: str, curve: Curve, y: np.ndarray, scores: np.ndarray) -> CellStatistic:
     """ROC AUC or average precision of the positive class (code 1) over (score, label) cells."""
     cells = SortedCells.build(np.asarray(y) == 1, np.asarray(scores)[:, 1])
     fn = CURVES[curve]
 
-    def batch(w: np.ndarray) -> np.ndarray:
+    def group_batch(w: np.ndarray) -> np.ndarray:
         return fn(*cells.group_sums(w))
+
+    batch = cell_auc_kernel(cells) if curve == "roc_auc" else group_batch
 
     def jackknife() -> np.ndarray:
         pos, neg = cells.group_sums(cells.counts[None, :])

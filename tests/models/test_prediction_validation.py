@@ -12,6 +12,7 @@ from mlgate.core.context import GateContext
 from mlgate.core.errors import PredictionError
 from mlgate.core.registry import CheckRegistry
 from mlgate.core.result import Status
+from mlgate.models.sklearn import SklearnAdapter
 
 N = 70
 
@@ -98,7 +99,10 @@ def bad_cases():
             id="nan-labels-1-in-7",
         ),
         pytest.param(
-            Model(["yes", "no"] * 35, proba, classes=(0, 1)),
+            # labels from predict: by default they come from predict_proba (always a class)
+            SklearnAdapter(
+                Model(["yes", "no"] * 35, proba, classes=(0, 1)), "binary", labels="predict"
+            ),
             "predicted labels outside the model's classes [0, 1]: 70 of 70 rows",
             id="labels-outside-own-classes",
         ),

@@ -142,11 +142,13 @@ def evaluate_variants(
     n_examples: int = 10,
     source: str = "model",
     progress: Advance | None = None,
+    reference: pd.DataFrame | None = None,
 ) -> VariantOutcome:
     """Apply ``applied`` to ``n_variants`` copies of ``X`` and predict them in chunks of at
     most ``batch_rows`` pairs, one model call per chunk.
 
-    ``X`` is never modified; statistics of the transformation come from all of ``X``.
+    ``X`` is never modified; statistics of the transformation come from ``reference`` (all
+    of the dataset when ``X`` is a sample of it), else from all of ``X``.
     Keeps the ``n_examples`` worst pairs (violations first, then by magnitude), at most one
     per row, with their perturbed rows.
 
@@ -169,7 +171,7 @@ def evaluate_variants(
         pairs = np.arange(start, stop)
         rows = pairs % n
         base = X.take(rows).reset_index(drop=True)
-        perturbed = applied(base, rng, X)
+        perturbed = applied(base, rng, X if reference is None else reference)
         preds = adapter.predict(perturbed).validate(
             len(perturbed), source=f"{source} on perturbed rows ({applied.name})"
         )
@@ -200,7 +202,9 @@ def evaluate_variants(
 
 def rows_changed(a: pd.DataFrame, b: pd.DataFrame) -> np.ndarray:
     """(n,) True where any value of row ``i`` differs between ``a`` and ``b`` (missing equals
-    missing; ``1 == 1.0``). Columns that still share memory are skipped."""
+    missing; ``1 == 1.0``). Columns that still share memory are skipped: a transformation
+    returns a shallow copy, so only the columns it assigned are compared (object columns too:
+    the same buffer of pointers holds the same objects)."""
     out = np.zeros(len(a), dtype=bool)
     for col in a.columns:
         x, y = a[col].to_numpy(), b[col].to_numpy()
@@ -213,7 +217,7 @@ def rows_changed(a: pd.DataFrame, b: pd.DataFrame) -> np.ndarray:
 
 
 def _same_buffer(x: np.ndarray, y: np.ndarray) -> bool:
-    if x.dtype != y.dtype or x.shape != y.shape or x.dtype == object:
+    if x.dtype != y.dtype or x.shape != y.shape:
         return False
     ax, ay = x.__array_interface__, y.__array_interface__
     return ax["data"] == ay["data"] and x.strides == y.strides

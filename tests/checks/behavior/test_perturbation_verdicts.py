@@ -209,7 +209,7 @@ def test_regression_flip_is_a_move_beyond_the_tolerance(bimodal):
 @pytest.mark.parametrize(
     ("check", "task", "message"),
     [
-        ({}, "binary", "give 'max_flip_rate', 'max_metric_drop'"),
+        ({}, "binary", "give at least one of 'max_flip_rate', 'max_metric_drop'"),
         ({"max_metric_drop": 0.1}, "binary", "'metric' and 'max_metric_drop' go together"),
         ({"metric": "mae", "max_metric_drop": 0.1}, "binary", "does not apply to a binary task"),
         ({"max_flip_rate": 0.1}, "regression", "tolerance: a regression value"),

@@ -150,6 +150,7 @@ def test_builtin_names_by_modality():
         "gaussian_noise",
         "increase",
         "missing_values",
+        "scale",
         "set",
         "swap_sensitive",
     ]

@@ -5,16 +5,17 @@ counterexamples."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, PositiveInt
+from pydantic import BaseModel, ConfigDict, Field, PositiveInt, field_validator, model_validator
 
 from mlgate.checks.behavior.compare import Compare, take
 from mlgate.checks.behavior.counterexamples import shrink
 from mlgate.checks.behavior.evidence import jsonable_row, jsonable_value, prediction_at
 from mlgate.checks.behavior.rates import PairRate, pair_rate
+from mlgate.checks.behavior.sampling import DEFAULT_ROWS, RowSample, choose_rows
 from mlgate.checks.behavior.transforms.registry import default_registry
 from mlgate.checks.behavior.variants import (
     AppliedTransform,
@@ -48,6 +49,31 @@ class BehaviorParams(BaseModel):
     max_examples: int = Field(10, ge=0, le=20)
     shrink: int = Field(1, ge=0, le=5)
     shrink_budget: int = Field(200, ge=1, le=100_000)
+    rows: PositiveInt | Literal["all"] = DEFAULT_ROWS
+
+    @field_validator("rows", mode="before")
+    @classmethod
+    def _rows(cls, value: Any) -> Any:
+        if value == "all" or (isinstance(value, int) and not isinstance(value, bool)):
+            return value
+        raise ValueError(
+            f"rows must be a number of rows to perturb at most (a seeded stratified sample "
+            f"when the data has more) or 'all', got {value!r}"
+        )
+
+    @model_validator(mode="after")
+    def _rows_reach_min_samples(self) -> BehaviorParams:
+        if self.rows != "all" and self.rows < self.min_samples:
+            raise ValueError(
+                f"rows ({self.rows}) is below min_samples ({self.min_samples}): the check could "
+                "never judge; raise 'rows' or lower 'min_samples'"
+            )
+        return self
+
+    @property
+    def row_cap(self) -> int | None:
+        """The most rows the check perturbs; None: every row."""
+        return None if self.rows == "all" else int(self.rows)
 
 
 def validate_common(p: BehaviorParams, config: GateConfig) -> None:
@@ -106,7 +132,11 @@ class Target:
     """The rows a behavioral check perturbs and the model's predictions of them, read once
     from the gate context: the rows from ``ctx.dataset``, their predictions from the
     prediction cache (``ctx.predict``) and the check's random stream from ``ctx.rng``. Only
-    the perturbed variants are predicted by the check itself."""
+    the perturbed variants are predicted by the check itself.
+
+    With more rows than ``rows`` (the parameter), ``X`` and ``original`` hold a seeded
+    stratified sample (``sample``); ``reference`` stays every row, so the transformation's
+    statistics (a column's spread, its categories) do not depend on the sample."""
 
     ctx: GateContext
     model: str
@@ -114,6 +144,8 @@ class Target:
     X: pd.DataFrame
     original: Predictions
     rng: np.random.Generator
+    reference: pd.DataFrame | None = None
+    sample: RowSample | None = None
 
     @classmethod
     def read(cls, ctx: GateContext, p: BehaviorParams, kind: str) -> Target:
@@ -122,13 +154,20 @@ class Target:
         Raises the dataset's or the model's load error, or PredictionError.
         """
         X = ctx.dataset(p.dataset).X
+        original = ctx.predict(p.model, p.dataset)
+        key = rng_key(kind, p)
+        # a stream of its own: sampling leaves the transformation's draws as they were
+        sample = choose_rows(original, p.row_cap, ctx.rng(f"{key}:rows"))
+        rows = sample.rows
         return cls(
             ctx=ctx,
             model=p.model,
             dataset=p.dataset,
-            X=X,
-            original=ctx.predict(p.model, p.dataset),
-            rng=ctx.rng(rng_key(kind, p)),
+            X=X if rows is None else X.take(rows),
+            original=original if rows is None else take(original, rows),
+            rng=ctx.rng(key),
+            reference=_statistics_frame(ctx, p.dataset, X),
+            sample=sample,
         )
 
     @property
@@ -144,8 +183,44 @@ class Target:
         return f"model {self.model!r} on dataset {self.dataset!r}"
 
     def labels(self) -> np.ndarray:
-        """The dataset's labels. Raises DataError when it declares none."""
-        return self.ctx.dataset(self.dataset).y
+        """The labels of the rows in ``X``. Raises DataError when the dataset declares none."""
+        y = self.ctx.dataset(self.dataset).y
+        return y if self.sample is None or self.sample.rows is None else y[self.sample.rows]
+
+    def spread(self) -> tuple[float, str] | None:
+        """The regression unit of a change: the labels' standard deviation ("target sd"),
+        else the original predictions' ("prediction sd"); None when neither is defined."""
+        try:
+            y = np.asarray(self.ctx.dataset(self.dataset).y, dtype=float)
+            return float(np.std(y)), "target sd"
+        except (DataError, TypeError, ValueError):
+            values = self.original.values
+            return None if values is None else (float(np.std(values)), "prediction sd")
+
+    def sample_evidence(self) -> dict[str, Any]:
+        """The rows used, of how many, and whether they were sampled (for ``evidence``)."""
+        sample = self.sample or RowSample(total=len(self.X), rows=None, cap=None)
+        return sample.to_dict()
+
+    def sample_note(self) -> str:
+        """`` on a stratified sample of k of n rows`` when sampled, else empty."""
+        text = "" if self.sample is None else self.sample.describe()
+        return f" on {text}" if text else ""
+
+
+#: The dataset role whose spread and categories size a transformation when the gate declares it.
+REFERENCE = "reference"
+
+
+def _statistics_frame(ctx: GateContext, dataset: str, X: pd.DataFrame) -> pd.DataFrame:
+    """Where a transformation takes its statistics (a column's spread, its categories): the
+    gate's ``reference`` dataset when one is declared and holds every feature of ``X`` (noise
+    of 0.1 sd means the training data's sd, not the evaluation data's, whose spread is what
+    drift changes), else ``X`` itself, every row of it."""
+    if dataset == REFERENCE or REFERENCE not in ctx.dataset_names:
+        return X
+    reference = ctx.dataset(REFERENCE).X
+    return reference if set(X.columns) <= set(reference.columns) else X
 
 
 def rng_key(kind: str, p: BehaviorParams) -> str:
@@ -161,7 +236,7 @@ def run_variants(
     """Resolve the transformation and predict every (row, variant) pair in batches."""
     applied = resolve_transform(
         p.transform,
-        t.X,
+        t.X if t.reference is None else t.reference,
         columns=p.columns,
         params=p.params,
         sensitive=t.sensitive,
@@ -180,6 +255,7 @@ def run_variants(
             n_examples=p.max_examples,
             source=t.source,
             progress=advance,
+            reference=t.reference,
         )
     return applied, outcome
 

@@ -111,6 +111,7 @@ def evaluate_directional(t: Target, p: DirectionalParams) -> CheckResult:
         "dataset": t.dataset,
         "transform": applied.describe(),
         "variants": p.variants,
+        "sample": t.sample_evidence(),
         "expect": p.expect,
         "score": score_name,
         "tolerance": p.tolerance,
@@ -123,8 +124,8 @@ def evaluate_directional(t: Target, p: DirectionalParams) -> CheckResult:
     if note:
         evidence["minimal_note"] = note
     head = (
-        f"{applied.name} on {list(applied.columns)} should {p.expect} {score_name}: "
-        + describe_rate("violation rate", verdict)
+        f"{applied.name} on {list(applied.columns)}{t.sample_note()} should {p.expect} "
+        f"{score_name}: " + describe_rate("violation rate", verdict)
     )
     return CheckResult(
         check_id="?",

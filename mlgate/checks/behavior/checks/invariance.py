@@ -18,8 +18,8 @@ from typing import Any
 
 from pydantic import Field
 
+from mlgate.checks.behavior.checks.change import ChangeParams, assess_change
 from mlgate.checks.behavior.checks.common import (
-    BehaviorParams,
     Target,
     default_id,
     describe_rate,
@@ -43,7 +43,7 @@ from mlgate.core.task import Task
 KIND = "invariance"
 
 
-class InvarianceParams(BehaviorParams):
+class InvarianceParams(ChangeParams):
     transform: str = "swap_sensitive"
     max_flip_rate: float = Field(ge=0.0, le=1.0)
     score_tolerance: float | None = Field(None, ge=0.0)
@@ -67,15 +67,18 @@ def evaluate_invariance(t: Target, p: InvarianceParams) -> CheckResult:
     compare = change_compare(t.ctx.task, p.score_tolerance)
     applied, outcome = run_variants(t, p, compare)
     verdict = judge_rate(outcome, p.max_flip_rate, p)
+    change_statuses, change_parts, change = assess_change(t, p, outcome)
+    status = Status.worst([verdict.status, *change_statuses])
     examples = example_evidence(t, outcome)
     minimal, note = [], None
-    if verdict.status is not Status.PASSED and examples and p.shrink:
+    if status is not Status.PASSED and examples and p.shrink:
         minimal, note = shrunk_evidence(t, p, applied, outcome, compare)
     evidence: dict[str, Any] = {
         "model": t.model,
         "dataset": t.dataset,
         "transform": applied.describe(),
         "variants": p.variants,
+        "sample": t.sample_evidence(),
         "score_tolerance": p.score_tolerance,
         **rate_evidence(verdict, p.max_flip_rate),
         "pairs": len(outcome.rows),
@@ -84,16 +87,19 @@ def evaluate_invariance(t: Target, p: InvarianceParams) -> CheckResult:
         "examples": examples_block(examples, "worst examples"),
         "minimal": examples_block(minimal, "minimal counterexamples"),
     }
+    if change is not None:
+        evidence["score_change"] = change
     if note:
         evidence["minimal_note"] = note
     what = "label" if p.score_tolerance is None else f"label or score (±{p.score_tolerance:g})"
-    head = f"{applied.name} on {list(applied.columns)} ({p.variants} variant(s)): " + describe_rate(
-        f"{what} flip rate", verdict
+    head = (
+        f"{applied.name} on {list(applied.columns)} ({p.variants} variant(s){t.sample_note()}): "
+        + "; ".join([describe_rate(f"{what} flip rate", verdict), *change_parts])
     )
     return CheckResult(
         check_id="?",
         kind=KIND,
-        status=verdict.status,
+        status=status,
         metric="flip_rate",
         value=verdict.rate,
         interval=verdict.interval,

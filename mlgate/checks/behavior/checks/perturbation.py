@@ -23,8 +23,8 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
+from mlgate.checks.behavior.checks.change import ChangeParams, assess_change
 from mlgate.checks.behavior.checks.common import (
-    BehaviorParams,
     Target,
     default_id,
     describe_rate,
@@ -51,7 +51,7 @@ from mlgate.stats.metrics import METRICS, UndefinedMetricError, get_metric
 KIND = "perturbation"
 
 
-class PerturbationParams(BehaviorParams):
+class PerturbationParams(ChangeParams):
     transform: str = "gaussian_noise"
     variants: int = Field(10, ge=1, le=1_000)
     max_flip_rate: float | None = Field(None, ge=0.0, le=1.0)
@@ -63,8 +63,12 @@ class PerturbationParams(BehaviorParams):
 
     @model_validator(mode="after")
     def _bounds(self) -> PerturbationParams:
-        if self.max_flip_rate is None and self.max_metric_drop is None:
-            raise ValueError("give 'max_flip_rate', 'max_metric_drop' (with 'metric'), or both")
+        bounds = (self.max_flip_rate, self.max_metric_drop, self.max_mean_change)
+        if all(b is None for b in bounds) and self.max_change_quantile is None:
+            raise ValueError(
+                "give at least one of 'max_flip_rate', 'max_metric_drop' (with 'metric'), "
+                "'max_mean_change' or 'max_change_quantile'"
+            )
         if (self.metric is None) != (self.max_metric_drop is None):
             raise ValueError("'metric' and 'max_metric_drop' go together: give both or neither")
         if self.metric is not None and self.metric not in METRICS:
@@ -106,6 +110,7 @@ def evaluate_perturbation(t: Target, p: PerturbationParams) -> CheckResult:
         "dataset": t.dataset,
         "transform": applied.describe(),
         "variants": p.variants,
+        "sample": t.sample_evidence(),
         "pairs": len(outcome.rows),
         "pairs_flipped": int((outcome.violation & outcome.changed).sum()),
         "model_calls": outcome.model_calls,
@@ -153,6 +158,11 @@ def evaluate_perturbation(t: Target, p: PerturbationParams) -> CheckResult:
                 "method": f"{p.metric} before minus after perturbation; "
                 f"{drop.interval.method if drop.interval else 'no interval'}",
             }
+    change_statuses, change_parts, change = assess_change(t, p, outcome)
+    statuses += change_statuses
+    parts += change_parts
+    if change is not None:
+        evidence["score_change"] = change
     status = Status.worst(statuses)
     examples = example_evidence(t, outcome)
     evidence["examples"] = examples_block(examples, "worst examples")
@@ -162,7 +172,10 @@ def evaluate_perturbation(t: Target, p: PerturbationParams) -> CheckResult:
     evidence["minimal"] = examples_block(minimal, "minimal counterexamples")
     if note:
         evidence["minimal_note"] = note
-    head = f"{applied.name} on {list(applied.columns)} ({p.variants} variants): " + "; ".join(parts)
+    head = (
+        f"{applied.name} on {list(applied.columns)} ({p.variants} variants{t.sample_note()}): "
+        + "; ".join(parts)
+    )
     return CheckResult(
         check_id="?",
         kind=KIND,

@@ -136,6 +136,17 @@ def decrease(
     return _shift(X, columns, reference, by, by_spread, -1.0, "decrease")
 
 
+def scale(
+    X: pd.DataFrame, rng: np.random.Generator, *, columns: list[str], factor: Positive
+) -> pd.DataFrame:
+    """Multiply the columns by ``factor`` (a relative change: 1.1 is 10% more, 0.9 is 10%
+    less); missing values stay missing. Integer columns become float."""
+    out = X.copy(deep=False)
+    for col in columns:
+        out[col] = _numeric(X, col, "scale") * float(factor)
+    return out
+
+
 def _shift(X, columns, reference, by, by_spread, sign: float, name: str) -> pd.DataFrame:
     out = X.copy(deep=False)
     for col in columns:
@@ -243,6 +254,12 @@ TABULAR_TRANSFORMS = (
         strength=("by", "by_spread"),
         check=_one_amount,
         summary="subtract an amount (by) or a multiple of the spread (by_spread)",
+    ),
+    Transform(
+        "scale",
+        scale,
+        columns="required",
+        summary="multiply the columns by a factor (× factor; 1.1 is 10% more)",
     ),
     Transform(
         "swap_sensitive",
