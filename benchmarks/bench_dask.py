@@ -1,95 +1,153 @@
-"""The Dask engine against the in-process engine on the same rows, measured in the same run.
+"""The Dask engine against the in-process engine, check by check, measured in the same run.
 
 A logistic regression scores N synthetic rows (10 features, binary label) held as P Parquet
-files. The in-process run reads the same rows as one pandas frame; the Dask run reads the
-files on a LocalCluster (2 single-threaded worker processes on 127.0.0.1). Each run, on a fresh
-context (so prediction is included once):
+files, and a reference set of R rows (for drift) as its own files. The in-process run reads
+the same rows as pandas frames; the Dask run reads the files on a LocalCluster (W
+single-threaded worker processes on 127.0.0.1). On a fresh context per engine (so prediction
+is counted once, in the first check), each check that folds batches runs as the kernel runs it:
 
-1. ``prediction_rate`` (folds batches: runs on Dask at any size);
-2. accuracy with a 1,000-resample Poisson bootstrap folded over the batches (what
-   ``metric_threshold`` gets with ``interval: poisson``, docs/dask.md).
+1. ``prediction_rate`` (two counts; includes predicting every row);
+2. ``metric_threshold`` accuracy with ``interval: poisson``;
+3. ``calibration`` with ``interval: poisson`` (equal-width bins, Poisson bootstrap);
+4. ``drift`` of the 10 features against the reference (value sketches, ``sketch: true`` on
+   both engines so that both compute the same thing).
 
-Printed: wall seconds of each step per engine, rows/s, and the ratio Dask / in-process. The
-cluster's start-up is timed apart (paid once per session). The default N is small (a laptop
-check of the path, not of scale); at this size Dask's per-task overhead dominates and the
-ratio is above 1: the engine is for data that does not fit one process.
+Printed: seconds per check per engine, rows/s, the ratio Dask / in-process, whether the two
+results are the same, and the peak resident memory of each worker process. The cluster's
+start-up is timed apart (paid once per session).
+
+``--large``: 10,000,000 rows on Dask in 100 files, against 1,000,000 rows in process (the
+ratio is then of seconds per row); the files are written one at a time, so the benchmark
+itself never holds the 10 million rows.
 
 Run: ``OMP_NUM_THREADS=1 python benchmarks/bench_dask.py`` (``--rows``, ``--parts``,
-``--resamples``, ``--workers``). Latest figures: docs/dask.md.
+``--local-rows``, ``--reference-rows``, ``--resamples``, ``--workers``, ``--large``).
+Latest figures: docs/benchmarks.md ("Dask") and docs/scale.md.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import resource
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from sklearn.linear_model import LogisticRegression
 
 N_FEATURES = 10
+FEATURES = [f"x{i}" for i in range(N_FEATURES)]
 
 
-def make_frame(n: int, seed: int = 0) -> pd.DataFrame:
+def make_part(n: int, seed: int, shift: float = 0.0) -> pd.DataFrame:
+    """``n`` rows whose label follows a noisy linear score of the features."""
     rng = np.random.default_rng(seed)
-    X = rng.normal(size=(n, N_FEATURES))
+    X = rng.normal(shift, 1.0, size=(n, N_FEATURES))
     logit = X @ np.linspace(1.0, -1.0, N_FEATURES) + 0.5 * rng.normal(size=n)
-    frame = pd.DataFrame(X, columns=[f"x{i}" for i in range(N_FEATURES)])
+    frame = pd.DataFrame(X, columns=FEATURES)
     frame["y"] = (logit > 0).astype(int)
     return frame
 
 
-def write_gate(folder: Path, frame: pd.DataFrame, parts: int) -> Path:
-    data = folder / "parts"
-    data.mkdir()
-    for i, rows in enumerate(np.array_split(np.arange(len(frame)), parts)):
-        frame.iloc[rows].to_parquet(data / f"part-{i:04d}.parquet", index=False)
+def write_parts(folder: Path, rows: int, parts: int, seed: int) -> list[int]:
+    """``rows`` rows as ``parts`` Parquet files (one generated at a time); their sizes."""
+    folder.mkdir(parents=True)
+    sizes = [len(a) for a in np.array_split(np.arange(rows), parts)]
+    for i, n in enumerate(sizes):
+        make_part(n, seed + i).to_parquet(folder / f"part-{i:04d}.parquet", index=False)
+    return sizes
+
+
+def read_rows(folder: Path, rows: int) -> pd.DataFrame:
+    """The first ``rows`` rows of the files in ``folder`` (the in-process run's data)."""
+    frames, have = [], 0
+    for path in sorted(folder.glob("*.parquet")):
+        if have >= rows:
+            break
+        frames.append(pd.read_parquet(path))
+        have += len(frames[-1])
+    return pd.concat(frames, ignore_index=True).iloc[:rows]
+
+
+def write_gate(folder: Path) -> Path:
     gate = folder / "gate.yaml"
     gate.write_text(
-        "name: bench\ntask: binary\nengine: dask\nmodels: {candidate: {factory: 'x:y'}}\n"
-        "datasets: {evaluation: {path: parts, label: y}}\n"
+        "name: bench\ntask: binary\nseed: 0\nengine: dask\n"
+        "models: {candidate: {factory: 'x:y'}}\n"
+        "datasets: {evaluation: {path: parts, label: y}, reference: {path: ref, label: y}}\n"
         "stages: {s: {checks: [{check: prediction_rate, max: 0.9}]}}\n"
     )
     return gate
 
 
-def run_steps(ctx, resamples: int) -> dict[str, float]:
-    """Seconds of each step on ``ctx``; the results are returned for comparison too."""
-    from mlgate.checks.rates.prediction_rate import PREDICTION_RATE
-    from mlgate.core.registry import parse_params
-    from mlgate.stats.poisson import (
-        PoissonBootstrap,
-        PoissonFold,
-        SeenLabels,
-        poisson_estimate,
-        stream_key,
-    )
+def checks(resamples: int) -> list[tuple[str, str, dict[str, Any]]]:
+    return [
+        ("prediction_rate (incl. predict)", "prediction_rate", {"max": 0.9}),
+        (
+            f"metric_threshold accuracy, poisson {resamples}",
+            "metric_threshold",
+            {"metric": "accuracy", "min": 0.5, "interval": "poisson", "n_resamples": resamples},
+        ),
+        (
+            f"calibration, poisson {resamples}",
+            "calibration",
+            {"max_ece": 0.05, "interval": "poisson", "n_resamples": resamples},
+        ),
+        # sketch: true in both runs (in memory drift is exact by default; on Dask above
+        # max_collect_rows it sketches): the same computation on both engines
+        ("drift (10 features, sketched)", "drift", {"sketch": True}),
+    ]
 
-    out: dict[str, float] = {}
-    params = parse_params(PREDICTION_RATE, ctx.gate.config, {"max": 0.9})
-    t = time.perf_counter()
-    with ctx.running(PREDICTION_RATE, params):
-        rate = PREDICTION_RATE.run(ctx, params)
-    out["prediction_rate (incl. predict)"] = time.perf_counter() - t
-    t = time.perf_counter()
-    classes = ctx.fold("candidate", "evaluation", SeenLabels.of, SeenLabels.merge).resolve()
-    fold = PoissonFold("accuracy", 2, classes, resamples, stream_key(ctx.seed, "bench"))
-    boot = ctx.fold("candidate", "evaluation", fold, PoissonBootstrap.merge)
-    est = poisson_estimate(boot)
-    out[f"poisson bootstrap, {resamples} resamples"] = time.perf_counter() - t
-    out["_result"] = (rate.value, est.value, est.interval)  # type: ignore[assignment]
-    return out
+
+def run_checks(ctx, resamples: int) -> tuple[dict[str, float], dict[str, Any]]:
+    """Seconds of each check on ``ctx`` and each result's dict."""
+    from mlgate.core.registry import CheckRegistry, parse_params
+
+    registry = CheckRegistry.from_entry_points()
+    seconds: dict[str, float] = {}
+    results: dict[str, Any] = {}
+    for label, name, raw in checks(resamples):
+        check_type = registry.get(name)
+        params = parse_params(check_type, ctx.gate.config, raw)
+        t = time.perf_counter()
+        with ctx.running(check_type, params):
+            result = check_type.run(ctx, params)
+        seconds[label] = time.perf_counter() - t
+        results[label] = result.to_dict()
+    return seconds, results
+
+
+def _peak_rss_mb() -> float:
+    """This process's peak resident memory (VmHWM on Linux; else ru_maxrss)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024.0  # kB
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=200_000)
     parser.add_argument("--parts", type=int, default=8)
-    parser.add_argument("--resamples", type=int, default=1000)
+    parser.add_argument("--local-rows", type=int, default=None, help="default: --rows")
+    parser.add_argument("--reference-rows", type=int, default=100_000)
+    parser.add_argument("--resamples", type=int, default=200)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--large", action="store_true", help="10,000,000 rows on Dask vs 1,000,000 in process"
+    )
     args = parser.parse_args()
+    if args.large:
+        args.rows, args.parts = 10_000_000, 100
+        args.local_rows = args.local_rows or 1_000_000
+    local_rows = min(args.local_rows or args.rows, args.rows)
 
     from distributed import Client, LocalCluster
 
@@ -97,16 +155,21 @@ def main() -> None:
     from mlgate.core.engines.dask import DaskEngine
     from mlgate.core.gate import open_gate
 
-    frame = make_frame(args.rows)
-    model = LogisticRegression(max_iter=500).fit(
-        frame.iloc[:10_000, :N_FEATURES], frame["y"][:10_000]
-    )
+    train = make_part(10_000, 10**6)
+    model = LogisticRegression(max_iter=500).fit(train[FEATURES], train["y"])
     with tempfile.TemporaryDirectory() as tmp:
-        gate = open_gate(write_gate(Path(tmp), frame, args.parts))
-        local = GateContext(
-            gate, models={"candidate": model}, datasets={"evaluation": frame}, engine="local"
-        )
-        in_memory = run_steps(local, args.resamples)
+        folder = Path(tmp)
+        t = time.perf_counter()
+        write_parts(folder / "parts", args.rows, args.parts, seed=0)
+        write_parts(folder / "ref", args.reference_rows, 2, seed=10**7)
+        written = time.perf_counter() - t
+        gate = open_gate(write_gate(folder))
+
+        data = {"evaluation": read_rows(folder / "parts", local_rows)}
+        data["reference"] = read_rows(folder / "ref", args.reference_rows)
+        local = GateContext(gate, models={"candidate": model}, datasets=data, engine="local")
+        in_memory, local_results = run_checks(local, args.resamples)
+        del local, data
 
         t = time.perf_counter()
         cluster = LocalCluster(
@@ -120,25 +183,51 @@ def main() -> None:
         client = Client(cluster)
         startup = time.perf_counter() - t
         try:
-            ctx = GateContext(gate, models={"candidate": model}, engine=DaskEngine(client))
-            on_dask = run_steps(ctx, args.resamples)
+            engine = DaskEngine(client, max_collect_rows=10_000)  # nothing may be gathered
+            ctx = GateContext(gate, models={"candidate": model}, engine=engine)
+            on_dask, dask_results = run_checks(ctx, args.resamples)
+            workers = client.run(_peak_rss_mb)
         finally:
             client.close()
             cluster.close()
 
-    same = in_memory.pop("_result") == on_dask.pop("_result")
+    per_row = local_rows != args.rows
     print(
-        f"rows={args.rows:,} parts={args.parts} workers={args.workers} (processes, 1 thread "
-        f"each) resamples={args.resamples}; cluster start-up {startup:.2f} s (not counted)"
+        f"dask: {args.rows:,} rows in {args.parts} files; in process: {local_rows:,} rows; "
+        f"reference {args.reference_rows:,} rows; {args.workers} worker processes x 1 thread; "
+        f"resamples={args.resamples}; files written in {written:.1f} s, cluster start-up "
+        f"{startup:.2f} s (neither counted)"
     )
-    print(f"{'step':42s} {'in-process s':>12s} {'dask s':>8s} {'rows/s dask':>12s} {'ratio':>6s}")
-    for step, seconds in in_memory.items():
-        d = on_dask[step]
-        print(f"{step:42s} {seconds:12.3f} {d:8.3f} {args.rows / d:12,.0f} {d / seconds:6.2f}")
-    total_local, total_dask = sum(in_memory.values()), sum(on_dask.values())
-    ratio = total_dask / total_local
-    print(f"{'total':42s} {total_local:12.3f} {total_dask:8.3f} {'':12s} {ratio:6.2f}")
-    print(f"same rate, accuracy and Poisson interval on both engines: {same}")
+    head = "ratio/row" if per_row else "ratio"
+    print(
+        f"{'check':38s} {'in-proc s':>9s} {'dask s':>8s} {'rows/s in-proc':>14s} "
+        f"{'rows/s dask':>12s} {head:>9s} {'same':>5s}"
+    )
+    for label, seconds in in_memory.items():
+        d = on_dask[label]
+        ratio = (d / args.rows) / (seconds / local_rows)
+        same = "-" if per_row else _same(local_results[label], dask_results[label])
+        print(
+            f"{label:38s} {seconds:9.2f} {d:8.2f} {local_rows / seconds:14,.0f} "
+            f"{args.rows / d:12,.0f} {ratio:9.2f} {same:>5s}"
+        )
+    total_l, total_d = sum(in_memory.values()), sum(on_dask.values())
+    ratio = (total_d / args.rows) / (total_l / local_rows)
+    print(
+        f"{'total':38s} {total_l:9.2f} {total_d:8.2f} {local_rows / total_l:14,.0f} "
+        f"{args.rows / total_d:12,.0f} {ratio:9.2f}"
+    )
+    peaks = ", ".join(f"{mb:,.0f} MB" for mb in workers.values())
+    print(f"peak resident memory per worker process: {peaks}")
+    print(f"peak resident memory of this (the gate's) process: {_peak_rss_mb():,.0f} MB")
+
+
+def _same(a: dict[str, Any], b: dict[str, Any]) -> str:
+    """``yes`` for identical results (the engine field aside), ``verdict`` when only numbers
+    differ (a BLAS product in the model may differ in the last bit between processes)."""
+    if json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True):
+        return "yes"
+    return "verdict" if a.get("status") == b.get("status") else "NO"
 
 
 if __name__ == "__main__":

@@ -255,6 +255,27 @@ class GateContext:
         states travel (``fn`` and ``merge`` must then be picklable)."""
         return self.engine.fold(self, model, dataset, fn, merge, columns)
 
+    def column_names(self, dataset: str) -> list[str]:
+        """The columns of ``dataset``, without gathering its rows on a distributed engine (a
+        partitioned dataset's names come from its Parquet footers)."""
+        data = self.engine.open(self, dataset)
+        frame = getattr(data, "frame", None)
+        names = frame.columns if frame is not None else data.columns
+        return [str(c) for c in names]
+
+    def columns(self, dataset: str, names: Sequence[str]) -> Any:
+        """Every row of only the columns ``names`` of ``dataset``, as one pandas DataFrame, read
+        through :meth:`batches` (on Dask only those columns travel; the dataset is not cached
+        whole). Raises DataError for an unknown column and CollectRefused where the engine
+        may not gather every row of the dataset (``max_collect_rows``)."""
+        import pandas as pd
+
+        self.engine.admit(self, dataset)
+        frames = [b.frame for b in self.batches(None, dataset, columns=list(names))]
+        if len(frames) == 1:
+            return frames[0]
+        return pd.concat(frames, ignore_index=True)
+
     def rng(self, key: str) -> np.random.Generator:
         """A generator seeded from the run seed and ``key`` (a check id), so a check's random
         draws do not depend on which other checks ran or in what order."""
@@ -270,6 +291,7 @@ class GateContext:
                 classes=spec.classes if spec else None,
                 device=self.device,
                 seed=self.seed,
+                labels=spec.labels if spec else "proba",
             )
         spec = self.gate.config.models.get(name)
         if spec is None:
@@ -311,6 +333,7 @@ class GateContext:
                 if not isinstance(d, BaseException)
             }
             | self.engine.describe_datasets(),
+            "engine": self.engine.describe(),
         }
 
 

@@ -53,7 +53,9 @@ class CalibrationParams(BaseModel):
     calibration_fraction: float = Fraction
     confidence: float = Field(0.95, gt=0.5, lt=1.0)
     n_resamples: Resamples = 1000
-    interval: Literal["percentile", "bca"] = "percentile"
+    #: ``poisson``: a Poisson bootstrap folded over batches, so the check runs on a
+    #: partitioned dataset of any size (docs/scale.md); equal-width bins only.
+    interval: Literal["percentile", "bca", "poisson"] = "percentile"
     min_samples: PositiveInt = 100
 
     @model_validator(mode="after")
@@ -67,6 +69,16 @@ class CalibrationParams(BaseModel):
             or any(b <= a for a, b in itertools.pairwise(self.levels))
         ):
             raise ValueError(f"levels must increase within (0, 1), got {self.levels}")
+        if self.interval == "poisson" and self.binning != "equal_width":
+            raise ValueError(
+                "interval: poisson folds rows into bins fixed before any row is read, so it "
+                "needs binning: equal_width (equal-mass edges are quantiles of every row)"
+            )
+        if self.interval == "poisson" and self.recalibrate is not None and not self.calibrate_on:
+            raise ValueError(
+                "interval: poisson with 'recalibrate' needs 'calibrate_on' (a dataset to fit "
+                "the map on): a seeded split of the evaluation rows needs every row at once"
+            )
         if self.require == "calibratable" and self.recalibrate is None:
             raise ValueError(
                 "require: calibratable needs 'recalibrate' (temperature, platt or isotonic)"
@@ -80,6 +92,12 @@ def _validate_calibration(p: CalibrationParams, config: GateConfig) -> None:
     if p.calibrate_on is not None:
         require_dataset(config, p.calibrate_on, path="calibrate_on")
     if config.task is Task.REGRESSION:
+        if p.interval == "poisson":
+            raise ConfigError(
+                "interval: poisson is for a classifier's ECE; a regressor's coverage has a "
+                "Wilson interval",
+                path="interval",
+            )
         if p.recalibrate is not None or p.max_ece is not None:
             raise ConfigError(
                 "a regression task checks interval coverage ('coverage', "
@@ -180,6 +198,9 @@ CALIBRATION = CheckType(
     "Platt or isotonic scaling fitted on a calibration split; regression: interval coverage.",
     validate=_validate_calibration,
     default_id=_calibration_id,
+    # interval: poisson folds batches (mlgate.checks.calibration.folded); the cell bootstrap
+    # (percentile, bca) and regression coverage need every row at once.
+    needs_all_rows=lambda p: p.interval != "poisson",
 )
 
 CONFIDENCE = CheckType(

@@ -67,6 +67,8 @@ def _assessment_row(name: str, a: dict) -> dict[str, Any]:
 
 
 def run_classification(ctx: GateContext, p: Any, check_id: str) -> CheckResult:
+    if p.interval == "poisson":
+        return run_folded(ctx, p, check_id)
     y, scores, classes = scores_of(ctx, p.model, p.dataset)
     key = f"calibration:{p.model}:{p.dataset}"
     fitted: Recalibrator | None = None
@@ -86,7 +88,58 @@ def run_classification(ctx: GateContext, p: Any, check_id: str) -> CheckResult:
     after = None
     if fitted is not None:
         after = _assess(p, eval_y, fitted.transform(eval_s), ctx.rng(key + ":after"))
-    return _result(p, check_id, classes, eval_y, eval_s, before, after, fitted, fit_on)
+    brier = brier_decomposition(eval_y, eval_s, equal_width_edges(p.n_bins))
+    return _result(p, check_id, classes, brier, before, after, fitted, fit_on)
+
+
+def run_folded(ctx: GateContext, p: Any, check_id: str) -> CheckResult:
+    """``interval: poisson``: the check as a fold over batches (:mod:`.folded`), so it runs on
+    a partitioned dataset without gathering it. A recalibration map is fitted on every row of
+    ``calibrate_on`` (gathered: a distributed engine refuses a large one)."""
+    from mlgate.checks.calibration.folded import CalibrationFold, CalibrationState
+    from mlgate.core.task import Task
+    from mlgate.stats.poisson import SeenLabels, stream_key
+
+    spec = ctx.gate.config.models.get(p.model)
+    seen = ctx.fold(p.model, p.dataset, SeenLabels.of, SeenLabels.merge)
+    classes = seen.resolve(
+        spec.classes if spec else None,
+        binary=ctx.task is Task.BINARY,
+        where=f"model {p.model!r} on {p.dataset!r}",
+    )
+    fitted: Recalibrator | None = None
+    if p.recalibrate is not None:
+        fit_y, fit_s, _ = scores_of(ctx, p.model, p.calibrate_on)
+        fitted = fit_recalibrator(p.recalibrate, fit_y, fit_s)
+    key = f"calibration:{p.model}:{p.dataset}"
+    fold = CalibrationFold(
+        tuple(classes),
+        p.kind,
+        p.n_bins,
+        p.n_resamples,
+        stream_key(ctx.seed, key + ":before"),
+        stream_key(ctx.seed, key + ":after"),
+        fitted,
+        p.model,
+        p.dataset,
+    )
+    state: CalibrationState = ctx.fold(p.model, p.dataset, fold, CalibrationState.merge)
+    edges, k = fold.edges, len(classes)
+
+    def judged(assessment) -> dict:
+        summary = assessment.summary(edges, p.kind, k)
+        interval = assessment.interval(p.confidence)
+        n = summary.n
+        status = (
+            Status.INCONCLUSIVE if n < p.min_samples else Threshold("<=", p.max_ece).judge(interval)
+        )
+        return {"summary": summary, "interval": interval, "status": status, "n": n}
+
+    before = judged(state.before)
+    after = judged(state.after) if state.after is not None else None
+    return _result(
+        p, check_id, classes, state.brier.decomposition(), before, after, fitted, p.calibrate_on
+    )
 
 
 def _decide(p: Any, before: dict, after: dict | None) -> tuple[Status, dict, str]:
@@ -100,11 +153,10 @@ def _decide(p: Any, before: dict, after: dict | None) -> tuple[Status, dict, str
     return Status.INCONCLUSIVE, after, "recalibrated"
 
 
-def _result(p, check_id, classes, y, scores, before, after, fitted, fit_on) -> CheckResult:
+def _result(p, check_id, classes, brier, before, after, fitted, fit_on) -> CheckResult:
     status, shown, which = _decide(p, before, after)
     s: CalibrationSummary = before["summary"]
     interval: Interval | None = shown["interval"]
-    brier = brier_decomposition(y, scores, equal_width_edges(p.n_bins))
     evidence: dict[str, Any] = {
         "model": p.model,
         "dataset": p.dataset,
@@ -146,7 +198,12 @@ def _result(p, check_id, classes, y, scores, before, after, fitted, fit_on) -> C
         "sample_size": n,
         "method": (
             f"{p.kind.replace('_', '-')} ECE over {p.n_bins} {p.binning.replace('_', '-')} bins, "
-            f"seeded bootstrap ({p.interval}) interval with the bins fixed"
+            + (
+                "seeded bootstrap (percentile over Poisson row weights keyed on row position) "
+                "interval with the bins fixed"
+                if p.interval == "poisson"
+                else f"seeded bootstrap ({p.interval}) interval with the bins fixed"
+            )
             + (f"; {fitted.method} scaling fitted on {fit_on}" if fitted else "")
         ),
         "message": text,

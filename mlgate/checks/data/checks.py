@@ -16,6 +16,7 @@ From Python (a check type is callable with the gate file's parameters)::
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,13 +24,15 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, model_validator
 
 from mlgate.checks.data import spec as S
-from mlgate.checks.data.evaluate import DEFAULT_SAMPLE, evaluate
+from mlgate.checks.data.evaluate import DEFAULT_SAMPLE, Outcome, evaluate, outcomes_of
+from mlgate.checks.data.fold import SuiteScan, is_mergeable, merge_states
 from mlgate.checks.data.gx_json import write_gx_suite
-from mlgate.checks.data.infer import infer_suite
+from mlgate.checks.data.infer import SummaryScan, merge_summaries, suite_from_summary
 from mlgate.checks.data.verdict import KIND, data_result
 from mlgate.config.schema import GateConfig
 from mlgate.core.context import GateContext
-from mlgate.core.errors import ConfigError
+from mlgate.core.engines import CollectRefused
+from mlgate.core.errors import ConfigError, DataError
 from mlgate.core.registry import CheckType, require_dataset
 from mlgate.core.result import CheckResult
 
@@ -104,16 +107,82 @@ def run_data_expectations(ctx: GateContext, p: DataExpectationsParams) -> CheckR
         expectations += list(suite.expectations)
         extra["suite"] = {"name": suite.name, "path": p.suite, "meta": suite.meta}
     _unique_names(expectations, "suite" if p.suite else "expectations")
-    frame = ctx.dataset(p.dataset).frame
-    outcomes = evaluate(frame, expectations, sample=p.sample)
+    outcomes, n_rows = evaluate_dataset(ctx, p.dataset, expectations, sample=p.sample)
     return data_result(
         outcomes,
         check_id=_default_id(p),
         dataset=p.dataset,
-        n_rows=len(frame),
+        n_rows=n_rows,
         min_rows=p.min_rows,
         evidence=extra,
     )
+
+
+def evaluate_dataset(
+    ctx: GateContext, dataset: str, expectations: list[Any], *, sample: int
+) -> tuple[list[Outcome], int]:
+    """(the outcomes of ``expectations`` on ``dataset``, its rows).
+
+    When every expectation is mergeable the dataset's batches are folded (``ctx.fold``: in
+    memory, in chunks of ``ctx.batch_rows``, or on the Dask workers) and no row is gathered.
+    Otherwise every row is read at once, which the Dask engine refuses above
+    ``engine.max_collect_rows`` (CollectRefused, naming the expectations that need it).
+    """
+    whole = [S.expectation_name(e) for e in expectations if not is_mergeable(e)]
+    if whole:
+        try:
+            frame = ctx.dataset(dataset).frame
+        except CollectRefused as exc:
+            raise CollectRefused(
+                f"expectation(s) {whole} (unique, median, quantile) need every row of dataset "
+                f"{dataset!r} in one place; the other expectations fold batches and run at any "
+                f"size, so move these to a check on a sample or a smaller dataset. {exc}"
+            ) from None
+        return evaluate(frame, expectations, sample=sample), len(frame)
+    scan = SuiteScan(tuple(expectations), sample)
+    state = _fold(ctx, dataset, scan, merge_states, lambda frame: scan(_Whole(frame)))
+    return outcomes_of(state, expectations), state.rows
+
+
+class _Whole:
+    """A whole frame as the one batch a fold function takes."""
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        self.frame, self.start = frame, 0
+
+
+def _fold(
+    ctx: GateContext,
+    dataset: str,
+    fn: Callable[[Any], Any],
+    merge: Callable[[Any, Any], Any],
+    whole: Callable[[pd.DataFrame], Any],
+) -> Any:
+    """``ctx.fold(None, dataset, fn, merge)`` over every column; ``whole(frame)`` of every row
+    read at once when the batches cannot be made.
+
+    Batches carry the dataset's label, and a label with missing values is refused there
+    (DataError); but missing values are what a data check looks for, so it then reads the rows
+    in one place, as before the fold (the Dask engine allows that up to
+    ``engine.max_collect_rows``, and refuses it above, naming both reasons)."""
+    try:
+        return ctx.fold(None, dataset, fn, merge, columns=None)
+    except DataError as exc:
+        spec = ctx.gate.config.datasets.get(dataset)
+        if spec is None or spec.label is None or isinstance(exc, CollectRefused):
+            raise
+        try:
+            frame = ctx.dataset(dataset).frame
+        except CollectRefused as refused:
+            raise CollectRefused(f"{exc} (so its batches cannot be folded); {refused}") from None
+        return whole(frame)
+
+
+def needs_all_rows(p: DataExpectationsParams) -> bool:
+    """Whether the declared expectations include one that needs every row at once. A suite
+    file's expectations are known only when it is read: one that needs every row is then
+    refused on a large dataset all the same (:func:`evaluate_dataset`)."""
+    return not all(is_mergeable(e) for e in p.declared())
 
 
 def _default_id(p: DataExpectationsParams) -> str:
@@ -152,14 +221,16 @@ def _validate_schema(p: DataSchemaParams, config: GateConfig) -> None:
 
 
 def run_data_schema(ctx: GateContext, p: DataSchemaParams) -> CheckResult:
-    ref = ctx.dataset(p.reference).frame
-    suite = infer_suite(
-        ref,
+    scan = SummaryScan(
+        None if p.columns is None else tuple(p.columns), tuple(p.exclude), p.max_categories
+    )
+    summary = _fold(ctx, p.reference, scan, merge_summaries, lambda f: scan(_Whole(f)))
+    suite = suite_from_summary(
+        summary,
         name=f"{ctx.gate.config.name}-{p.reference}",
         source=p.reference,
         margin=p.margin,
         null_margin=p.null_margin,
-        max_categories=p.max_categories,
         exact_columns=p.exact_columns,
         columns=p.columns,
         exclude=p.exclude,
@@ -171,13 +242,12 @@ def run_data_schema(ctx: GateContext, p: DataSchemaParams) -> CheckResult:
     if p.write_gx_suite:
         write_gx_suite(suite, _out(ctx, p.write_gx_suite))
         written["gx_suite"] = p.write_gx_suite
-    frame = ctx.dataset(p.dataset).frame
-    outcomes = evaluate(frame, suite.expectations, sample=p.sample)
+    outcomes, n_rows = evaluate_dataset(ctx, p.dataset, suite.expectations, sample=p.sample)
     return data_result(
         outcomes,
         check_id=f"data-schema-{p.dataset}",
         dataset=p.dataset,
-        n_rows=len(frame),
+        n_rows=n_rows,
         min_rows=p.min_rows,
         evidence={"reference": p.reference, "inferred": suite.meta, "written": written},
     )
@@ -196,6 +266,7 @@ DATA_EXPECTATIONS = CheckType(
     "count, statistics, cross-column rules) on a dataset, with the offending rows.",
     validate=_validate_expectations,
     default_id=_default_id,
+    needs_all_rows=needs_all_rows,
 )
 
 DATA_SCHEMA = CheckType(
@@ -207,6 +278,7 @@ DATA_SCHEMA = CheckType(
     "with a margin, category sets) applied to the evaluation dataset.",
     validate=_validate_schema,
     default_id=lambda p: f"data-schema-{p.dataset}",
+    needs_all_rows=False,
 )
 
 #: ``data_expectations_check(mlgate, columns={"age": {"min": 0}})`` and

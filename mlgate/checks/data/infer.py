@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -25,9 +26,105 @@ import pandas as pd
 
 from mlgate.checks.data import spec as S
 from mlgate.checks.data.dtypes import dtype_kind
+from mlgate.checks.data.rows import merged_kind
 from mlgate.core.errors import DataError
 
 _SET_KINDS = ("string", "category", "bool")
+
+
+@dataclass(frozen=True)
+class ColumnSummary:
+    """What inference needs of one column, mergeable over row batches: its dtype kind, nulls,
+    the least and largest finite value (numbers), and its distinct present values while there
+    are at most ``max_categories`` (None past that)."""
+
+    kind: str
+    nulls: int = 0
+    lo: float = math.inf
+    hi: float = -math.inf
+    distinct: frozenset | None = frozenset()
+
+    def merge(self, other: ColumnSummary, max_categories: int) -> ColumnSummary:
+        distinct = None
+        if self.distinct is not None and other.distinct is not None:
+            distinct = self.distinct | other.distinct
+            distinct = distinct if len(distinct) <= max_categories else None
+        return ColumnSummary(
+            merged_kind(self.kind, other.kind),
+            self.nulls + other.nulls,
+            min(self.lo, other.lo),
+            max(self.hi, other.hi),
+            distinct,
+        )
+
+
+@dataclass(frozen=True)
+class ReferenceSummary:
+    """The reference's rows, all its columns, and a :class:`ColumnSummary` per chosen column."""
+
+    rows: int
+    columns: tuple[str, ...]
+    summaries: dict[str, ColumnSummary]
+    max_categories: int
+
+
+@dataclass(frozen=True)
+class SummaryScan:
+    """``ctx.fold``'s per-batch function for inference (picklable: shipped to Dask workers).
+    ``columns`` None: every column."""
+
+    columns: tuple[str, ...] | None
+    exclude: tuple[str, ...]
+    max_categories: int
+
+    def __call__(self, batch: Any) -> ReferenceSummary:
+        return summarize(
+            batch.frame,
+            columns=self.columns,
+            exclude=self.exclude,
+            max_categories=self.max_categories,
+        )
+
+
+def summarize(
+    frame: pd.DataFrame,
+    *,
+    columns: Iterable[str] | None = None,
+    exclude: Iterable[str] = (),
+    max_categories: int = 20,
+) -> ReferenceSummary:
+    """The :class:`ReferenceSummary` of ``frame`` (unknown chosen columns are left out here and
+    refused by :func:`suite_from_summary`)."""
+    chosen = list(frame.columns) if columns is None else list(columns)
+    skip = set(exclude)
+    out = {}
+    for col in chosen:
+        if col in frame.columns and col not in skip:
+            out[str(col)] = _summary(frame[col], max_categories)
+    return ReferenceSummary(len(frame), tuple(map(str, frame.columns)), out, max_categories)
+
+
+def merge_summaries(a: ReferenceSummary, b: ReferenceSummary) -> ReferenceSummary:
+    """The summary of the rows of ``a`` and ``b`` together (associative)."""
+    k = a.max_categories
+    merged = {c: s.merge(b.summaries[c], k) for c, s in a.summaries.items()}
+    return ReferenceSummary(a.rows + b.rows, a.columns, merged, k)
+
+
+def _summary(s: pd.Series, max_categories: int) -> ColumnSummary:
+    kind = dtype_kind(s)
+    nulls = int(s.isna().sum())
+    if kind in ("int", "float"):
+        v = s.to_numpy(dtype="float64", na_value=np.nan)
+        v = v[np.isfinite(v)]
+        if len(v):
+            return ColumnSummary(kind, nulls, float(v.min()), float(v.max()))
+        return ColumnSummary(kind, nulls)
+    values = s.dropna().unique()
+    distinct = None
+    if len(values) <= max_categories:
+        distinct = frozenset(v.item() if isinstance(v, np.generic) else v for v in values)
+    return ColumnSummary(kind, nulls, distinct=distinct)
 
 
 def infer_suite(
@@ -48,19 +145,48 @@ def infer_suite(
     reference does not have. Raises DataError for an empty frame or unknown columns, and
     ValueError for a negative margin.
     """
+    summary = summarize(
+        frame, columns=columns, exclude=tuple(exclude), max_categories=max_categories
+    )
+    return suite_from_summary(
+        summary,
+        name=name,
+        source=source,
+        margin=margin,
+        null_margin=null_margin,
+        exact_columns=exact_columns,
+        columns=columns,
+        exclude=exclude,
+    )
+
+
+def suite_from_summary(
+    summary: ReferenceSummary,
+    *,
+    name: str = "inferred",
+    source: str = "reference",
+    margin: float = 0.1,
+    null_margin: float = 0.02,
+    exact_columns: bool = False,
+    columns: Iterable[str] | None = None,
+    exclude: Iterable[str] = (),
+) -> S.Suite:
+    """The suite :func:`infer_suite` infers, from a (merged) summary of the reference. Raises
+    as :func:`infer_suite` does."""
     if margin < 0 or null_margin < 0:
         raise ValueError(f"margins must be >= 0, got margin={margin}, null_margin={null_margin}")
-    if len(frame) == 0:
+    if summary.rows == 0:
         raise DataError(f"cannot infer expectations from {source!r}: it has no rows")
-    chosen = list(frame.columns) if columns is None else list(columns)
-    unknown = [c for c in [*chosen, *exclude] if c not in frame.columns]
+    exclude = list(exclude)
+    chosen = list(summary.columns) if columns is None else [str(c) for c in columns]
+    unknown = [c for c in [*chosen, *exclude] if c not in summary.columns]
     if unknown:
         raise DataError(
             f"cannot infer expectations from {source!r}: no column(s) {unknown}; "
-            f"it has {list(map(str, frame.columns))}"
+            f"it has {list(summary.columns)}"
         )
     chosen = [c for c in chosen if c not in set(exclude)]
-    kinds = {str(c): dtype_kind(frame[c]) for c in chosen}
+    kinds = {c: summary.summaries[c].kind for c in chosen}
     out: list[Any] = [
         S.ColumnsExpectation(
             expect="columns",
@@ -69,56 +195,47 @@ def infer_suite(
         )
     ]
     for col in chosen:
-        out.extend(
-            _column(frame[col], str(col), kinds[str(col)], margin, null_margin, max_categories)
-        )
+        out.extend(_column(summary.summaries[col], col, summary.rows, margin, null_margin))
     return S.Suite(
         name=name,
-        description=f"Inferred from {source!r} ({len(frame)} rows); review before committing.",
+        description=f"Inferred from {source!r} ({summary.rows} rows); review before committing.",
         meta={
             "inferred_from": source,
-            "rows": len(frame),
+            "rows": summary.rows,
             "margin": margin,
             "null_margin": null_margin,
-            "max_categories": max_categories,
+            "max_categories": summary.max_categories,
         },
         expectations=out,
     )
 
 
-def _column(
-    s: pd.Series, col: str, kind: str, margin: float, null_margin: float, max_categories: int
-) -> list[Any]:
+def _column(s: ColumnSummary, col: str, rows: int, margin: float, null_margin: float) -> list[Any]:
     out: list[Any] = []
-    n_null = int(s.isna().sum())
-    if n_null == 0:
+    if s.nulls == 0:
         out.append(S.NullsExpectation(expect="nulls", column=col, max_count=0))
     else:
-        rate = n_null / len(s)
+        rate = s.nulls / rows
         bound = min(1.0, _round_out(rate + null_margin, up=True))
         out.append(S.NullsExpectation(expect="nulls", column=col, max_fraction=bound))
-    if kind in ("int", "float"):
-        between = _range(s, col, kind, margin)
+    if s.kind in ("int", "float"):
+        between = _range(s, col, margin)
         if between is not None:
             out.append(between)
-    elif kind in _SET_KINDS:
-        values = s.dropna().unique()
-        if 0 < len(values) <= max_categories:
-            out.append(S.InSetExpectation(expect="in_set", column=col, values=_sorted(values)))
+    elif s.kind in _SET_KINDS and s.distinct:
+        out.append(S.InSetExpectation(expect="in_set", column=col, values=_sorted(s.distinct)))
     return out
 
 
-def _range(s: pd.Series, col: str, kind: str, margin: float) -> S.BetweenExpectation | None:
-    v = s.to_numpy(dtype="float64", na_value=np.nan)
-    v = v[np.isfinite(v)]
-    if len(v) == 0:
+def _range(s: ColumnSummary, col: str, margin: float) -> S.BetweenExpectation | None:
+    if s.lo > s.hi:  # no finite value
         return None
-    lo, hi = float(v.min()), float(v.max())
+    lo, hi = s.lo, s.hi
     pad = margin * (hi - lo) if hi > lo else margin * max(abs(lo), 1.0)
     low, high = lo - pad, hi + pad
     if lo >= 0:
         low = max(low, 0.0)  # a column that is never negative stays non-negative
-    if kind == "int":  # the integers inside [low, high]
+    if s.kind == "int":  # the integers inside [low, high]
         low, high = float(math.ceil(low)), float(math.floor(high))
     else:
         low, high = _round_out(low, up=False), _round_out(high, up=True)

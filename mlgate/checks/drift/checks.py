@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mlgate.checks.drift.folded import folded_columns
 from mlgate.checks.drift.table import ColumnDrift, DriftRule, compare_columns, rule_text
 from mlgate.config.schema import GateConfig
 from mlgate.core.context import GateContext
@@ -31,6 +32,11 @@ KIND = "drift"
 class DriftParams(DriftRule):
     reference: str = "reference"
     dataset: str = "evaluation"
+    #: How numeric columns are summarised: unset, their exact sorted values when the engine
+    #: may gather both datasets' rows (always in memory), else a value sketch with stated
+    #: error bounds; `true`, always the sketch (what a Dask run above `max_collect_rows`
+    #: gives); `false`, always exact (refused above `max_collect_rows`). See docs/scale.md.
+    sketch: bool | None = None
 
 
 def validate_target(p: DriftRule, config: GateConfig, datasets: list[str]) -> None:
@@ -188,8 +194,13 @@ def _finite(x: float | None) -> float:
 
 
 def run_drift(ctx: GateContext, p: DriftParams) -> CheckResult:
-    ref, cur, categorical = paired_frames(ctx, p)
-    columns = compare_columns(ref, cur, p, categorical=categorical)
+    folded = folded_columns(ctx, p, p.reference, p.dataset)
+    if folded is not None:
+        columns, rows_ref, rows_cur = folded
+    else:  # a column numeric on one side only: compared as categories, from every row
+        ref, cur, categorical = paired_frames(ctx, p)
+        columns = compare_columns(ref, cur, p, categorical=categorical)
+        rows_ref, rows_cur = len(ref), len(cur)
     if not columns:
         return CheckResult(
             check_id=_default_id(p),
@@ -206,7 +217,7 @@ def run_drift(ctx: GateContext, p: DriftParams) -> CheckResult:
         metric=f"drifted {p.target} columns",
         value=float(n_drifted),
         threshold=Threshold("<=", float(p.max_drifted)),
-        sample_size=len(cur),
+        sample_size=rows_cur,
         method=(
             f"per column: two-sample KS (numeric) / chi-squared (categorical) of {p.dataset!r} "
             f"vs {p.reference!r}; drifted when {rule_text(p)}"
@@ -217,14 +228,44 @@ def run_drift(ctx: GateContext, p: DriftParams) -> CheckResult:
             "reference": p.reference,
             "dataset": p.dataset,
             "model": p.model if p.target == "predictions" else None,
-            "rows_reference": len(ref),
-            "rows_current": len(cur),
+            "rows_reference": rows_ref,
+            "rows_current": rows_cur,
             "alpha": p.alpha,
             "correction": p.correction,
             "rule": p.rule,
             **column_evidence(columns),
+            **sketch_evidence(columns),
         },
     )
+
+
+def sketch_evidence(columns: list[ColumnDrift]) -> dict[str, Block]:
+    """The columns compared from sketches whose buckets span several values, with the error
+    bounds of their statistics (``sketched``; absent when every comparison was exact)."""
+    rows = []
+    for c in columns:
+        sketch = c.result.details.get("sketch") if c.result is not None else None
+        if sketch is None or sketch["exact"]:
+            continue
+        rows.append(
+            {
+                "column": c.column,
+                "buckets": sketch["buckets"],
+                "ks": rounded(c.result.statistic),
+                "ks_high": rounded(sketch["ks_high"]),
+                "p_value": rounded(c.result.p_value, 12, significant=True),
+                "p_value_low": rounded(sketch["p_value_low"], 12, significant=True),
+                "wasserstein_error": rounded(sketch["wasserstein_error"]),
+                "moved_edges": sketch["moved_edges"],
+            }
+        )
+    if not rows:
+        return {}
+    title = (
+        "columns compared from value sketches: the KS statistic lies in [ks, ks_high] "
+        "(p-value in [p_value_low, p_value]); wasserstein is within wasserstein_error"
+    )
+    return {"sketched": Table.of(rows, title=title)}
 
 
 def _validate(p: DriftParams, config: GateConfig) -> None:
@@ -246,6 +287,9 @@ DRIFT = CheckType(
     "PSI), both required to flag a column.",
     validate=_validate,
     default_id=_default_id,
+    # Folds each side into per-column counts and sorted values or value sketches
+    # (mlgate.checks.drift.folded).
+    needs_all_rows=False,
 )
 
 #: ``drift_check(mlgate, target="features", alpha=0.01)`` from Python: the check type itself

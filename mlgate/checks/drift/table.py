@@ -14,6 +14,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt
 
 from mlgate.checks.drift.effect import CategoricalEffect, NumericEffect, Rule, flagged
+from mlgate.checks.drift.sketched import compare_numeric_sketch
 from mlgate.checks.drift.univariate import (
     CategoryCounts,
     SortedSample,
@@ -25,6 +26,7 @@ from mlgate.core.errors import DataError
 from mlgate.core.evidence import Histogram
 from mlgate.core.result import rounded
 from mlgate.stats.multiple_testing import adjust
+from mlgate.stats.sketches import ValueSketch
 
 Target = Literal["features", "predictions", "labels"]
 
@@ -135,22 +137,34 @@ def compare_columns(
     out: list[ColumnDrift] = []
     for col in cols:
         cat = col in forced or is_categorical(ref[col]) or is_categorical(cur[col])
-        kind = "categorical" if cat else "numeric"
-        effect = rule.categorical_effect if cat else rule.numeric_effect
-        bound = rule.categorical_min_effect if cat else rule.numeric_min_effect
         if cat:
             a, b = CategoryCounts.of(ref[col]), CategoryCounts.of(cur[col])
-            n_a, n_b = a.n, b.n
         else:
             a, b = SortedSample.of(ref[col]), SortedSample.of(cur[col])
-            n_a, n_b = len(a), len(b)
-        if min(n_a, n_b) < rule.min_samples:
-            reason = f"{n_a} reference and {n_b} current value(s); min_samples={rule.min_samples}"
-            out.append(ColumnDrift(str(col), kind, None, effect, bound, reason=reason))
-            continue
-        res = compare_categorical(a, b) if cat else compare_numeric(a, b, n_bins=rule.n_bins)
-        out.append(ColumnDrift(str(col), kind, res, effect, bound))
+        out.append(compare_states(str(col), a, b, rule))
     return judge(out, rule)
+
+
+def compare_states(col: str, a: Any, b: Any, rule: DriftRule) -> ColumnDrift:
+    """One column's comparison (not yet judged: see :func:`judge`) from the reference's state
+    ``a`` and the current one's ``b``: two :class:`CategoryCounts`, two :class:`SortedSample`
+    or two :class:`~mlgate.stats.sketches.ValueSketch` (the folded form, which gives the same
+    numbers while it is exact; :mod:`mlgate.checks.drift.sketched`)."""
+    cat = isinstance(a, CategoryCounts)
+    kind = "categorical" if cat else "numeric"
+    effect = rule.categorical_effect if cat else rule.numeric_effect
+    bound = rule.categorical_min_effect if cat else rule.numeric_min_effect
+    n_a, n_b = (a.n, b.n) if cat else (len(a), len(b))
+    if min(n_a, n_b) < rule.min_samples:
+        reason = f"{n_a} reference and {n_b} current value(s); min_samples={rule.min_samples}"
+        return ColumnDrift(col, kind, None, effect, bound, reason=reason)
+    if cat:
+        res = compare_categorical(a, b)
+    elif isinstance(a, ValueSketch):
+        res = compare_numeric_sketch(a, b, n_bins=rule.n_bins)
+    else:
+        res = compare_numeric(a, b, n_bins=rule.n_bins)
+    return ColumnDrift(col, kind, res, effect, bound)
 
 
 def judge(columns: list[ColumnDrift], rule: DriftRule) -> list[ColumnDrift]:

@@ -161,7 +161,7 @@ def sequence(d: Difference, p: ABTestParams, n_arms) -> Interval | None:
 
 
 def run_ab_test(ctx: GateContext, p: ABTestParams) -> CheckResult:
-    frame_columns = list(ctx.dataset(p.dataset).frame.columns)
+    frame_columns = ctx.column_names(p.dataset)
     roles: dict[str, str | None] = {"unit": p.unit, "arm": p.arm}
     for i, m in enumerate(p.metrics):
         key = "primary" if m is p.primary else f"guardrails[{i - (p.primary is not None)}]"

@@ -90,7 +90,7 @@ def run_interleaving(ctx: GateContext, p: InterleavingParams) -> CheckResult:
         "candidate_credit": p.candidate_credit,
         "champion_credit": p.champion_credit,
     }
-    require_columns(list(ctx.dataset(p.dataset).frame.columns), roles, p.dataset)
+    require_columns(ctx.column_names(p.dataset), roles, p.dataset)
     columns = list(roles.values())
     fold = InterleavingFold(p.impression, p.candidate_credit, p.champion_credit)
     for chunk in aligned_chunks(ctx.batches(None, p.dataset, columns=columns)):

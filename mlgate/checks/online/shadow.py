@@ -106,7 +106,7 @@ def run_shadow(ctx: GateContext, p: ShadowParams) -> CheckResult:
         "candidate_latency": p.candidate_latency,
         "champion_latency": p.champion_latency,
     } | {f"slices[{i}]": s for i, s in enumerate(p.slices)}
-    require_columns(list(ctx.dataset(p.dataset).frame.columns), roles, p.dataset)
+    require_columns(ctx.column_names(p.dataset), roles, p.dataset)
     columns = list(dict.fromkeys(c for c in roles.values() if c is not None))
     frames = [b.frame for b in ctx.batches(None, p.dataset, columns=columns)]
     log = frames[0] if len(frames) == 1 else pd.concat(frames)

@@ -99,6 +99,7 @@ class DaskEngine(Engine):
     ) -> None:
         import_dask()
         self._client = client
+        self._given_client = client is not None
         self._owned: list[Any] = []
         self.scheduler = scheduler
         self.cluster_options = {
@@ -177,7 +178,8 @@ class DaskEngine(Engine):
     def describe(self) -> dict[str, Any]:
         return {
             "name": self.name,
-            "scheduler": self.scheduler or ("LocalCluster" if self._client is None else None),
+            # never the address (it may name private hosts): result.json keeps only its kind
+            "scheduler": self.scheduler or ("client" if self._given_client else "LocalCluster"),
             "max_collect_rows": self.max_collect_rows,
         }
 
