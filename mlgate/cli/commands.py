@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 from mlgate.cli.inputs import InputError, read_result_file, write_text
 from mlgate.cli.mlflow_commands import register_log_mlflow, register_promote
+from mlgate.cli.scaffold_command import register_init
 from mlgate.cli.validate import register_validate
 
 
@@ -160,7 +160,9 @@ def register_history(sub) -> None:
     p = sub.add_parser(
         "history",
         help="list recorded gate runs",
-        description="List the gate runs recorded in the history database.",
+        description="List the gate runs recorded in the history database, newest first: "
+        "the verdict, the stage each run's model reached (the last stage promoted in a row "
+        "from the first) and whether the run was partial (not every planned check ran).",
     )
     p.add_argument("--db", default="reports/history.sqlite", help="history database")
     p.add_argument("--gate", default=None, help="only runs of this gate")
@@ -170,56 +172,36 @@ def register_history(sub) -> None:
 
 def _history(args) -> int:
     from mlgate.history import History
+    from mlgate.report.text import one_line
 
     _require_history(args.db)
     runs = History(args.db).runs(gate=args.gate, limit=args.limit)
     if not runs:
         print("no runs recorded")
         return 0
-    print(f"{'id':>5}  {'finished':<25} {'gate':<24} {'verdict':<22} model")
+
+    def cut(text: object, width: int) -> str:
+        # data from the database: one line, control characters shown as U+FFFD, cut to fit
+        shown = one_line(text or "")
+        return shown if len(shown) <= width else shown[: width - 1] + "…"
+
+    print(
+        f"{'id':>5}  {'finished':<25} {'gate':<24} {'verdict':<22} {'reached':<16} {'run':<8} model"
+    )
     for run in runs:
+        # a partial run decided no stage: its verdict is only that of the checks that ran
+        reached = "-" if run.partial else (run.stage_reached or "none")
+        verdict = f"({run.verdict})" if run.partial else run.verdict
         print(
-            f"{run.run_id:>5}  {run.finished_at or ''!s:<25} {run.gate[:24]:<24} "
-            f"{run.verdict:<22} {(run.model_identity or '')[:19]}"
+            f"{run.run_id:>5}  {cut(run.finished_at, 25):<25} {cut(run.gate, 24):<24} "
+            f"{cut(verdict, 22):<22} {cut(reached, 16):<16} "
+            f"{'PARTIAL' if run.partial else 'complete':<8} {cut(run.model_identity, 19)}"
         )
-    return 0
-
-
-def register_init(sub) -> None:
-    p = sub.add_parser(
-        "init",
-        help="scaffold a gate file from a dataset (and a model)",
-        description="Write a starting gate file: the dataset's columns and "
-        "inferred task, and metric checks with thresholds from a "
-        "zero-rule baseline or, given a model, from its current "
-        "performance.",
-    )
-    p.add_argument("--data", required=True, help="evaluation data (.csv or .parquet)")
-    p.add_argument("--label", required=True, help="the label column")
-    p.add_argument(
-        "--model", default=None, help="the candidate: a model file (.skops, ...) or module:callable"
-    )
-    p.add_argument("--task", choices=("auto", "binary", "multiclass", "regression"), default="auto")
-    p.add_argument("-o", "--output", default="mlgate.yaml")
-    p.add_argument("--force", action="store_true", help="overwrite an existing file")
-    p.set_defaults(handler=_init)
-
-
-def _init(args) -> int:
-    from mlgate.cli.scaffold import scaffold_gate
-
-    out = Path(args.output)
-    if out.exists() and not args.force:
-        raise InputError(f"{out}: already exists; pass --force to overwrite it")
-    text = scaffold_gate(
-        data=Path(args.data),
-        label=args.label,
-        model=args.model,
-        task=args.task,
-        gate_dir=out.parent.resolve(),
-    )
-    out.write_text(text, encoding="utf-8")
-    print(f"wrote {out}", file=sys.stderr)
+    if any(r.partial for r in runs):
+        print(
+            "PARTIAL: not every planned check ran (-k, -x, an interrupt, ...); the verdict in "
+            "parentheses is only that of the checks that ran, and the run reached no stage."
+        )
     return 0
 
 

@@ -1,7 +1,8 @@
 """Turn a gate file's ``models.<name>`` entry into a :class:`ModelAdapter`.
 
-Formats that run code when loaded (pickle, joblib, whole pickled torch modules, skops
-files with types skops does not trust) are refused unless the entry says ``trust: true``.
+Formats that run code when loaded (pickle, joblib, whole pickled torch modules) are refused
+unless the entry says ``trust: true``; a skops file holding types skops does not trust by
+default is refused unless the entry lists them under ``trusted`` (or says ``trust: true``).
 """
 
 from __future__ import annotations
@@ -58,6 +59,7 @@ def load_model(
             batch_size=spec.batch_size,
             device=device,
             seed=seed,
+            labels=spec.labels,
         )
     except ModelLoadError as exc:
         raise ModelLoadError(f"model {name!r}: {exc}") from exc
@@ -176,14 +178,28 @@ class _Context:
             ) from exc
 
     def _load_skops(self, path: Path) -> Any:
+        """Load a .skops file whose every type skops trusts by default, is listed under
+        ``trusted``, or is allowed by ``trust: true``. Raises UntrustedModelError naming the
+        types outside those (exactly them) and the ``trusted:`` line that would allow them."""
         sio = require("skops.io", extra="skops", package="skops", feature="Loading .skops models")
-        untrusted = self._read(sio.get_untrusted_types, file=path)
-        if untrusted and not self.spec.trust:
-            raise self.untrusted(
-                f"{path} contains types skops does not trust by default, "
-                f"which could run code when loaded: {', '.join(untrusted)}."
-            )
+        untrusted = list(self._read(sio.get_untrusted_types, file=path))
+        outside = [t for t in untrusted if t not in set(self.spec.trusted)]
+        if outside and not self.spec.trust:
+            raise self.untrusted_types(path, outside)
         return self._read(sio.load, path, trusted=untrusted or None)
+
+    def untrusted_types(self, path: Path, outside: list[str]) -> UntrustedModelError:
+        """The refusal of a .skops file holding ``outside``: those types, and the gate-file
+        line (the types already listed plus these) that would allow exactly them."""
+        allowed = ", ".join([*self.spec.trusted, *outside])
+        listed = " and not listed under 'trusted'" if self.spec.trusted else ""
+        return UntrustedModelError(
+            f"model {self.name!r}: {path} holds {len(outside)} type(s) that skops does not "
+            f"trust by default{listed}, which could run code when loaded: "
+            f"{', '.join(outside)}. If the file comes from a source you trust, allow exactly "
+            f"these types under 'models.{self.name}' in the gate file: 'trusted: [{allowed}]' "
+            "('trust: true' would allow any type)."
+        )
 
     def _load_torch(self, path: Path, suffix: str) -> Any:
         torch = import_torch()

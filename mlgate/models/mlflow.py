@@ -164,6 +164,7 @@ def load_mlflow_model(
                 batch_size=spec.batch_size,
                 device=device,
                 seed=seed,
+                labels=spec.labels,
             )
         except ModelLoadError as exc:
             raise src.error(str(exc)) from exc

@@ -119,7 +119,13 @@ def _retrained(ctx, p: BacktestParams, data, times, w: Window, cutoff: Any) -> P
             f"{w.label}: {type(exc).__name__}: {exc}"
         ) from exc
     spec = ctx.gate.config.models.get(p.model)
-    adapter = adapt(fitted, ctx.task, classes=spec.classes if spec else None, device=ctx.device)
+    adapter = adapt(
+        fitted,
+        ctx.task,
+        classes=spec.classes if spec else None,
+        device=ctx.device,
+        labels=spec.labels if spec else "proba",
+    )
     return adapter.predict(X.iloc[w.positions]).validate(
         len(w.positions), source=f"model trained before {w.label}"
     )
