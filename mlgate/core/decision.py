@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +15,30 @@ class Verdict(str, enum.Enum):
     PROMOTE = "promote"
     PROMOTE_WITH_WARNINGS = "promote_with_warnings"
     HOLD = "hold"
+
+
+def stages_climbed(verdicts: Iterable[Verdict | str | None]) -> int:
+    """How many stages, from the first in gate-file order, promoted in a row (a
+    ``promote_with_warnings`` counts as promoted; anything else, a missing verdict included,
+    stops the climb): the ladder of offline → shadow → canary → production."""
+    climbed = 0
+    for verdict in verdicts:
+        value = verdict.value if isinstance(verdict, Verdict) else verdict
+        if value not in (Verdict.PROMOTE.value, Verdict.PROMOTE_WITH_WARNINGS.value):
+            break
+        climbed += 1
+    return climbed
+
+
+def stage_reached(
+    stages: Sequence[tuple[str, Verdict | str | None]], *, partial: bool
+) -> str | None:
+    """The stage a model reached: the last of the stages (``(name, verdict)`` in gate-file
+    order) that promoted in a row from the first. None when the first stage held, when no
+    stage was decided, and for a partial run (not every planned check ran: it decides
+    nothing, so it reaches nothing). The report's ladder and the history use this one rule."""
+    climbed = 0 if partial else stages_climbed(v for _, v in stages)
+    return stages[climbed - 1][0] if climbed else None
 
 
 class ExitCode(enum.IntEnum):
@@ -37,6 +61,29 @@ class StageDecision:
     verdict: Verdict
     reasons: tuple[str, ...]
     counts: dict[str, int]
+
+    def __repr__(self) -> str:
+        """One readable line: the stage, the verdict, the counts and the first reason (cut).
+
+        >>> StageDecision("staging", Verdict.PROMOTE, (), {"passed": 2, "failed": 0})
+        <StageDecision 'staging' PROMOTE: 2 passed>
+        """
+        counts = ", ".join(f"{n} {s}" for s, n in self.counts.items() if n) or "no check"
+        text = f"<StageDecision {self.stage!r} {self.verdict.value.upper()}: {counts}"
+        if self.reasons:
+            first = self.reasons[0]
+            first = first if len(first) <= 120 else first[:119] + "…"
+            more = len(self.reasons) - 1
+            label = "held by" if self.verdict is Verdict.HOLD else "warned by"
+            text += f"; {label} {first!r}" + (f" and {more} more" if more else "")
+        return text + ">"
+
+    def _repr_html_(self) -> str:
+        """The stage's verdict as the gate report shows it, in a notebook; see
+        :mod:`mlgate.core.display`."""
+        from mlgate.core.display import html
+
+        return html(self, "decision")
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -178,6 +178,53 @@ class Histogram(Block):
 
 
 @dataclass(frozen=True)
+class Matrix(Block):
+    """Counts in a square grid over one set of labels: a confusion matrix (``counts[i][j]``:
+    the rows whose ``row_axis`` is ``labels[i]`` and whose ``column_axis`` is ``labels[j]``)."""
+
+    type: ClassVar[str] = "matrix"
+    labels: tuple[str, ...] = ()
+    counts: tuple[tuple[int, ...], ...] = ()
+    row_axis: str = "actual"
+    column_axis: str = "predicted"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "labels", tuple(str(x) for x in self.labels))
+        # JSON gives lists of lists; NumPy gives arrays of numpy integers
+        counts = tuple(tuple(int(c) for c in row) for row in self.counts)
+        object.__setattr__(self, "counts", counts)
+        n = len(self.labels)
+        if len(counts) != n or any(len(row) != n for row in counts):
+            raise ValueError(
+                f"Matrix: counts must be {n} rows of {n} (one per label), got "
+                f"{[len(row) for row in counts]}"
+            )
+
+    def as_table(self) -> Table:
+        """One row per ``row_axis`` label, one column per ``column_axis`` label."""
+        corner = f"{self.row_axis} \\ {self.column_axis}"
+        names = _distinct_names(self.labels, taken={corner})
+        rows = tuple(
+            {corner: name, **dict(zip(names, row, strict=True))}
+            for name, row in zip(names, self.counts, strict=True)
+        )
+        return Table(rows=rows, columns=(corner, *names), title=self.title)
+
+
+def _distinct_names(labels: Iterable[str], taken: set[str]) -> tuple[str, ...]:
+    """``labels`` made distinct from each other and from ``taken`` (``1`` and ``"1"`` are both
+    the text ``1``): a repeated name gets `` (2)``, `` (3)``..."""
+    seen, out = set(taken), []
+    for label in labels:
+        name, i = label, 2
+        while name in seen:
+            name, i = f"{label} ({i})", i + 1
+        seen.add(name)
+        out.append(name)
+    return tuple(out)
+
+
+@dataclass(frozen=True)
 class Blocks(Block):
     """Several blocks of one kind under one evidence key (a histogram per drifted column)."""
 
@@ -212,7 +259,7 @@ def block_from_dict(data: Mapping[str, Any]) -> Block | None:
         items = [block_from_dict(i) for i in data.get("items", [])]
         return Blocks(title=str(data.get("title", "")), items=tuple(i for i in items if i))
     names = {f.name for f in fields(cls)}
-    # JSON has lists where the blocks hold tuples.
+    # JSON has lists where the blocks hold tuples (a Matrix makes its own rows tuples).
     return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items() if k in names})
 
 
@@ -230,6 +277,7 @@ __all__ = [
     "Curve",
     "Examples",
     "Histogram",
+    "Matrix",
     "Reliability",
     "Table",
     "block_from_dict",

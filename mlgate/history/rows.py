@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Any
 
+from mlgate.core.decision import stage_reached as decided_stage_reached
 from mlgate.core.errors import ResultError
 
 
@@ -43,6 +44,7 @@ def result_rows(result: Mapping[str, Any]) -> dict[str, Any]:
         _text(result.get("mlgate_version")),
         _text(result.get("schema_version")),
         text,
+        stage_reached(result),
     )
     stages = [
         (str(s.get("name")), str(s.get("verdict")))
@@ -74,6 +76,21 @@ def result_rows(result: Mapping[str, Any]) -> dict[str, Any]:
             ("run_checks", check_cols, [c for c in checks if c is not None]),
         ),
     }
+
+
+#: Stage verdicts that let a model go on to the next stage.
+
+
+def stage_reached(result: Mapping[str, Any]) -> str | None:
+    """The stage the run's model reached (:func:`mlgate.core.decision.stage_reached` over
+    ``result``'s stages, in gate-file order; a stage entry that is not a mapping stops the
+    climb). None for a partial run (``run.partial``)."""
+    stages = []
+    for s in _list(result.get("stages")):
+        if not isinstance(s, Mapping):
+            break
+        stages.append((str(s.get("name")), s.get("verdict")))
+    return decided_stage_reached(stages, partial=_map(result.get("run")).get("partial") is True)
 
 
 def _check_row(position: int, c: Any) -> tuple[Any, ...] | None:

@@ -7,7 +7,7 @@ is recognised as an mlgate history, and how a later mlgate knows what to migrate
 from __future__ import annotations
 
 SCHEMA_NAME = "mlgate-history"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 SQLITE_MAGIC = b"SQLite format 3\x00"
 VERDICTS = ("promote", "promote_with_warnings", "hold")
 DEFAULT_TIMEOUT_S = 30.0
@@ -20,7 +20,8 @@ DDL = (
         gate TEXT NOT NULL, gate_file TEXT, task TEXT,
         model_identity TEXT, verdict TEXT NOT NULL, exit_code INTEGER, seed INTEGER,
         started_at TEXT, finished_at TEXT, duration_s REAL, recorded_at TEXT NOT NULL,
-        mlgate_version TEXT, result_schema TEXT, result_json TEXT NOT NULL)""",
+        mlgate_version TEXT, result_schema TEXT, result_json TEXT NOT NULL,
+        stage_reached TEXT)""",
     "CREATE INDEX runs_by_gate ON runs (gate, id)",
     """CREATE TABLE run_stages (
         run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
@@ -42,5 +43,9 @@ DDL = (
 )
 TABLES = frozenset({"mlgate_meta", "runs", "run_stages", "run_models", "run_datasets"})
 # Migrations from version N to N + 1, applied in one transaction when an older history is
-# opened. None yet: version 1 is the first layout.
-MIGRATIONS: dict[int, tuple[str, ...]] = {}
+# opened: SQL statements, then (BACKFILLS) the values a new column takes for the runs stored
+# before it, computed from what those runs stored.
+MIGRATIONS: dict[int, tuple[str, ...]] = {
+    # 1 → 2: the stage each run reached (runs.stage_reached; NULL: none, or a partial run)
+    1: ("ALTER TABLE runs ADD COLUMN stage_reached TEXT",),
+}

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from mlgate.core.errors import HistoryError
-from mlgate.history.rows import result_rows
+from mlgate.history.rows import result_rows, stage_reached
 from mlgate.history.schema import (
     DDL,
     DEFAULT_TIMEOUT_S,
@@ -68,12 +68,31 @@ class RunSummary:
     mlgate_version: str | None
     #: The run did not run every check its stages planned (``run.partial`` of its result).
     partial: bool = False
+    #: The last stage promoted in a row from the first (None: the first held, or partial).
+    stage_reached: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["stages"] = dict(self.stages)
         d["data_fingerprints"] = dict(self.data_fingerprints)
         return d
+
+
+def _backfill_stage_reached(con: sqlite3.Connection) -> None:
+    """Schema 1 → 2: the stage each stored run reached, from its stored result document (a
+    document that cannot be read stays NULL)."""
+    for run_id, text in con.execute("SELECT id, result_json FROM runs").fetchall():
+        try:
+            doc = json.loads(text)
+        except (TypeError, ValueError):
+            continue
+        if isinstance(doc, dict):
+            reached = stage_reached(doc)
+            con.execute("UPDATE runs SET stage_reached = ? WHERE id = ?", (reached, run_id))
+
+
+#: Per migration (from version N), what fills its new columns for the runs stored before it.
+_BACKFILLS = {1: _backfill_stage_reached}
 
 
 class History:
@@ -250,10 +269,19 @@ class History:
             con.execute("PRAGMA journal_mode=WAL")  # persistent; readers never block writers
 
     def _migrate(self, version: int) -> None:
+        """Bring a history of schema ``version`` up to this one, in one transaction; another
+        process that migrated it first (between the inspection and the write lock) is seen
+        and nothing is done twice."""
         with self._transaction() as con:
+            row = con.execute(
+                "SELECT value FROM mlgate_meta WHERE key = 'schema_version'"
+            ).fetchone()
+            version = int(row[0]) if row else version
             for v in range(version, SCHEMA_VERSION):
                 for statement in MIGRATIONS[v]:
                     con.execute(statement)
+                if v in _BACKFILLS:
+                    _BACKFILLS[v](con)
             con.execute(
                 "UPDATE mlgate_meta SET value = ? WHERE key = 'schema_version'",
                 (str(SCHEMA_VERSION),),
@@ -315,7 +343,8 @@ class History:
             cur = con.execute(
                 "INSERT INTO runs (gate, gate_file, task, model_identity, verdict, exit_code, "
                 "seed, started_at, finished_at, duration_s, recorded_at, mlgate_version, "
-                "result_schema, result_json) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                "result_schema, result_json, stage_reached) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 rows["run"],
             )
             run_id = int(cur.lastrowid)
@@ -336,7 +365,7 @@ class History:
         with self._connect() as con:
             rows = con.execute(
                 "SELECT id, gate, gate_file, verdict, model_identity, started_at, finished_at, "
-                f"recorded_at, mlgate_version, {_PARTIAL} FROM runs {where} "
+                f"recorded_at, mlgate_version, {_PARTIAL}, stage_reached FROM runs {where} "
                 "ORDER BY id DESC LIMIT ?",
                 [*args, limit],
             ).fetchall()
@@ -366,6 +395,7 @@ class History:
                 recorded_at=r[7],
                 mlgate_version=r[8],
                 partial=bool(r[9]),
+                stage_reached=r[10],
             )
             for r in rows
         ]

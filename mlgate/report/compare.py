@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from mlgate.core.errors import ResultError
+from mlgate.report.text import one_line
+from mlgate.report.views import partial_reason, stage_ladder
 
 
 @dataclass(frozen=True)
@@ -147,18 +149,26 @@ def compare(a: Mapping[str, Any], b: Mapping[str, Any]) -> list[MetricComparison
 
 
 def describe_run(doc: Mapping[str, Any]) -> str:
-    """One line naming a result: gate, verdict, when it finished and the candidate's
-    identity hash (shortened)."""
+    """One line naming a result: gate, verdict (``PARTIAL RUN``, with the verdict of the
+    checks that ran, when not every planned check ran), the stage its model reached, when it
+    finished and the candidate's identity hash (shortened). Data text is on one line, its
+    control characters shown as U+FFFD (it goes to a terminal)."""
     gate = doc.get("gate") if isinstance(doc.get("gate"), Mapping) else {}
     run = doc.get("run") if isinstance(doc.get("run"), Mapping) else {}
     models = doc.get("models") if isinstance(doc.get("models"), Mapping) else {}
     cand = models.get("candidate") if isinstance(models.get("candidate"), Mapping) else {}
-    parts = [f"gate {gate.get('name', '?')}", f"verdict {doc.get('verdict', '?')}"]
+    verdict = f"verdict {doc.get('verdict', '?')}"
+    if partial_reason(doc):
+        verdict = f"PARTIAL RUN, no final verdict ({doc.get('verdict', '?')} on what ran)"
+    parts = [f"gate {gate.get('name', '?')}", verdict]
+    ladder = stage_ladder(doc)
+    if ladder.rungs and not ladder.partial:
+        parts.append(f"reached {ladder.reached or 'no stage'}")
     if run.get("finished_at"):
         parts.append(f"finished {run['finished_at']}")
     if cand.get("identity"):
         parts.append(f"model {str(cand['identity'])[:19]}")
-    return ", ".join(parts)
+    return one_line(", ".join(parts))
 
 
 def format_comparison(
@@ -178,9 +188,9 @@ def format_comparison(
     head = ("stage", "check", "metric", "a", "a interval", "b", "b interval", "b - a", "overlap")
     body = [
         (
-            ",".join(r.stages),
-            r.check_id,
-            r.metric,
+            one_line(",".join(r.stages)),
+            one_line(r.check_id),
+            one_line(r.metric),
             num(r.a_value),
             iv(r.a_interval),
             num(r.b_value),

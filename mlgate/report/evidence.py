@@ -22,6 +22,7 @@ from mlgate.core.evidence import (
     Block,
     Curve,
     Histogram,
+    Matrix,
     Reliability,
     Table,
     block_from_dict,
@@ -34,6 +35,8 @@ from mlgate.report.bounds import Bound, block_bounds
 MAX_BARS = 30
 #: Bins drawn in one histogram.
 MAX_BINS = 50
+#: Classes drawn in one matrix (the table has them all).
+MAX_MATRIX = 20
 #: Figures drawn for one evidence entry (a ``blocks`` of histograms, one per column).
 MAX_FIGURES = 12
 
@@ -148,6 +151,7 @@ DATA_TABLES: dict[str, Callable[[Any], Table]] = {
     "bars": _bars_table,
     "histogram": _histogram_table,
     "curve": _curve_table,
+    "matrix": lambda b: b.as_table(),
 }
 
 
@@ -311,12 +315,28 @@ def _curve_figure(b: Curve, bounds: Sequence[Bound] = ()) -> Figure | None:
     return Figure(svg, _left_out(len(b.x) - len(pts), "point", "without a value"))
 
 
+def _matrix_figure(b: Matrix, bounds: Sequence[Bound] = ()) -> Figure | None:
+    n = len(b.labels)
+    if not n:
+        return None
+    k = min(n, MAX_MATRIX)
+    svg = plots.matrix_svg(
+        b.labels[:k],
+        [row[:k] for row in b.counts[:k]],
+        row_axis=b.row_axis,
+        column_axis=b.column_axis,
+        title=b.title,
+    )
+    return Figure(svg, _left_out(n - k, "label", f"beyond the first {MAX_MATRIX}"))
+
+
 #: type → its figure (None when nothing in it can be drawn), given the bounds that apply.
 FIGURES: dict[str, Callable[[Any, Sequence[Bound]], Figure | None]] = {
     "reliability": _reliability_figure,
     "bars": _bars_figure,
     "histogram": _histogram_figure,
     "curve": _curve_figure,
+    "matrix": _matrix_figure,
 }
 
 

@@ -1,9 +1,11 @@
 """The HTML gate report: one self-contained file (styles and SVG plots inline, no scripts,
 no network), rendered from ``result.json`` alone with Jinja2 autoescaping.
 
-What a reviewer reads first: the overall verdict in the page title and a banner, then one line
-per check that held (or warned in) a stage with its key number (:func:`views.findings`), then
-the verdict per stage, the checks of each stage and their evidence, drawn by the renderers of
+What a reviewer reads first: the overall verdict in the page title and a banner (``PARTIAL
+RUN``, never a verdict, when not every planned check ran), then one line per check that held
+(or warned in) a stage with its key number (:func:`views.findings`), then the verdict per
+stage as a ladder in gate-file order with the stage the model reached, the checks of each
+stage and their evidence, drawn by the renderers of
 :mod:`mlgate.report.html_evidence` (chosen by each block's type, with the bounds the check
 judged the plotted numbers against). Long data text is cut for display (the whole text is in
 the element's ``title`` and in result.json) and wraps anywhere, so no value can widen the
@@ -29,7 +31,16 @@ from mlgate.report.text import (
     value_text,
     verdict_label,
 )
-from mlgate.report.views import STATUS_ORDER, checks_by_stage, findings, fmt
+from mlgate.report.views import (
+    STATUS_ORDER,
+    checks_by_stage,
+    findings,
+    fmt,
+    headline,
+    headline_class,
+    partial_reason,
+    stage_ladder,
+)
 
 
 def jinja_env():
@@ -61,9 +72,15 @@ def render_html(result: Mapping[str, Any]) -> str:
     """The HTML report for a result document."""
     template = jinja_env().get_template("report.html.j2")
     lines = findings(result)
+    ladder = stage_ladder(result)
+    stages = [s for s in result.get("stages") or [] if isinstance(s, Mapping)]
     return template.render(
         r=result,
-        overall=verdict_label(result.get("verdict", "hold")),
+        overall=headline(result),
+        banner_class=headline_class(result),
+        partial=partial_reason(result),
+        ladder=ladder,
+        rungs=list(zip(stages, ladder.rungs, strict=True)),
         blocking=[f for f in lines if f.blocking],
         warnings=[f for f in lines if not f.blocking],
         by_stage=checks_by_stage(result),

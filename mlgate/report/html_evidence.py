@@ -107,6 +107,7 @@ RENDERERS: dict[str, Renderer] = {
     "bars": _plotted,
     "histogram": _plotted,
     "curve": _plotted,
+    "matrix": _plotted,
     "table": _table,
     "examples": _table,
     "blocks": _blocks,

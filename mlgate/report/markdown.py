@@ -20,7 +20,17 @@ from mlgate.core.evidence import MAX_ROWS, Table
 from mlgate.report import evidence as ev
 from mlgate.report.mdtext import html_text, md
 from mlgate.report.text import HEADER_LIMIT, clip, clip_message, value_text
-from mlgate.report.views import CheckView, Finding, checks_by_stage, findings, verdict_label
+from mlgate.report.views import (
+    CheckView,
+    Finding,
+    Ladder,
+    checks_by_stage,
+    findings,
+    headline,
+    partial_reason,
+    stage_ladder,
+    verdict_label,
+)
 
 _ICON = {"promote": "✅", "promote_with_warnings": "⚠️", "hold": "❌"}
 _STATUS_ICON = {
@@ -87,6 +97,7 @@ RENDERERS: dict[str, Callable[[ev.Item], list[str]]] = {
     "bars": _table,
     "histogram": _table,
     "curve": _table,
+    "matrix": _table,
     "table": _table,
     "examples": _table,
     "blocks": _blocks,
@@ -160,14 +171,37 @@ def _finding(f: Finding) -> str:
     return f"- {icon} **{md_name(c.id)}** {md_name(c.status, 20)} (stage {stages}): {text}"
 
 
+_RUNG = {"reached": "✅", "held": "❌", "after": "⏸️"}
+
+
+def _ladder(ladder: Ladder) -> str:
+    """``**Stage ladder:** offline ✅ → shadow ❌ → canary ⏸️ — held at shadow...``"""
+    steps = " → ".join(
+        f"{md_name(r.name, 40)} {_ICON.get(r.verdict, '') if ladder.partial else _RUNG[r.state]}"
+        for r in ladder.rungs
+    )
+    return f"**Stage ladder:** {steps} — {md(ladder.text)}"
+
+
 def render_summary(result: Mapping[str, Any], *, max_checks: int = 30) -> str:
     """The summary: the overall verdict, the verdict per stage, one line per check that held
     or warned a stage (with its key number), then every non-passing check and the passing
     ones up to ``max_checks`` rows per stage, then the evidence of the checks that did not
     pass (up to ``max_checks``)."""
     gate = result.get("gate") or {}
-    overall = verdict_label(result.get("verdict", "hold"))
-    lines = [f"## mlgate: {md_name(gate.get('name', ''), 120)} — **{md(overall)}**", ""]
+    lines = [f"## mlgate: {md_name(gate.get('name', ''), 120)} — **{md(headline(result))}**", ""]
+    partial = partial_reason(result)
+    if partial:
+        on_those = verdict_label(result.get("verdict", "hold"))
+        lines += [
+            f"> ⚠️ **Not a final verdict:** {md(clip_message(partial, 300))}. The stage verdicts "
+            f"below count only the checks that ran ({md(on_those)} on those); run every planned "
+            "check for a verdict.",
+            "",
+        ]
+    ladder = stage_ladder(result)
+    if ladder.rungs:
+        lines += [_ladder(ladder), ""]
     lines += ["| stage | verdict | checks |", "|---|---|---|"]
     for s in result.get("stages", []):
         counts = ", ".join(f"{value_text(n)} {k}" for k, n in s.get("counts", {}).items() if n)

@@ -268,3 +268,46 @@ def histogram_svg(
         ax.set_title(clip(title, TITLE_LIMIT).shown, fontsize=8)
         ax.legend(fontsize=6, frameon=False)
     return _svg(fig)
+
+
+def matrix_svg(
+    labels: Sequence[str],
+    counts: Sequence[Sequence[int]],
+    *,
+    row_axis: str,
+    column_axis: str,
+    title: str = "",
+) -> str:
+    """A grid of counts (a confusion matrix): each cell shaded by its share of its row (so a
+    class's recall reads as the darkness of its diagonal cell whatever the class sizes) and
+    labelled with its count and that share. Vector cells, no raster image."""
+    n = len(labels)
+    totals = [sum(row) for row in counts]
+    share = [[c / t if t else 0.0 for c in row] for row, t in zip(counts, totals, strict=True)]
+    with _rc():
+        size = max(2.6, 0.55 * n + 1.4)
+        fig = _figure(size, size * 0.9)
+        ax = fig.add_subplot()
+        ax.pcolormesh(share, cmap="Blues", vmin=0.0, vmax=1.0, edgecolors="white", linewidth=1)
+        for i, row in enumerate(counts):
+            for j, c in enumerate(row):
+                ax.text(
+                    j + 0.5,
+                    i + 0.5,
+                    f"{c}\n{share[i][j]:.0%}" if totals[i] else str(c),
+                    ha="center",
+                    va="center",
+                    fontsize=7 if n <= 6 else 5,
+                    color="white" if share[i][j] > 0.6 else "#24292f",
+                )
+        ticks = [i + 0.5 for i in range(n)]
+        names = [_label(x) for x in labels]
+        ax.set_xticks(ticks, names, fontsize=7, rotation=45 if n > 4 else 0, ha="center")
+        ax.set_yticks(ticks, names, fontsize=7)
+        ax.set_xlim(0, n)
+        ax.set_ylim(n, 0)  # the first row on top, as the table reads
+        ax.set_xlabel(_label(column_axis), fontsize=8)
+        ax.set_ylabel(_label(row_axis), fontsize=8)
+        ax.tick_params(length=0)
+        _title(ax, title, [])
+    return _svg(fig)

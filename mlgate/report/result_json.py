@@ -51,6 +51,7 @@ def build_result(
             "stages": list(stages),
             "python": platform.python_version(),
             **{k: timing.get(k) for k in TIMING_KEYS},
+            "engine": engine_record(config, loaded),
         },
         "verdict": _overall(decisions := list(decisions)),
         "exit_code": int(exit_code),
@@ -60,6 +61,41 @@ def build_result(
         "datasets": dict(loaded.get("datasets", {})),
         "model_card": config.model_card.to_json(),
     }
+
+
+def engine_record(config: GateConfig, loaded: Mapping[str, Any]) -> dict[str, Any]:
+    """``run.engine``: which engine read and predicted the rows, its scheduler's kind (never
+    the address, which may name private hosts: ``LocalCluster``, or the address's scheme,
+    ``tcp``), and the partitions of each partitioned dataset.
+
+    The gate's ``engine`` setting (with ``--mlgate-engine`` / ``--mlgate-scheduler`` applied
+    by the session) says which engine ran; a description the context gives under ``engine``
+    (``Engine.describe()``) takes precedence, for an engine passed from Python."""
+    given = loaded.get("engine") if isinstance(loaded.get("engine"), Mapping) else {}
+    spec = getattr(config, "engine", None)
+    name = str(given.get("name") or getattr(spec, "name", None) or "local")
+    address = given.get("scheduler", getattr(spec, "scheduler", None))
+    scheduler = None
+    if name != "local":
+        scheduler = scheduler_kind(address)
+    partitions = {}
+    for dataset, info in sorted(dict(loaded.get("datasets", {})).items()):
+        engine = info.get("engine") if isinstance(info, Mapping) else None
+        if isinstance(engine, Mapping) and isinstance(engine.get("partitions"), int):
+            partitions[str(dataset)] = int(engine["partitions"])
+    return {"name": name, "scheduler": scheduler, "partitions": partitions}
+
+
+def scheduler_kind(address: Any) -> str:
+    """A scheduler address reduced to its kind: ``tcp://10.1.2.3:8786`` → ``tcp``; none (or
+    ``LocalCluster``) → ``LocalCluster``; an address without a scheme → ``address``."""
+    if address is None or str(address) in ("LocalCluster", "client"):
+        return "LocalCluster" if address is None else str(address)
+    text = str(address)
+    scheme, sep, _ = text.partition("://")
+    if sep and scheme.isascii() and scheme.replace("+", "").replace("-", "").isalnum():
+        return scheme.lower()
+    return "address"
 
 
 def _overall(decisions: list[StageDecision]) -> str:

@@ -7,10 +7,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from mlgate.core.decision import stage_reached, stages_climbed
 from mlgate.core.result import PRECEDENCE
 from mlgate.report.text import (
     VERDICT_LABEL,
     bound_text,
+    clip,
     clip_message,
     interval_text,
     number,
@@ -176,3 +178,83 @@ def findings(result: Mapping[str, Any]) -> list[Finding]:
 def overall_label(result: Mapping[str, Any]) -> str:
     """The run's verdict as words: ``HOLD``, ``PROMOTE WITH WARNINGS``, ``PROMOTE``."""
     return verdict_label(result.get("verdict", "hold"))
+
+
+#: The headline of a run that did not run every planned check: never a verdict.
+PARTIAL_LABEL = "PARTIAL RUN"
+
+
+def partial_reason(result: Mapping[str, Any]) -> str | None:
+    """Why the run is partial (``run.partial``: not every planned check ran), or None for a
+    complete run. A partial run without a recorded reason says so."""
+    run = result.get("run")
+    if not isinstance(run, Mapping) or run.get("partial") is not True:
+        return None
+    reason = run.get("partial_reason")
+    return str(reason) if reason else "not every planned check ran"
+
+
+def headline(result: Mapping[str, Any]) -> str:
+    """The run's verdict as words, or ``PARTIAL RUN`` for a partial run, whose stage
+    verdicts are decided on the checks that ran and so are no final verdict."""
+    return PARTIAL_LABEL if partial_reason(result) else overall_label(result)
+
+
+def headline_class(result: Mapping[str, Any]) -> str:
+    """The verdict's CSS class of the banner: ``partial`` for a partial run."""
+    if partial_reason(result):
+        return "partial"
+    verdict = str(result.get("verdict", "hold"))
+    return verdict if verdict in VERDICT_LABEL else "unknown"
+
+
+@dataclass(frozen=True)
+class Rung:
+    """One stage of the ladder: its verdict and ``state``: ``reached`` (promoted, and so was
+    every stage before it), ``held`` (the first stage that did not promote), ``after`` (a
+    stage after the first hold: its verdict does not move the model there)."""
+
+    name: str
+    verdict: str
+    state: str
+
+
+@dataclass(frozen=True)
+class Ladder:
+    """The decided stages in gate-file order and the stage the model reached: the last of
+    the promoted stages in a row from the first one (None when the first held, or when the
+    run is partial: a partial run reaches no stage)."""
+
+    rungs: tuple[Rung, ...]
+    reached: str | None
+    partial: bool = False
+
+    @property
+    def text(self) -> str:
+        """``reached canary (3 of 4 stages)``, ``held at offline: no stage reached``, or why a
+        partial run reached none."""
+        if not self.rungs:
+            return "no stage was decided"
+        if self.partial:
+            return "partial run: no stage is reached until every planned check has run"
+        if self.reached is None:
+            return f"held at {clip(self.rungs[0].name, 40).shown}: no stage reached"
+        n = sum(r.state == "reached" for r in self.rungs)
+        return f"reached {clip(self.reached, 40).shown} ({n} of {len(self.rungs)} stages)"
+
+
+def stage_ladder(result: Mapping[str, Any]) -> Ladder:
+    """The ladder of ``result``'s decided stages (``stages`` is in gate-file order)."""
+    stages = result.get("stages")
+    decided = [
+        (str(s.get("name", "")), str(s.get("verdict", "")))
+        for s in (stages if isinstance(stages, list) else [])
+        if isinstance(s, Mapping)
+    ]
+    climbed = stages_climbed(verdict for _, verdict in decided)
+    rungs = tuple(
+        Rung(name, verdict, "reached" if i < climbed else "held" if i == climbed else "after")
+        for i, (name, verdict) in enumerate(decided)
+    )
+    partial = partial_reason(result) is not None
+    return Ladder(rungs, stage_reached(decided, partial=partial), partial)

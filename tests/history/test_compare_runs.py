@@ -118,7 +118,18 @@ def test_format_comparison_names_the_two_runs_when_given(result_factory):
     b = result_factory(verdict="hold", identity="sha256:" + "2" * 64, checks=[])
     lines = format_comparison(compare(a, b), a, b).splitlines()
     assert lines[0] == (
-        "a: gate g, verdict promote, finished 2026-01-01T00:00:01+00:00, model sha256:111111111111"
+        "a: gate g, verdict promote, reached production, finished 2026-01-01T00:00:01+00:00, "
+        "model sha256:111111111111"
     )
-    assert lines[1].startswith("b: gate g, verdict hold,")
+    # b held at production: staging is the last stage its model reached
+    assert lines[1].startswith("b: gate g, verdict hold, reached staging,")
     assert format_comparison([]).splitlines()[-1] == "(no metric in either result)"
+
+
+def test_format_comparison_marks_a_partial_run_and_keeps_data_on_one_line(result_factory):
+    a = result_factory(gate="g\n\x1b[2Jx")
+    a["run"] |= {"partial": True, "partial_reason": "1 of 2 planned checks did not run"}
+    b = result_factory()
+    first = format_comparison(compare(a, b), a, b).splitlines()[0]
+    assert first.startswith("a: gate g \ufffd[2Jx, PARTIAL RUN, no final verdict (promote on")
+    assert "reached" not in first  # a partial run reaches no stage

@@ -188,3 +188,50 @@ def test_a_20000_character_value_widens_nothing(browser, tmp_path, record_proper
     assert "HOLD" in text and "Blocking checks that did not pass (1)" in text
     _attach(record_property, tmp_path / "long-value.png")
     _attach(record_property, tmp_path / "long-value-480.png")
+
+
+def _staged_partial_result() -> dict:
+    """A partial run of four stages (offline → shadow → canary → production, one named with
+    20,000 characters) whose stages all promoted on the checks that ran, with a confusion
+    matrix of hostile class names."""
+    doc = json.loads((Path(__file__).parent / "data" / "result.json").read_text())
+    names = ["offline", "shadow", f"canary-{LONG}", "production"]
+    counts = {"passed": 2, "failed": 0, "warned": 0, "inconclusive": 0, "error": 0, "skipped": 1}
+    doc["stages"] = [
+        {"name": n, "verdict": "promote", "reasons": [], "counts": dict(counts)} for n in names
+    ]
+    doc["run"]["stages"] = names
+    for c in doc["checks"]:
+        c["stages"] = names
+    doc["verdict"] = "promote"
+    doc["run"]["partial"] = True
+    doc["run"]["partial_reason"] = "1 of 8 planned checks did not run: 1 deselected (-k)"
+    doc["checks"][0]["evidence"]["confusion_matrix"] = {
+        "type": "matrix",
+        "title": "confusion matrix",
+        "labels": [HOSTILE, LONG],
+        "counts": [[40, 3], [5, 52]],
+        "row_axis": "actual",
+        "column_axis": "predicted",
+    }
+    return doc
+
+
+def test_a_partial_run_and_the_stage_ladder_in_the_browser(browser, tmp_path, record_property):
+    console, requests, title, text, scripts, layouts = _load(
+        browser, tmp_path, render_html(_staged_partial_result()), widths=(1200, 480),
+        name="partial-ladder",
+    )  # fmt: skip
+    assert [c for c in console if c[0] in ("error", "pageerror")] == [] and scripts == 0
+    assert set(requests) == {(tmp_path / "partial-ladder.html").as_uri()}  # once per width
+    assert title == "PARTIAL RUN · mlgate report: tiny"  # never the verdict of what ran
+    assert "Not a final verdict:" in text and "partial run: no stage is reached" in text
+    assert not [c for c in console if c[0] == "dialog"]  # a class name: text, never markup
+    for layout in layouts.values():
+        viewport = layout["viewport"]
+        assert layout["page"] <= viewport
+        assert layout["verdicts"] and max(layout["verdicts"]) <= viewport  # the ladder's rungs
+        assert max(layout["figures"]) <= viewport
+        assert layout["overflowing"] == [], layout["overflowing"]
+    _attach(record_property, tmp_path / "partial-ladder.png")
+    _attach(record_property, tmp_path / "partial-ladder-480.png")

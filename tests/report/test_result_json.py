@@ -15,6 +15,7 @@ from mlgate.core.evidence import (
     Curve,
     Examples,
     Histogram,
+    Matrix,
     Reliability,
     Table,
 )
@@ -33,6 +34,7 @@ BLOCKS = [
     Reliability(confidence=[0.1, 0.9], accuracy=[0.2, None], count=[10, 20]),
     Bars(labels=["a"], values=[0.9], low=[0.8], high=[1.0], over="slice", quantity="accuracy"),
     Histogram(bins=["<0", ">=0"], reference=[0.5, 0.5], current=[0.2, 0.8], title="x1"),
+    Matrix(labels=["no", "yes"], counts=[[40, 2], [5, 53]], title="confusion matrix"),
     Blocks(items=(Histogram(bins=["a"], reference=[1.0], current=[1.0], title="c"),)),
 ]
 

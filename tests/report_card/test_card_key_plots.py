@@ -1,5 +1,6 @@
-"""The model card's key plots (reliability diagrams, per-slice bars with their intervals, the
-candidate's paired difference to the champion, each with its bound) and a compact card: each
+"""The model card's key plots (confusion matrices and the ROC / PR curves of metric checks,
+reliability diagrams, per-slice bars with their intervals, the candidate's paired difference
+to the champion, each with its bound) and a compact card: each
 check's section folded, long tables folded, headers that never break inside a word, verdicts
 as words; the Markdown card parsed with CommonMark holds no markup from data."""
 
@@ -27,6 +28,8 @@ def test_the_key_plots_are_reliability_slices_and_the_champion(kinds_result):
     card = build_card(kinds_result)
     plots = key_plots(card)
     assert [(p.caption.split(":")[0], p.plot.type) for p in plots] == [
+        ("accuracy", "matrix"),  # the confusion matrix of the accuracy check
+        ("roc_auc", "curve"),  # the ROC curve of the roc_auc check
         ("slice-accuracy", "bars"),  # per slice, with intervals
         ("ece", "reliability"),
         ("non-inferior-to-champion", "bars"),  # the paired difference, with its interval
@@ -42,7 +45,7 @@ def test_the_key_plots_come_first_in_the_quantitative_analyses(kinds_result):
     assert [c.title for c in quant.children][:2] == ["Key plots", "Overall metrics"]
     html = card_html(kinds_result)
     key = html.split('<section id="key-plots">')[1].split("</section>")[0]
-    assert key.count("<svg") == 3 and key.count("<figcaption>") == 3
+    assert key.count("<svg") == 5 and key.count("<figcaption>") == 5
     # the champion comparison carries its margins: one bound per metric
     assert "need ≥ -0.01" in key and "need ≥ -0.05" in key
     md = card_markdown(kinds_result)

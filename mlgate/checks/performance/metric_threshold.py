@@ -14,7 +14,7 @@ candidate / reference is then judged against 0.95 on its paired bootstrap interv
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
@@ -29,6 +29,7 @@ from pydantic import (
 )
 
 from mlgate.checks.performance.baseline_models import check_spec
+from mlgate.checks.performance.curves import binary_plots
 from mlgate.checks.performance.relative import RelativeBound, as_relative, relative_problem
 from mlgate.checks.performance.relative_threshold import relative_id, run_relative_threshold
 from mlgate.config.schema import GateConfig
@@ -209,11 +210,13 @@ def run_metric_threshold(ctx: GateContext, params: MetricThresholdParams) -> Che
             params, Status.INCONCLUSIVE, message=f"{params.metric} undefined: {exc}", n=n
         )
     base: dict[str, Any] = {"value": value, "n": n}
+    plots = binary_plots(metric, labels, preds, ctx.task)
     if n < params.min_samples:
         return _result(
             params,
             Status.INCONCLUSIVE,
             **base,
+            evidence=dict(plots),
             message=(
                 f"only {n} rows in {params.dataset!r}; at least min_samples={params.min_samples} "
                 "are needed to judge"
@@ -232,7 +235,7 @@ def run_metric_threshold(ctx: GateContext, params: MetricThresholdParams) -> Che
             n_resamples=params.n_resamples,
             progress=advance,
         )
-    return _judge(params, metric, est, base)
+    return _judge(params, metric, est, base, plots)
 
 
 def _poisson(ctx: GateContext, params: MetricThresholdParams, metric) -> Any:
@@ -258,7 +261,15 @@ def _poisson(ctx: GateContext, params: MetricThresholdParams, metric) -> Any:
     return poisson_estimate(boot, level=p.confidence)
 
 
-def _judge(params: MetricThresholdParams, metric, est, base: dict[str, Any]) -> CheckResult:
+def _judge(
+    params: MetricThresholdParams,
+    metric,
+    est,
+    base: dict[str, Any],
+    plots: Mapping[str, Any] | None = None,
+) -> CheckResult:
+    """The check's result for the estimate ``est``; ``plots`` (the ROC, precision–recall and
+    confusion-matrix blocks of :mod:`~mlgate.checks.performance.curves`) close its evidence."""
     value = base["value"]
     evidence: dict[str, Any] = {"higher_is_better": metric.higher_is_better}
     if params.interval in ("percentile", "bca", "poisson"):
@@ -267,6 +278,7 @@ def _judge(params: MetricThresholdParams, metric, est, base: dict[str, Any]) -> 
             "undefined_resamples": est.n_undefined,
             "resampling": est.scheme,
         }
+    evidence |= plots or {}
     if est.interval is None or est.undefined_fraction > params.max_undefined_fraction:
         why = (
             f"{params.metric} was undefined on {est.n_undefined} of {est.n_resamples} "

@@ -1,12 +1,15 @@
-"""The card's "Quantitative analyses" section: the key plots (reliability diagrams, per-slice
-bars with their intervals, the candidate's paired difference to the champion, each with the
-bound it was judged against), the metrics table, then one section per check kind (slices,
-calibration, baselines, champion comparison, drift) and other checks, each check with its
-statistic, interval, threshold and evidence (tables, and plots that the HTML card draws).
-Each check's section is folded in the HTML card, so the card stays short; the key plots are
-open."""
+"""The card's "Quantitative analyses" section: the key plots (ROC and precision–recall curves
+and confusion matrices of the metric checks, reliability diagrams, per-slice bars with their
+intervals, the candidate's paired difference to the champion, each with the bound it was
+judged against; a plot two checks share is drawn once), the metrics table, then one section
+per check kind (slices, calibration, baselines, champion comparison, drift) and other checks,
+each check with its statistic, interval, threshold and evidence (tables, and plots that the
+HTML card draws). Each check's section is folded in the HTML card, so the card stays short;
+the key plots are open."""
 
 from __future__ import annotations
+
+import json
 
 from mlgate.core.evidence import Bars
 from mlgate.report.card import fmt
@@ -19,6 +22,8 @@ from mlgate.report.text import bound_text, clip
 MAX_KEY_PLOTS = 6
 #: Check kinds whose bars are the candidate's difference to the champion.
 CHAMPION_KINDS = ("champion", "regression")
+#: Check kinds whose curves are key plots (the ROC and precision–recall curves).
+METRIC_KINDS = ("metric",)
 
 
 def _metric_table(checks: tuple[CheckInfo, ...]) -> Table:
@@ -70,10 +75,13 @@ def _check_section(c: CheckInfo, prefix: str) -> Section:
 
 
 def _is_key_plot(plot: Plot, check: CheckInfo) -> bool:
-    """A reliability diagram, bars over slices with their intervals, or the paired difference
-    of the candidate to the champion (bars of a champion check)."""
-    if plot.type == "reliability":
+    """A reliability diagram, a confusion matrix, the curve of a metric check (ROC,
+    precision–recall), bars over slices with their intervals, or the paired difference of
+    the candidate to the champion (bars of a champion check)."""
+    if plot.type in ("reliability", "matrix"):
         return True
+    if plot.type == "curve":
+        return check.kind in METRIC_KINDS
     block = plot.item.block
     if not isinstance(block, Bars):
         return False
@@ -85,12 +93,14 @@ def _is_key_plot(plot: Plot, check: CheckInfo) -> bool:
 def key_plots(card: ModelCard) -> tuple[PlotBlock, ...]:
     """The plots a reader looks at first, of the candidate's checks, in card order (at most
     :data:`MAX_KEY_PLOTS`); each captioned with its check."""
-    out = []
+    out, seen = [], set()
     for c in card.all_checks:
         if not c.is_candidate:
             continue
         for p in c.evidence.plots:
-            if _is_key_plot(p, c) and len(out) < MAX_KEY_PLOTS:
+            same = json.dumps(p.item.raw, sort_keys=True, default=str)  # drawn once
+            if _is_key_plot(p, c) and len(out) < MAX_KEY_PLOTS and same not in seen:
+                seen.add(same)
                 out.append(PlotBlock(p, caption=f"{clip(c.check_id, 60).shown}: {p.title}"))
     return tuple(out)
 

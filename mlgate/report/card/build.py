@@ -10,13 +10,14 @@ result carries. Nothing is invented: expected fields nobody filled are listed in
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from mlgate.config.card import ModelCardSpec, missing_fields, validate_card_spec
 from mlgate.core.errors import ResultError
 from mlgate.report.card import fmt
 from mlgate.report.card.evidence import Evidence, SliceMetric, evidence_tables, slice_metrics
+from mlgate.report.views import Ladder, headline, partial_reason, stage_ladder
 
 # Check kinds with a section of their own on the card, in card order; others are listed
 # under "Other checks". "metric" checks make the main metrics table.
@@ -123,6 +124,19 @@ class ModelCard:
     training_data: DatasetInfo | None
     evaluation_data: tuple[DatasetInfo, ...]
     missing: tuple[tuple[str, str], ...]
+    #: The decided stages in gate-file order and the stage the model reached.
+    ladder: Ladder = field(default_factory=lambda: Ladder((), None))
+
+    @property
+    def partial(self) -> str | None:
+        """Why the run is partial (not every planned check ran), or None: a partial run's
+        card shows ``PARTIAL RUN`` where the verdict would be."""
+        return partial_reason({"run": self.run})
+
+    @property
+    def headline(self) -> str:
+        """The verdict as words, or ``PARTIAL RUN`` (:func:`mlgate.report.views.headline`)."""
+        return headline({"run": self.run, "verdict": self.verdict or "hold"})
 
     @property
     def architecture(self) -> str | None:
@@ -223,6 +237,7 @@ def build_card(result: Mapping[str, Any]) -> ModelCard:
         training_data=training,
         evaluation_data=evaluation,
         missing=missing,
+        ladder=stage_ladder(result),
     )
 
 

@@ -154,6 +154,7 @@ RENDERERS: dict[str, Callable[[ev.Item, Check], Parts]] = {
     "bars": _plotted,
     "histogram": _plotted,
     "curve": _plotted,
+    "matrix": _plotted,
     "table": _table,
     "examples": _examples,
     "blocks": _blocks,

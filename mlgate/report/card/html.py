@@ -72,6 +72,9 @@ def render_html(card: ModelCard) -> str:
     if finished:
         provenance += f", run finished {finished}"
     verdict = card.verdict if card.verdict in KNOWN_STATUSES else ""
+    if card.partial:
+        verdict = "partial"
+        provenance += "; a partial run: not every planned check ran, so no final verdict"
     template = _environment().get_template(TEMPLATE)
     return template.render(
         card=card,

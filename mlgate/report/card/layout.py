@@ -13,7 +13,7 @@ from mlgate.report.card.blocks import field as _field
 from mlgate.report.card.blocks import link as _link
 from mlgate.report.card.build import DatasetInfo, ModelCard
 from mlgate.report.card.evidence import Table
-from mlgate.report.text import clip_message, verdict_label
+from mlgate.report.text import clip, clip_message, verdict_label
 
 
 def card_document(card: ModelCard) -> tuple[Section, ...]:
@@ -46,7 +46,8 @@ def _summary(card: ModelCard) -> Section:
             (
                 # shown above when given; a field only to say it is missing
                 _field("Overview", None, None if md.overview else p + "overview"),
-                _field("Gate verdict", verdict_label(card.verdict) if card.verdict else None),
+                _field("Gate verdict", _verdict_text(card)),
+                _field("Stage reached", card.ladder.text if card.ladder.rungs else None),
                 _field("Gate", f"{g['name']} ({g['file']})" if g["file"] else g["name"]),
                 _field("Gate description", g["description"] or None),
                 _field("Task", g["task"] or None),
@@ -58,6 +59,17 @@ def _summary(card: ModelCard) -> Section:
         )
     )
     return Section("summary", "Summary", tuple(blocks))
+
+
+def _verdict_text(card: ModelCard) -> str | None:
+    """The verdict as words; for a partial run, that it is none (and why)."""
+    if card.partial:
+        on_those = verdict_label(card.verdict or "hold")
+        return (
+            f"PARTIAL RUN, not a final verdict: {clip_message(card.partial, 300)} "
+            f"({on_those} on the checks that ran)"
+        )
+    return verdict_label(card.verdict) if card.verdict else None
 
 
 def fmt_list(x: object) -> list[str]:
@@ -204,7 +216,14 @@ def _verdicts(card: ModelCard) -> Section:
     if not rows:
         return Section("gate-verdict", "Gate verdict", (Text("No stage was decided.", "note"),))
     table = Table("Stage verdicts", ("stage", "verdict", *statuses, "reasons"), tuple(rows))
-    return Section("gate-verdict", "Gate verdict", (TableBlock(table),))
+    steps = " → ".join(
+        f"{clip(r.name, 40).shown} ({verdict_label(r.verdict).lower()})" for r in card.ladder.rungs
+    )
+    ladder = Text(f"Stage ladder, in gate-file order: {steps}; {card.ladder.text}.", "note")
+    if card.partial:
+        note = Text(f"Partial run, not a final verdict: {clip_message(card.partial, 300)}.")
+        return Section("gate-verdict", "Gate verdict", (note, ladder, TableBlock(table)))
+    return Section("gate-verdict", "Gate verdict", (ladder, TableBlock(table)))
 
 
 def _dataset_table(title: str, data: tuple[DatasetInfo, ...]) -> Table:
