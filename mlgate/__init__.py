@@ -1,10 +1,14 @@
 """mlgate — a quality gate for machine-learning models, delivered as a pytest plugin.
 
-Run ``pytest --mlgate`` with a gate file, or :func:`run_gate` from Python.
+Run ``pytest --mlgate`` with a gate file, or :func:`run_gate` from Python (in a notebook:
+``mlgate.run_gate("mlgate.yaml", outputs="reports")`` writes the pytest run's outputs and the
+run draws itself as the gate report does).
 
 Names are imported lazily: pytest loads mlgate's plugin in every run (through the
 ``pytest11`` entry point), and a run without ``--mlgate`` must not pay for importing
-pandas and scikit-learn.
+pandas and scikit-learn. The first name taken from here also imports
+:mod:`mlgate.report.notebook`, which gives results their notebook display
+(:mod:`mlgate.core.display`).
 """
 
 from __future__ import annotations
@@ -37,7 +41,10 @@ _EXPORTS = {
     "Severity": "mlgate.core.result",
     "Status": "mlgate.core.result",
     "Threshold": "mlgate.core.result",
-    "run_gate": "mlgate.core.runner",
+    "GateRun": "mlgate.core.runner",
+    # run_gate with outputs= (result.json, report, summary, card): the report layer's, since
+    # the kernel's runner may not import the report.
+    "run_gate": "mlgate.report.notebook",
 }
 
 __all__ = [*sorted(_EXPORTS), "__version__"]
@@ -48,6 +55,7 @@ def __getattr__(name: str) -> Any:
     if module is None:
         raise AttributeError(f"module 'mlgate' has no attribute {name!r}")
     value = getattr(importlib.import_module(module), name)
+    importlib.import_module("mlgate.report.notebook")  # registers the notebook display
     globals()[name] = value
     return value
 

@@ -121,6 +121,15 @@ class GateWriter:
         return path
 
 
+@pytest.fixture(autouse=True)
+def _outside_github_actions(monkeypatch):
+    """Tests run as on a developer's machine even when CI runs them under GitHub Actions
+    (tox passes ``GITHUB_*`` through): no annotations unless a test asks for them, and no
+    pytester run appends its summary to the real job summary."""
+    monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
+    monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
+
+
 @pytest.fixture
 def gate_writer(tmp_path: Path) -> GateWriter:
     return GateWriter(tmp_path)

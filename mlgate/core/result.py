@@ -294,6 +294,35 @@ class CheckResult:
             message = f"{message} [{rule.value} rule: {status.value}]".lstrip()
         return replace(self, parts=parts, status=status, message=message, decision_rule=rule)
 
+    def __repr__(self) -> str:
+        """One readable line: the id, the status, the statistic against its bound, the sample
+        size, the stages and the message (cut); strings as ``repr`` so data text cannot break
+        the line. ``to_dict()`` has every field.
+
+        >>> CheckResult("acc", "accuracy", "failed", metric="accuracy", value=0.71)
+        <CheckResult 'acc' failed: accuracy = 0.71>
+        """
+        text = f"<CheckResult {self.check_id!r} {self.status.value}"
+        if self.severity is Severity.WARN:
+            text += " (warn)"
+        details = []
+        if self.metric is not None:
+            details.append(_statistic(self))
+        if self.sample_size is not None:
+            details.append(f"n={self.sample_size}")
+        if self.stages:
+            details.append("stages " + ", ".join(repr(s) for s in self.stages))
+        if self.message:
+            details.append(repr(_cut(self.message, 120)))
+        return text + (": " + "; ".join(details) if details else "") + ">"
+
+    def _repr_html_(self) -> str:
+        """The check as the gate report shows it (its row, plot and evidence) in a notebook;
+        see :mod:`mlgate.core.display`."""
+        from mlgate.core.display import html
+
+        return html(self, "check")
+
     def with_context(self, **changes: Any) -> CheckResult:
         """A copy with kernel-owned fields (id, stages, severity, ...) filled in."""
         return replace(self, **changes)
@@ -340,6 +369,27 @@ class CheckResult:
             parts=tuple(Part.from_dict(p) for p in data.get("parts", ())),
             decision_rule=data.get("decision_rule"),
         )
+
+
+def _number(x: float | None) -> str:
+    if x is None:
+        return "n/a"
+    return f"{x:.4g}" if math.isfinite(x) else "n/a"
+
+
+def _statistic(r: CheckResult) -> str:
+    """``accuracy = 0.7123 [0.68, 0.74] (needs >= 0.8)`` for :meth:`CheckResult.__repr__`."""
+    text = f"{r.metric} = {_number(r.value)}"
+    if r.interval is not None:
+        text += f" [{_number(r.interval.low)}, {_number(r.interval.high)}]"
+    if r.threshold is not None:
+        text += f" (needs {r.threshold.op} {_number(r.threshold.bound)})"
+    return text
+
+
+def _cut(text: str, limit: int) -> str:
+    text = str(text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 #: Digits kept for numbers in evidence (result.json): enough to reproduce every figure the

@@ -27,6 +27,7 @@ from mlgate.core.gate import Gate, open_gate
 from mlgate.core.result import CheckResult, Severity, Status
 from mlgate.core.runner import TimeLimits, select_stages, shorten
 from mlgate.history import DEFAULT_FILENAME, History
+from mlgate.plugin.annotations import write_annotations
 from mlgate.plugin.collect import GateCheckItem, GateFile
 from mlgate.plugin.keys import FINAL_KEY, META_KEY, RECORDED_KEY
 from mlgate.plugin.markers import meta_from_marker
@@ -355,6 +356,8 @@ class GateSession:
             self.sigterm.install()
 
     def pytest_unconfigure(self, config: pytest.Config) -> None:
+        # GitHub Actions annotations (GITHUB_ACTIONS=true only), after pytest's last line
+        write_annotations(config.pluginmanager.get_plugin("terminalreporter"), self)
         self.sigterm.restore()
         self.context.close()  # a Dask cluster the engine started, its cached predictions
 
