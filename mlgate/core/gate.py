@@ -29,6 +29,8 @@ class PlannedCheck:
     #: How the check's bounds are judged: the check's ``decision_rule``, else its stage's,
     #: else the gate's (strict by default).
     decision_rule: DecisionRule = DecisionRule.STRICT
+    #: The check's ``seeds``: run once per seed and keep the worst (empty: once, at the gate's).
+    seeds: tuple[int, ...] = ()
 
     @property
     def kind(self) -> str:
@@ -137,7 +139,16 @@ def plan_gate(config: GateConfig, registry: CheckRegistry, *, path: Path) -> Gat
             seen[check_id] = where
             rule = decl.decision_rule or spec.decision_rule or config.decision_rule
             planned.append(
-                PlannedCheck(stage, check_id, check_type, params, decl.severity, where, rule)
+                PlannedCheck(
+                    stage,
+                    check_id,
+                    check_type,
+                    params,
+                    decl.severity,
+                    where,
+                    rule,
+                    tuple(decl.seeds or ()),
+                )
             )
     if problems:
         raise ConfigError(

@@ -7,16 +7,19 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from mlgate.core.context import GateContext
-from mlgate.core.decision import StageDecision, decide_stage
+from mlgate.core.decision import StageDecision, Verdict, decide_stage
 from mlgate.core.errors import EmptyDatasetError, MlgateError
 from mlgate.core.gate import Gate, PlannedCheck, open_gate
 from mlgate.core.result import CheckResult, Severity, Status
+from mlgate.core.seeds import run_at_seeds
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +63,10 @@ def _run_limited(
         # The engine learns which check reads the rows (to refuse gathering every row for a
         # check that needs them all, on a dataset too large to gather).
         with ctx.progress.check(planned.check_id), ctx.running(planned.check_type, planned.params):
+            if planned.seeds:
+                return run_at_seeds(
+                    ctx, planned.seeds, planned.kind, lambda c: _guarded(c, planned)
+                )
             return planned.check_type.run(ctx, planned.params)
 
     try:
@@ -75,15 +82,30 @@ def _run_limited(
                 message=limit.timed_out_message(),
             )
         return outcome.value()
-    except EmptyDatasetError as exc:  # nothing to judge: too little data, never a pass
+    except Exception as exc:
+        return _failure_result(planned, exc)
+
+
+def _guarded(ctx: GateContext, planned: PlannedCheck) -> CheckResult:
+    """One run of the check at one of its seeds; what it raises is that seed's result."""
+    try:
+        return planned.check_type.run(ctx, planned.params)
+    except Exception as exc:
+        return _failure_result(planned, exc)
+
+
+def _failure_result(planned: PlannedCheck, exc: Exception) -> CheckResult:
+    """What a check that raised ``exc`` reports: too little data is inconclusive (nothing to
+    judge is never a pass), mlgate's errors are ``error`` with their message, anything else
+    is ``error`` naming the exception (a bug in a check or a model: reported, never a pass)."""
+    if isinstance(exc, EmptyDatasetError):
         return CheckResult(
             check_id="?", kind=planned.kind, status=Status.INCONCLUSIVE, message=str(exc)
         )
-    except MlgateError as exc:
+    if isinstance(exc, MlgateError):
         return error_result(planned.kind, exc)
-    except Exception as exc:  # a bug in a check or a model: report it, never pass
-        log.exception("check %s raised", planned.check_id)
-        return error_result(planned.kind, exc, unexpected=True)
+    log.error("check %s raised", planned.check_id, exc_info=exc)
+    return error_result(planned.kind, exc, unexpected=True)
 
 
 def error_result(kind: str, exc: BaseException, *, unexpected: bool = False) -> CheckResult:
@@ -133,11 +155,50 @@ def shorten(text: str, limit: int = MESSAGE_LIMIT) -> str:
 
 @dataclass(frozen=True)
 class GateRun:
-    """The outcome of running a gate from Python."""
+    """The outcome of running a gate from Python.
+
+    ``seed``, ``loaded`` (what :meth:`GateContext.describe` says was loaded) and ``timing``
+    (``started_at``, ``finished_at``, ``duration_s``) are what ``result.json`` needs besides
+    the results; ``outputs`` names the files written for this run, by name (``result``,
+    ``report``, ``summary``, the model card's), when it was run with ``outputs=``.
+    """
 
     gate: Gate
     results: tuple[CheckResult, ...]
     decisions: tuple[StageDecision, ...]
+    seed: int | None = None
+    loaded: Mapping[str, Any] = field(default_factory=dict)
+    timing: Mapping[str, Any] = field(default_factory=dict)
+    outputs: Mapping[str, Path] = field(default_factory=dict)
+
+    @property
+    def verdict(self) -> Verdict:
+        """The run's verdict: ``hold`` when any decided stage holds (or none was decided),
+        else ``promote_with_warnings`` when any stage warned, else ``promote``."""
+        verdicts = {d.verdict for d in self.decisions}
+        for v in (Verdict.HOLD, Verdict.PROMOTE_WITH_WARNINGS, Verdict.PROMOTE):
+            if v in verdicts:
+                return v
+        return Verdict.HOLD
+
+    def __repr__(self) -> str:
+        """One readable line: the gate, the verdict per stage and the checks' statuses."""
+        stages = ", ".join(f"{d.stage} {d.verdict.value.upper()}" for d in self.decisions)
+        counts = Counter(r.status.value for r in self.results)
+        statuses = ", ".join(f"{counts[s.value]} {s.value}" for s in Status if counts[s.value])
+        return (
+            f"<GateRun {self.gate.config.name!r} {self.verdict.value.upper()}: "
+            f"{stages or 'no stage'}; {len(self.results)} checks"
+            + (f": {statuses}" if statuses else "")
+            + ">"
+        )
+
+    def _repr_html_(self) -> str:
+        """The gate report's verdict banner, stage verdicts and check table (plots included)
+        in a notebook; see :mod:`mlgate.core.display`."""
+        from mlgate.core.display import html
+
+        return html(self, "run")
 
 
 def run_gate(
@@ -160,17 +221,40 @@ def run_gate(
         run = run_gate("mlgate.yaml", stages=["staging"])
         print(run.decisions[0].verdict)
     """
+    started = time.time()
     gate = open_gate(path)
     selected = select_stages(gate, stages)
     ctx = GateContext(gate, seed=seed, device=device, models=models, datasets=datasets)
     planned = [c for c in gate.checks if c.stage in selected]
-    ctx.preflight(planned)  # a setup mistake is a SetupError (exit 4), not a held model
-    limits = TimeLimits(gate.config)
-    results = tuple(run_check(ctx, c, limits=limits) for c in planned)
+    try:
+        ctx.preflight(planned)  # a setup mistake is a SetupError (exit 4), not a held model
+        limits = TimeLimits(gate.config)
+        results = tuple(run_check(ctx, c, limits=limits) for c in planned)
+        described = _describe(ctx)
+    finally:
+        ctx.close()  # what the engine started (a Dask LocalCluster) stops with the run
     decisions = tuple(
         decide_stage(s, results, inconclusive=gate.config.stages[s].inconclusive) for s in selected
     )
-    return GateRun(gate, results, decisions)
+    finished = time.time()
+    timing = {
+        "started_at": _iso(started),
+        "finished_at": _iso(finished),
+        "duration_s": round(finished - started, 3),
+    }
+    return GateRun(gate, results, decisions, ctx.seed, described, timing)
+
+
+def _describe(ctx: GateContext) -> dict[str, Any]:
+    """What the run loaded, for result.json; a failure to describe it is recorded there."""
+    try:
+        return ctx.describe()
+    except Exception as exc:
+        return {"models": {}, "datasets": {}, "error": f"{type(exc).__name__}: {exc}"}
+
+
+def _iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, tz=timezone.utc).isoformat(timespec="seconds")
 
 
 def select_stages(gate: Gate, stages: list[str] | None) -> list[str]:

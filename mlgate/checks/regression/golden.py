@@ -23,6 +23,8 @@ from pydantic import BaseModel, ConfigDict, Field, PositiveInt
 
 from mlgate import __version__
 from mlgate.checks.regression.golden_io import (
+    EXPECTED,
+    SCORE_PREFIX,
     GoldenCases,
     golden_format,
     plain,
@@ -52,13 +54,28 @@ class GoldenParams(BaseModel):
     scores: bool = True
     dataset: str = "evaluation"
     n_cases: PositiveInt = 20
+    #: The column of expected outputs in a CSV or Parquet golden file (e.g. the dataset's
+    #: label column, so an excerpt of the evaluation data is a golden file as it is).
+    expected_column: str = Field(EXPECTED, min_length=1)
 
 
 def _validate(p: GoldenParams, config: GateConfig) -> None:
     try:
-        golden_format(Path(p.path))
+        fmt = golden_format(Path(p.path))
     except DataError as exc:
         raise ConfigError(str(exc), path="path") from None
+    if p.expected_column != EXPECTED and fmt not in ("csv", "parquet"):
+        raise ConfigError(
+            f"expected_column is for CSV and Parquet golden files; {p.path!r} is {fmt} "
+            "(whose cases name their expected output); remove expected_column",
+            path="expected_column",
+        )
+    if p.expected_column == "case" or p.expected_column.startswith(SCORE_PREFIX):
+        raise ConfigError(
+            f"expected_column {p.expected_column!r} is a reserved column of golden files "
+            f"('case', '{SCORE_PREFIX}<class>'); name the column of expected outputs",
+            path="expected_column",
+        )
     require_model(config, p.model)
     require_dataset(config, p.dataset, label=False)
 
@@ -74,7 +91,7 @@ def run_golden(ctx: GateContext, p: GoldenParams) -> CheckResult:
             f"no golden file at {str(path)!r}; write one from the current model with "
             "pytest --mlgate --mlgate-update-golden",
         )
-    cases = read_golden(path)
+    cases = read_golden(path, expected=p.expected_column)
     if not len(cases):
         return _result(p, Status.INCONCLUSIVE, f"golden file {path.name!r} has no cases", n=0)
     preds = _predict(ctx, p, cases.inputs)
@@ -198,7 +215,7 @@ def _describe(failure: dict[str, Any]) -> str:
 
 def _write(ctx: GateContext, p: GoldenParams, path: Path) -> CheckResult:
     if path.is_file():
-        old = read_golden(path)
+        old = read_golden(path, expected=p.expected_column)
         names, inputs = old.names, old.inputs
     else:
         data = ctx.dataset(p.dataset)
@@ -215,7 +232,7 @@ def _write(ctx: GateContext, p: GoldenParams, path: Path) -> CheckResult:
         scores = pd.DataFrame(preds.scores, columns=[str(c) for c in classes])
     cases = GoldenCases(names, inputs, expected, scores)
     notes = {"model": p.model, "written_by": f"mlgate {__version__}"}
-    write_golden(path, cases, notes=notes, regression=regression)
+    write_golden(path, cases, notes=notes, regression=regression, expected=p.expected_column)
     return _result(
         p,
         Status.INCONCLUSIVE,
@@ -262,8 +279,8 @@ GOLDEN = CheckType(
     kind=KIND,
     params=GoldenParams,
     run=run_golden,
-    summary="Known inputs give known outputs (golden file: CSV, JSON or YAML); labels exact, "
-    "scores within a tolerance; --mlgate-update-golden rewrites the file.",
+    summary="Known inputs give known outputs (golden file: CSV, Parquet, JSON or YAML); labels "
+    "exact, scores within a tolerance; --mlgate-update-golden rewrites the file.",
     validate=_validate,
     default_id=_default_id,
 )

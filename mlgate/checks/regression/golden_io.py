@@ -1,11 +1,15 @@
 """Golden files: known inputs with the outputs the model must keep giving.
 
-Three formats, chosen by the file's extension:
+Four formats, chosen by the file's extension:
 
-CSV (``.csv``)
-    One row per case. Reserved columns: ``case`` (the case's name, optional), ``expected``
-    (the label, or the value for regression) and ``score:<class>`` (the expected probability
-    of each class, optional). Every other column is a model input.
+CSV (``.csv``) and Parquet (``.parquet``, ``.pq``; needs ``mlgate[parquet]``)
+    The plain layout: one row per case, the model's input columns plus the expected output.
+    Reserved columns: ``case`` (the case's name, optional), ``expected`` (the label, or the
+    value for regression; another name with the check's ``expected_column``, e.g. the
+    dataset's label column, so an excerpt of the evaluation data is a golden file as it is)
+    and ``score:<class>`` (the expected probability of each class, optional). Every other
+    column is a model input. Parquet keeps the inputs' types (integers, categories,
+    timestamps) where CSV reads them back as pandas infers them.
 JSON (``.json``) / YAML (``.yaml``, ``.yml``)
     ``{"cases": [{"case": "c1", "inputs": {"x": 1.5}, "expected": {"label": 1,
     "scores": {"0": 0.2, "1": 0.8}}}]}`` (``value`` instead of ``label`` for regression;
@@ -26,10 +30,18 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from mlgate.core.errors import DataError
+from mlgate.core.errors import DataError, require
 
 SCORE_PREFIX = "score:"
-FORMATS = {".csv": "csv", ".json": "json", ".yaml": "yaml", ".yml": "yaml"}
+EXPECTED = "expected"
+FORMATS = {
+    ".csv": "csv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".json": "json",
+    ".yaml": "yaml",
+    ".yml": "yaml",
+}
 
 
 @dataclass(frozen=True)
@@ -50,17 +62,23 @@ def golden_format(path: Path) -> str:
     fmt = FORMATS.get(path.suffix.lower())
     if fmt is None:
         raise DataError(
-            f"golden file {str(path)!r}: unknown format {path.suffix!r}; use .csv, .json or .yaml"
+            f"golden file {str(path)!r}: unknown format {path.suffix!r}; "
+            "use .csv, .parquet, .json or .yaml"
         )
     return fmt
 
 
-def read_golden(path: Path) -> GoldenCases:
-    """Read a golden file. Raises DataError naming the file for a malformed one."""
+def read_golden(path: Path, *, expected: str = EXPECTED) -> GoldenCases:
+    """Read a golden file (``expected``: the column of expected outputs in a CSV or Parquet
+    file). Raises DataError naming the file for a malformed one."""
     fmt = golden_format(path)
+    if fmt == "parquet":
+        require("pyarrow", extra="parquet", feature="Parquet golden files")
     try:
         if fmt == "csv":
-            return _from_frame(pd.read_csv(path), path)
+            return _from_frame(pd.read_csv(path), path, expected)
+        if fmt == "parquet":
+            return _from_frame(pd.read_parquet(path), path, expected)
         text = path.read_text(encoding="utf-8")
         doc = json.loads(text) if fmt == "json" else yaml.safe_load(text)
     except (OSError, ValueError, yaml.YAMLError) as exc:
@@ -68,10 +86,12 @@ def read_golden(path: Path) -> GoldenCases:
     return _from_doc(doc, path)
 
 
-def _from_frame(frame: pd.DataFrame, path: Path) -> GoldenCases:
-    if "expected" not in frame.columns:
+def _from_frame(frame: pd.DataFrame, path: Path, expected: str) -> GoldenCases:
+    if expected not in frame.columns:
+        hint = "" if expected != EXPECTED else " (or name the column with expected_column)"
         raise DataError(
-            f"golden file {str(path)!r} has no 'expected' column; columns: {list(frame.columns)}"
+            f"golden file {str(path)!r} has no {expected!r} column{hint}; "
+            f"columns: {list(map(str, frame.columns))}"
         )
     names = (
         frame["case"].astype(str).tolist()
@@ -79,12 +99,12 @@ def _from_frame(frame: pd.DataFrame, path: Path) -> GoldenCases:
         else [f"row {i + 1}" for i in range(len(frame))]
     )
     score_cols = [c for c in frame.columns if str(c).startswith(SCORE_PREFIX)]
-    inputs = frame.drop(columns=["expected", *score_cols, *(["case"] if "case" in frame else [])])
+    inputs = frame.drop(columns=[expected, *score_cols, *(["case"] if "case" in frame else [])])
     scores = None
     if score_cols:
         scores = frame[score_cols].astype(float)
         scores.columns = [str(c)[len(SCORE_PREFIX) :] for c in score_cols]
-    return GoldenCases(names, inputs.reset_index(drop=True), frame["expected"].tolist(), scores)
+    return GoldenCases(names, inputs.reset_index(drop=True), frame[expected].tolist(), scores)
 
 
 def _from_doc(doc: Any, path: Path) -> GoldenCases:
@@ -108,20 +128,31 @@ def _from_doc(doc: Any, path: Path) -> GoldenCases:
 
 
 def write_golden(
-    path: Path, cases: GoldenCases, *, notes: dict[str, Any], regression: bool = False
+    path: Path,
+    cases: GoldenCases,
+    *,
+    notes: dict[str, Any],
+    regression: bool = False,
+    expected: str = EXPECTED,
 ) -> None:
     """Write ``cases`` to ``path`` in the format of its extension (folders are created);
-    expected outputs are written as ``value`` for regression, else as ``label``."""
+    expected outputs are written as ``value`` for regression, else as ``label`` (in the
+    ``expected`` column of a CSV or Parquet file)."""
     fmt = golden_format(path)
+    if fmt == "parquet":
+        require("pyarrow", extra="parquet", feature="Parquet golden files")
     path.parent.mkdir(parents=True, exist_ok=True)
-    if fmt == "csv":
+    if fmt in ("csv", "parquet"):
         frame = cases.inputs.copy()
         frame.insert(0, "case", cases.names)
-        frame["expected"] = cases.expected
+        frame[expected] = cases.expected
         if cases.scores is not None:
             for col in cases.scores.columns:
                 frame[f"{SCORE_PREFIX}{col}"] = cases.scores[col].to_numpy()
-        frame.to_csv(path, index=False)
+        if fmt == "csv":
+            frame.to_csv(path, index=False)
+        else:
+            frame.to_parquet(path, index=False)
         return
     key = "value" if regression else "label"
     doc = {**notes, "cases": [_case_doc(cases, i, key) for i in range(len(cases))]}

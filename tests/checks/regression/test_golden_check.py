@@ -63,7 +63,7 @@ def model(shift: float = 0.0, flip_above: float | None = None):
     return predict
 
 
-@pytest.mark.parametrize("name", ["golden.csv", "golden.json", "golden.yaml"])
+@pytest.mark.parametrize("name", ["golden.csv", "golden.parquet", "golden.json", "golden.yaml"])
 def test_written_file_reads_back_and_the_same_model_matches(tmp_path, data, name):
     written = run(tmp_path, {"path": name, "n_cases": 15}, model(), data, update=True)
     assert written.status is Status.INCONCLUSIVE  # written, not checked: holds the stage
@@ -166,8 +166,48 @@ def test_an_empty_golden_file_is_inconclusive(tmp_path, data):
 
 
 def test_an_unknown_format_is_a_config_error(tmp_path):
-    with pytest.raises(ConfigError, match=r"checks\[0\]\.path: .*use \.csv, \.json or \.yaml"):
+    says = r"checks\[0\]\.path: .*use \.csv, \.parquet, \.json or \.yaml"
+    with pytest.raises(ConfigError, match=says):
         open_gate(write_gate(tmp_path, {"path": "golden.xlsx"}))
+
+
+def test_parquet_keeps_the_input_types_csv_would_guess(tmp_path, data):
+    typed = data.assign(z=pd.Categorical(np.where(data["x"] > 0, "a", "b")))
+    run(tmp_path, {"path": "g.parquet", "n_cases": 10}, model(), typed, update=True)
+    back = pd.read_parquet(tmp_path / "g.parquet")
+    assert isinstance(back["z"].dtype, pd.CategoricalDtype)
+    assert set(back["x"]) <= set(typed["x"])  # floats exactly as they were
+    assert run(tmp_path, {"path": "g.parquet"}, model(), typed).status is Status.PASSED
+
+
+def test_plain_layout_an_excerpt_of_the_data_with_its_label_column(tmp_path, data):
+    # Input columns plus the expected output under the label's own name: a file anyone
+    # can cut from the evaluation data, no reserved columns needed.
+    rows = data.iloc[:30]
+    labels = (rows["x"] > 0).astype(int)
+    rows.assign(y=labels).to_csv(tmp_path / "cut.csv", index=False)
+    passed = run(tmp_path, {"path": "cut.csv", "expected_column": "y"}, model(), data)
+    assert passed.status is Status.PASSED, passed.message
+    assert passed.sample_size == 30
+    rows.assign(y=1 - labels).to_csv(tmp_path / "cut.csv", index=False)
+    failed = run(tmp_path, {"path": "cut.csv", "expected_column": "y"}, model(), data)
+    assert failed.status is Status.FAILED and failed.evidence["failing"] == 30
+    missing = run(tmp_path, {"path": "cut.csv"}, model(), data)  # default 'expected'
+    assert missing.status is Status.ERROR and "expected_column" in missing.message
+
+
+@pytest.mark.parametrize(
+    ("check", "says"),
+    [
+        ({"path": "g.json", "expected_column": "y"}, "for CSV and Parquet"),
+        ({"path": "g.csv", "expected_column": "case"}, "reserved"),
+        ({"path": "g.csv", "expected_column": "score:1"}, "reserved"),
+        ({"path": "g.csv", "expected_column": ""}, "expected_column"),
+    ],
+)
+def test_a_bad_expected_column_is_a_gate_file_error(tmp_path, check, says):
+    with pytest.raises(ConfigError, match=says):
+        open_gate(write_gate(tmp_path, check))
 
 
 def test_callable_from_python(tmp_path, data):

@@ -153,6 +153,16 @@ def test_batch_factory_gets_the_gate_seed(tmp_path):
     assert module.BATCH_SEEDS == [9]
 
 
+def test_overfit_one_batch_at_three_seeds_all_must_pass(tmp_path):
+    path = write_gate(tmp_path, [{"check": "torch_overfit_batch", "seeds": [1, 2, 3]}])
+    (result,) = run_gate(path).results
+    module = __import__("trainfix_" + "".join(c if c.isalnum() else "_" for c in tmp_path.name))
+    assert module.BATCH_SEEDS == [1, 2, 3]  # each seed was a fresh run of the check
+    assert result.status is Status.PASSED, result.message
+    assert [row["seed"] for row in result.evidence["seeds"].rows] == [1, 2, 3]
+    assert result.evidence["seed"] == 1  # the headline is the first of the (equal) worst
+
+
 def test_check_type_called_from_python_gives_the_gate_file_result(tmp_path):
     check = {"check": "torch_training_sanity", "probes": ["gradients", "eval_mode"]}
     path = write_gate(tmp_path, [check])
