@@ -15,13 +15,13 @@ pytest.importorskip("distributed", reason="the Dask engine needs mlgate[dask]")
 pytest.importorskip("dask.dataframe", reason="the Dask engine needs mlgate[dask]")
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "checks" / "online"))
-from online_logs import make_ab_log, make_ctx, make_interleaving_log  # noqa: E402
+from online_logs import make_ab_log, make_ctx, make_interleaving_log
 
-from mlgate.checks.online.ab_test import AB_TEST  # noqa: E402
-from mlgate.checks.online.interleaving import INTERLEAVING  # noqa: E402
-from mlgate.core.context import GateContext  # noqa: E402
-from mlgate.core.engines.dask import DaskEngine  # noqa: E402
-from mlgate.core.gate import open_gate  # noqa: E402
+from mlgate.checks.online.ab_test import AB_TEST
+from mlgate.checks.online.interleaving import INTERLEAVING
+from mlgate.core.context import GateContext
+from mlgate.core.engines.dask import DaskEngine
+from mlgate.core.gate import open_gate
 
 
 def _bytes(result) -> str:
