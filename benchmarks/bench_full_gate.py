@@ -239,8 +239,13 @@ def check_seconds(where: Path) -> dict[str, float]:
 
 
 def statuses(where: Path) -> dict[str, str]:
+    """Each check's status, and the message beside it when it did not pass (a gate that
+    holds a healthy model is a finding, not only a timing)."""
     doc = json.loads((where / "reports" / "result.json").read_text())
-    return {c["id"]: c["status"] for c in doc["checks"]}
+    return {
+        c["id"]: c["status"] if c["status"] == "passed" else f"{c['status']}: {c['message'][:300]}"
+        for c in doc["checks"]
+    }
 
 
 def bench(n: int, profile: str | None) -> None:
