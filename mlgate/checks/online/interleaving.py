@@ -36,11 +36,11 @@ from mlgate.checks.online.interleaving_fold import (
     InterleavingFold,
 )
 from mlgate.checks.online.logs import aligned_chunks, first_ids, require_columns, shown
-from mlgate.checks.online.verdict import decision, headline
+from mlgate.checks.online.verdict import decision, headline, log_problems, sequence_curve
 from mlgate.config.schema import GateConfig
 from mlgate.core.context import GateContext
 from mlgate.core.errors import ConfigError
-from mlgate.core.evidence import Curve, Examples, Table
+from mlgate.core.evidence import Table
 from mlgate.core.registry import CheckType, require_dataset
 from mlgate.core.result import CheckResult, Part, Status, Threshold, rounded
 from mlgate.stats.preference import Preference, preference, trials_to_decide
@@ -201,9 +201,6 @@ def _evidence(pref: Preference, fold: InterleavingFold, parts, needed, p) -> dic
         ci = at.interval
         trail.append((rows, at.share, ci.low if ci else None, ci.high if ci else None))
 
-    def num(x):
-        return None if x is None else rounded(x)
-
     evidence = {
         "decision": decision(status),
         "impressions_needed": needed,
@@ -217,30 +214,20 @@ def _evidence(pref: Preference, fold: InterleavingFold, parts, needed, p) -> dic
             title="impressions by outcome",
         ),
         "preference": {
-            "share": num(pref.share),
-            "low": num(pref.interval.low) if pref.interval else None,
-            "high": num(pref.interval.high) if pref.interval else None,
+            "share": rounded(pref.share),
+            "low": rounded(pref.interval.low) if pref.interval else None,
+            "high": rounded(pref.interval.high) if pref.interval else None,
             "p_value": rounded(pref.p_value, significant=True),
             "test": p.test,
             "min_preference": p.min_preference,
         },
-        "confidence_sequence": Curve(
-            x=[r for r, *_ in trail],
-            y=[num(s) for _, s, _, _ in trail],
-            low=[num(lo) for *_, lo, _ in trail],
-            high=[num(hi) for *_, hi in trail],
-            xlabel="rows of the log",
+        "confidence_sequence": sequence_curve(
+            trail,
             ylabel="share of decided impressions won by the candidate",
             title="preference and its interval as the log grew",
         ),
     }
-    problems = [q for q in parts if q.name.startswith("log: ")]
-    if problems:
-        evidence["log_problems"] = Examples.of(
-            [{"problem": q.name[5:], "detail": q.message} for q in problems],
-            title="what is wrong with the log",
-        )
-    return evidence
+    return evidence | log_problems(parts)
 
 
 def _default_id(p: InterleavingParams) -> str:

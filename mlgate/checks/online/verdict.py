@@ -76,20 +76,38 @@ def ab_evidence(p, counts, parts: list[Part], rows: list[dict], trail, fold) -> 
             [{k: _num(v) for k, v in r.items()} for r in rows],
             title="treatment − control per metric, with always-valid intervals",
         ),
-        "confidence_sequence": Curve(
-            x=[r for r, *_ in trail],
-            y=[rounded(v) for _, v, _, _ in trail],
-            low=[rounded(lo) for *_, lo, _ in trail],
-            high=[rounded(hi) for *_, hi in trail],
-            xlabel="rows of the log",
+        "confidence_sequence": sequence_curve(
+            trail,
             ylabel=f"{rows[0]['metric']}: treatment − control",
             title="primary effect and its confidence sequence as the log grew",
         ),
     }
+    return evidence | log_problems(parts)
+
+
+def sequence_curve(trail, *, ylabel: str, title: str) -> Curve:
+    """A statistic and its always-valid interval at each look at the log: ``trail`` holds
+    ``(rows, value, low, high)`` per look (None where undefined)."""
+    return Curve(
+        x=[r for r, *_ in trail],
+        y=[rounded(v) for _, v, _, _ in trail],
+        low=[rounded(lo) for *_, lo, _ in trail],
+        high=[rounded(hi) for *_, hi in trail],
+        xlabel="rows of the log",
+        ylabel=ylabel,
+        title=title,
+    )
+
+
+def log_problems(parts: list[Part]) -> dict[str, Examples]:
+    """``{"log_problems": …}``: the parts about the log itself (named ``log: …``) as
+    examples, or nothing when the log had none."""
     problems = [q for q in parts if q.name.startswith("log: ")]
-    if problems:
-        evidence["log_problems"] = Examples.of(
+    if not problems:
+        return {}
+    return {
+        "log_problems": Examples.of(
             [{"problem": q.name[5:], "detail": q.message} for q in problems],
             title="what is wrong with the log",
         )
-    return evidence
+    }
