@@ -14,7 +14,7 @@ context instead, which shares its predictions with every other check::
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -94,73 +94,44 @@ def _task_of(model: Any, task: Task | str | None) -> Task | str:
     return task
 
 
-def _run(check_type: CheckType, model: Any, data: Any, roles: dict[str, Any], params: dict):
-    return check_type(context_for(model, data, **roles), **params)
+def _on_data(check_type: CheckType, required: str, example: str = "") -> Callable[..., CheckResult]:
+    """The function ``<name>_check(model, data, *, task, seed, label, features, sensitive,
+    **params)`` that runs ``check_type`` on a context over the objects (:func:`context_for`);
+    ``required`` names the parameters the check cannot do without, for its docstring."""
+
+    def check(
+        model: Any,
+        data: pd.DataFrame | Dataset,
+        *,
+        task: Task | str | None = None,
+        seed: int = 0,
+        label: str | None = None,
+        features: Sequence[str] | None = None,
+        sensitive: Sequence[str] | None = None,
+        **params: Any,
+    ) -> CheckResult:
+        ctx = context_for(
+            model, data, task=task, seed=seed, label=label, features=features, sensitive=sensitive
+        )
+        return check_type(ctx, **params)
+
+    check.__name__ = check.__qualname__ = f"{check_type.name}_check"
+    check.__doc__ = (
+        f"The ``{check_type.name}`` check of ``model`` on ``data`` (see :func:`context_for`); "
+        f"``params`` are the gate-file parameters{required}.\n"
+        + (f"\nExample::\n\n    {example}\n" if example else "")
+        + "\nRaises ConfigError for invalid parameters; returns a :class:`CheckResult` otherwise."
+    )
+    return check
 
 
-def perturbation_check(
-    model: Any,
-    data: pd.DataFrame | Dataset,
-    *,
-    task: Task | str | None = None,
-    seed: int = 0,
-    label: str | None = None,
-    features: Sequence[str] | None = None,
-    sensitive: Sequence[str] | None = None,
-    **params: Any,
-) -> CheckResult:
-    """The ``perturbation`` check of ``model`` on ``data`` (see :func:`context_for`);
-    ``params`` are the gate-file parameters.
-
-    Example::
-
-        result = perturbation_check(clf, df, task="binary", label="y", max_flip_rate=0.05)
-
-    Raises ConfigError for invalid parameters; returns a :class:`CheckResult` otherwise.
-    """
-    roles = dict(task=task, seed=seed, label=label, features=features, sensitive=sensitive)
-    return _run(PERTURBATION, model, data, roles, params)
-
-
-def invariance_check(
-    model: Any,
-    data: pd.DataFrame | Dataset,
-    *,
-    task: Task | str | None = None,
-    seed: int = 0,
-    label: str | None = None,
-    features: Sequence[str] | None = None,
-    sensitive: Sequence[str] | None = None,
-    **params: Any,
-) -> CheckResult:
-    """The ``invariance`` check of ``model`` on ``data`` (see :func:`context_for`);
-    ``params`` are the gate-file parameters (``max_flip_rate`` is required).
-
-    Raises ConfigError for invalid parameters; returns a :class:`CheckResult` otherwise.
-    """
-    roles = dict(task=task, seed=seed, label=label, features=features, sensitive=sensitive)
-    return _run(INVARIANCE, model, data, roles, params)
-
-
-def directional_check(
-    model: Any,
-    data: pd.DataFrame | Dataset,
-    *,
-    task: Task | str | None = None,
-    seed: int = 0,
-    label: str | None = None,
-    features: Sequence[str] | None = None,
-    sensitive: Sequence[str] | None = None,
-    **params: Any,
-) -> CheckResult:
-    """The ``directional`` check of ``model`` on ``data`` (see :func:`context_for`);
-    ``params`` are the gate-file parameters (``expect`` and ``max_violation_rate`` are
-    required).
-
-    Raises ConfigError for invalid parameters; returns a :class:`CheckResult` otherwise.
-    """
-    roles = dict(task=task, seed=seed, label=label, features=features, sensitive=sensitive)
-    return _run(DIRECTIONAL, model, data, roles, params)
+perturbation_check = _on_data(
+    PERTURBATION,
+    "",
+    'result = perturbation_check(clf, df, task="binary", label="y", max_flip_rate=0.05)',
+)
+invariance_check = _on_data(INVARIANCE, " (``max_flip_rate`` is required)")
+directional_check = _on_data(DIRECTIONAL, " (``expect`` and ``max_violation_rate`` are required)")
 
 
 def minimum_functionality_check(

@@ -25,7 +25,7 @@ from scipy import stats
 
 from mlgate.checks.behavior.rates import paired_t_interval
 from mlgate.checks.behavior.variants import VariantOutcome
-from mlgate.core.result import Interval, Status, Threshold, rounded
+from mlgate.core.result import Interval, Part, Status, Threshold, rounded
 from mlgate.core.task import Task
 
 ORDER_STATISTIC = "order-statistic (binomial) interval over rows"
@@ -110,30 +110,34 @@ def change_size(
 
 def judge_change(
     size: ChangeSize | None, max_mean: float | None, max_quantile: float | None, min_rows: int
-) -> list[tuple[str, Status, str]]:
-    """One (name, status, text) per bound given: ``passed`` when the interval's upper end is
-    at most the bound, ``failed`` when its lower end is above it, else ``inconclusive``; also
-    ``inconclusive`` with fewer than ``min_rows`` changed rows or without scores."""
+) -> list[Part]:
+    """One :class:`Part` per bound given (``mean_change``, ``change_quantile``): ``passed``
+    when the interval's upper end is at most the bound, ``failed`` when its lower end is above
+    it, else ``inconclusive`` (so a decision rule re-judges it). Without scores, or with fewer
+    than ``min_rows`` changed rows, the part is ``inconclusive`` with no threshold: too little
+    data is not a bound judgement, and no rule turns it into a pass."""
     out = []
-    for name, bound in (("mean", max_mean), ("quantile", max_quantile)):
+    for name, bound in (("mean_change", max_mean), ("change_quantile", max_quantile)):
         if bound is None:
             continue
         if size is None:
-            out.append((name, Status.INCONCLUSIVE, "no scores to measure a change of"))
+            out.append(Part(name, Status.INCONCLUSIVE, message="no scores to measure a change of"))
             continue
-        label = "mean |Δ score|" if name == "mean" else f"q{size.q:g} |Δ score|"
-        value = size.mean if name == "mean" else size.quantile
-        interval = size.mean_interval if name == "mean" else size.quantile_interval
+        mean = name == "mean_change"
+        label = "mean |Δ score|" if mean else f"q{size.q:g} |Δ score|"
+        value = size.mean if mean else size.quantile
+        interval = size.mean_interval if mean else size.quantile_interval
         if value is None or size.rows < min_rows:
             text = f"{label}: only {size.rows} changed rows; min_samples={min_rows}"
-            out.append((name, Status.INCONCLUSIVE, text))
+            out.append(Part(name, Status.INCONCLUSIVE, value, interval, None, size.rows, text))
             continue
-        status = Threshold("<=", bound).judge(interval)
+        threshold = Threshold("<=", bound)
+        status = threshold.judge(interval, value=value)
         verdict = {Status.PASSED: "≤", Status.FAILED: ">"}.get(status, "straddles")
         text = (
             f"{label} {value:.4g} {size.unit}"
             + (f" [{interval.low:.4g}, {interval.high:.4g}]" if interval else "")
             + f", interval {verdict} {bound:g}"
         )
-        out.append((name, status, text))
+        out.append(Part(name, status, value, interval, threshold, size.rows, text))
     return out

@@ -11,7 +11,7 @@ from pydantic import Field
 from mlgate.checks.behavior.checks.common import BehaviorParams, Target
 from mlgate.checks.behavior.magnitude import change_size, judge_change
 from mlgate.checks.behavior.variants import VariantOutcome
-from mlgate.core.result import Status
+from mlgate.core.result import Part
 from mlgate.core.task import Task
 
 
@@ -27,9 +27,9 @@ class ChangeParams(BehaviorParams):
 
 def assess_change(
     t: Target, p: ChangeParams, outcome: VariantOutcome
-) -> tuple[list[Status], list[str], dict[str, Any] | None]:
+) -> tuple[list[Part], dict[str, Any] | None]:
     """The size of the score changes (reported whenever the model gives scores or values)
-    and the statuses and message parts of the bounds given on it."""
+    and one judged :class:`Part` per bound given on it (its evidence: None without scores)."""
     size = change_size(
         outcome,
         task=t.ctx.task,
@@ -46,4 +46,4 @@ def assess_change(
             "max_mean": p.max_mean_change,
             "max_quantile": p.max_change_quantile,
         }
-    return [status for _, status, _ in judged], [text for _, _, text in judged], evidence
+    return judged, evidence

@@ -1,6 +1,7 @@
 """What the behavioral checks share: parameters, their target (rows, cached predictions and
-random stream, read from the gate context), the rate verdict, worst examples and shrunk
-counterexamples."""
+random stream, read from the gate context) and the rate verdict (as a judged part). The
+evidence tail (worst examples, shrunk counterexamples, the result) is
+:mod:`mlgate.checks.behavior.checks.finish`."""
 
 from __future__ import annotations
 
@@ -12,8 +13,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, field_validator, model_validator
 
 from mlgate.checks.behavior.compare import Compare, take
-from mlgate.checks.behavior.counterexamples import shrink
-from mlgate.checks.behavior.evidence import jsonable_row, jsonable_value, prediction_at
+from mlgate.checks.behavior.evidence import jsonable_value
 from mlgate.checks.behavior.rates import PairRate, pair_rate
 from mlgate.checks.behavior.sampling import DEFAULT_ROWS, RowSample, choose_rows
 from mlgate.checks.behavior.transforms.registry import default_registry
@@ -25,9 +25,8 @@ from mlgate.checks.behavior.variants import (
 )
 from mlgate.config.schema import GateConfig
 from mlgate.core.context import GateContext
-from mlgate.core.errors import ConfigError, DataError, MissingDependencyError
-from mlgate.core.evidence import Examples
-from mlgate.core.result import Interval, Status, Threshold, rounded
+from mlgate.core.errors import ConfigError, DataError
+from mlgate.core.result import Interval, Part, Status, Threshold, rounded
 from mlgate.models import ModelAdapter, Predictions
 from mlgate.stats.intervals import wilson_interval
 
@@ -264,7 +263,8 @@ def run_variants(
 class RateVerdict:
     """A rate over the rows a transformation changed (or, with ``pairs``, over its changed
     (row, variant) pairs), its interval and verdict. ``n_changed`` / ``n_violated`` count the
-    rate's units: rows, or pairs when ``pairs`` is given."""
+    rate's units: rows, or pairs when ``pairs`` is given. ``threshold`` is the bound the
+    interval was judged against; None when there was too little data to judge."""
 
     n_rows: int
     n_changed: int
@@ -275,6 +275,7 @@ class RateVerdict:
     pairs: PairRate | None = None
     rows_changed: int | None = None
     rows_violated: int | None = None
+    threshold: Threshold | None = None
 
     @property
     def rate(self) -> float | None:
@@ -283,6 +284,20 @@ class RateVerdict:
     @property
     def unit(self) -> str:
         return "rows" if self.pairs is None else "(row, variant) pairs"
+
+    def part(self, name: str, label: str) -> Part:
+        """This rate as the check's part ``name`` (its message: :func:`describe_rate` with
+        ``label``). Judged against its bound, it carries the threshold, so a decision rule
+        re-judges it; with too few changed rows it has none and stays inconclusive."""
+        return Part(
+            name,
+            self.status,
+            value=self.rate,
+            interval=self.interval,
+            threshold=self.threshold,
+            sample_size=self.n_changed,
+            message=describe_rate(label, self),
+        )
 
 
 def judge_rate(outcome: VariantOutcome, max_rate: float, p: BehaviorParams) -> RateVerdict:
@@ -299,8 +314,10 @@ def judge_rate(outcome: VariantOutcome, max_rate: float, p: BehaviorParams) -> R
     if n_changed < p.min_samples:
         reason = f"only {n_changed} changed rows; min_samples={p.min_samples} are needed to judge"
         return RateVerdict(outcome.n_rows, n_changed, k, ci, Status.INCONCLUSIVE, reason)
-    status = Threshold("<=", max_rate).judge(ci)
-    return RateVerdict(outcome.n_rows, n_changed, k, ci, status, _reason(status, max_rate))
+    threshold = Threshold("<=", max_rate)
+    status = threshold.judge(ci, value=k / n_changed)
+    reason = _reason(status, max_rate)
+    return RateVerdict(outcome.n_rows, n_changed, k, ci, status, reason, threshold=threshold)
 
 
 def judge_pair_rate(outcome: VariantOutcome, max_rate: float, p: BehaviorParams) -> RateVerdict:
@@ -316,7 +333,7 @@ def judge_pair_rate(outcome: VariantOutcome, max_rate: float, p: BehaviorParams)
     rows_changed = int((pairs > 0).sum())
     rows_violated = int((hits > 0).sum())
 
-    def verdict(status: Status, reason: str) -> RateVerdict:
+    def verdict(status: Status, reason: str, threshold: Threshold | None = None) -> RateVerdict:
         return RateVerdict(
             outcome.n_rows,
             rate.pairs,
@@ -327,6 +344,7 @@ def judge_pair_rate(outcome: VariantOutcome, max_rate: float, p: BehaviorParams)
             pairs=rate,
             rows_changed=rows_changed,
             rows_violated=rows_violated,
+            threshold=threshold,
         )
 
     if rate.pairs == 0:
@@ -336,8 +354,9 @@ def judge_pair_rate(outcome: VariantOutcome, max_rate: float, p: BehaviorParams)
             Status.INCONCLUSIVE,
             f"only {rows_changed} changed rows; min_samples={p.min_samples} are needed to judge",
         )
-    status = Threshold("<=", max_rate).judge(rate.interval)
-    return verdict(status, _reason(status, max_rate))
+    threshold = Threshold("<=", max_rate)
+    status = threshold.judge(rate.interval, value=rate.hits / rate.pairs)
+    return verdict(status, _reason(status, max_rate), threshold)
 
 
 def _reason(status: Status, max_rate: float) -> str:
@@ -383,98 +402,6 @@ def rate_evidence(v: RateVerdict, max_rate: float) -> dict[str, Any]:
         "design_effect": rounded(v.pairs.design_effect),
         "effective_n": rounded(v.pairs.effective_n, 1),
     }
-
-
-def example_evidence(
-    t: Target, outcome: VariantOutcome, *, score_index: int | None = None
-) -> list[dict[str, Any]]:
-    """The worst violating pairs: the original row, the changed columns, both predictions."""
-    out = []
-    for c in outcome.examples:
-        if not c.violation:
-            continue
-        original = t.X.iloc[c.row]
-        changed_cols = [col for col in t.X.columns if _differs(original[col], c.changed_row[col])]
-        out.append(
-            {
-                "row": jsonable_value(t.X.index[c.row]),
-                "variant": c.variant,
-                "original": jsonable_row(original),
-                "changed": jsonable_row(c.changed_row, changed_cols),
-                "prediction": {
-                    "original": prediction_at(t.original, c.row, score_index=score_index),
-                    "changed": prediction_at(outcome.perturbed, c.pair, score_index=score_index),
-                },
-                "change": jsonable_value(c.magnitude),
-            }
-        )
-    return out
-
-
-def examples_block(rows: list[dict[str, Any]], title: str) -> Examples:
-    """``rows`` (worst examples, counterexamples, failed cases) as an :class:`Examples` block:
-    shown as a short table in the report, never in the model card."""
-    return Examples.of(rows, title=title)
-
-
-def _differs(a: Any, b: Any) -> bool:
-    if pd.isna(a) and pd.isna(b):
-        return False
-    return bool(a != b)
-
-
-def shrunk_evidence(
-    t: Target,
-    p: BehaviorParams,
-    applied: AppliedTransform,
-    outcome: VariantOutcome,
-    compare: Compare,
-    *,
-    paste: bool = True,
-) -> tuple[list[dict[str, Any]], str | None]:
-    """Shrink the ``p.shrink`` most fragile rows to minimal counterexamples. Returns their
-    evidence and a note when shrinking was not possible (Hypothesis missing)."""
-    rows = fragile_rows(outcome, p.shrink)
-    truth = _truth(t) if paste else None
-    found = []
-    for row in rows:
-        try:
-            cx = shrink(
-                t.adapter,
-                t.X,
-                row,
-                applied,
-                original=take(t.original, np.array([row])),
-                compare=compare,
-                budget=p.shrink_budget,
-            )
-        except MissingDependencyError as exc:
-            return found, str(exc)
-        if cx is not None:
-            d = cx.to_dict(None if truth is None else truth[row])
-            if not paste:
-                d["paste"] = None
-            found.append(d)
-    return found, None
-
-
-def fragile_rows(outcome: VariantOutcome, k: int) -> list[int]:
-    """The ``k`` rows broken by the most variants (ties: the larger change, then the lower
-    row): the easiest to shrink, as a perturbation of any size breaks them most often."""
-    bad = outcome.changed & outcome.violation
-    counts = np.bincount(outcome.rows[bad], minlength=outcome.n_rows)
-    size = np.zeros(outcome.n_rows)
-    np.maximum.at(size, outcome.rows[bad], np.nan_to_num(outcome.magnitude[bad], nan=0.0))
-    order = np.lexsort((np.arange(outcome.n_rows), -size, -counts))
-    return [int(r) for r in order[:k] if counts[r] > 0]
-
-
-def _truth(t: Target) -> np.ndarray | None:
-    """The true labels when the data has them (the expected output of pasted cases)."""
-    try:
-        return t.labels()
-    except DataError:
-        return None
 
 
 def default_id(kind: str, p: BehaviorParams) -> str:

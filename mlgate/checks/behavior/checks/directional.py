@@ -23,23 +23,15 @@ from pydantic import Field
 from mlgate.checks.behavior.checks.common import (
     BehaviorParams,
     Target,
-    default_id,
-    describe_rate,
-    example_evidence,
-    examples_block,
     judge_rate,
     rate_evidence,
-    run_variants,
-    shrunk_evidence,
     validate_common,
 )
+from mlgate.checks.behavior.checks.finish import behavior_check, vary
 from mlgate.checks.behavior.compare import directional_compare
-from mlgate.checks.behavior.evidence import finish_message
 from mlgate.config.schema import GateConfig
-from mlgate.core.context import GateContext
 from mlgate.core.errors import ConfigError, DataError
-from mlgate.core.registry import CheckType
-from mlgate.core.result import CheckResult, Status, Threshold
+from mlgate.core.result import CheckResult, Threshold
 from mlgate.core.task import Task
 from mlgate.models.base import Predictions
 
@@ -63,10 +55,6 @@ def _validate(p: DirectionalParams, config: GateConfig) -> None:
             "must move with 'target_class'",
             path="target_class",
         )
-
-
-def run_directional(ctx: GateContext, p: DirectionalParams) -> CheckResult:
-    return evaluate_directional(Target.read(ctx, p, KIND), p)
 
 
 def score_index(preds: Predictions, target_class: Any, source: str) -> int | None:
@@ -99,57 +87,48 @@ def evaluate_directional(t: Target, p: DirectionalParams) -> CheckResult:
     column = score_index(t.original, p.target_class, t.source)
     sign = 1.0 if p.expect == "increase" else -1.0
     compare = directional_compare(sign, p.tolerance, p.strict, column)
-    applied, outcome = run_variants(t, p, compare)
+    v = vary(KIND, t, p, compare)
+    applied, outcome = v.applied, v.outcome
     verdict = judge_rate(outcome, p.max_violation_rate, p)
-    examples = example_evidence(t, outcome, score_index=column)
-    minimal, note = [], None
-    if verdict.status is not Status.PASSED and examples and p.shrink:
-        minimal, note = shrunk_evidence(t, p, applied, outcome, compare, paste=False)
     score_name = "value" if column is None else f"P({t.original.classes[column]!r})"
     evidence: dict[str, Any] = {
-        "model": t.model,
-        "dataset": t.dataset,
-        "transform": applied.describe(),
-        "variants": p.variants,
-        "sample": t.sample_evidence(),
+        **v.evidence(),
         "expect": p.expect,
         "score": score_name,
         "tolerance": p.tolerance,
         "strict": p.strict,
         **rate_evidence(verdict, p.max_violation_rate),
         "model_calls": outcome.model_calls,
-        "examples": examples_block(examples, "worst examples"),
-        "minimal": examples_block(minimal, "minimal counterexamples"),
     }
-    if note:
-        evidence["minimal_note"] = note
+    part = verdict.part("violation_rate", "violation rate")
     head = (
         f"{applied.name} on {list(applied.columns)}{t.sample_note()} should {p.expect} "
-        f"{score_name}: " + describe_rate("violation rate", verdict)
+        f"{score_name}: {part.message}"
     )
-    return CheckResult(
-        check_id="?",
-        kind=KIND,
-        status=verdict.status,
-        metric="violation_rate",
-        value=verdict.rate,
-        interval=verdict.interval,
-        threshold=Threshold("<=", p.max_violation_rate),
-        sample_size=verdict.n_changed,
-        method=f"share of changed rows where {score_name} moved against '{p.expect}' by more "
-        f"than {p.tolerance:g}{' (strict)' if p.strict else ''}; Wilson score interval",
-        message=finish_message(head, examples, minimal, note),
+    headline = {
+        "metric": "violation_rate",
+        "value": verdict.rate,
+        "interval": verdict.interval,
+        "threshold": Threshold("<=", p.max_violation_rate),
+        "sample_size": verdict.n_changed,
+        "method": f"share of changed rows where {score_name} moved against '{p.expect}' by "
+        f"more than {p.tolerance:g}{' (strict)' if p.strict else ''}; Wilson score interval",
+    }
+    return v.result(
+        [part],
+        head=head,
         evidence=evidence,
+        headline=headline,
+        score_index=column,
+        paste=False,
     )
 
 
-DIRECTIONAL = CheckType(
-    name=KIND,
-    kind=KIND,
-    params=DirectionalParams,
-    run=run_directional,
+DIRECTIONAL = behavior_check(
+    KIND,
+    DirectionalParams,
+    evaluate_directional,
     summary="Changing a feature must move the score the declared way (violation rate with a "
     "Wilson interval).",
     validate=_validate,
-    default_id=lambda p: default_id(KIND, p),
 )

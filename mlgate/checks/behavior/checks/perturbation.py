@@ -26,25 +26,18 @@ from pydantic import Field, model_validator
 from mlgate.checks.behavior.checks.change import ChangeParams, assess_change
 from mlgate.checks.behavior.checks.common import (
     Target,
-    default_id,
-    describe_rate,
-    example_evidence,
-    examples_block,
     judge_pair_rate,
     judge_rate,
     rate_evidence,
-    run_variants,
-    shrunk_evidence,
     validate_common,
 )
+from mlgate.checks.behavior.checks.finish import behavior_check, vary
 from mlgate.checks.behavior.checks.metric_drop import MetricDrop, metric_drop
 from mlgate.checks.behavior.compare import change_compare
-from mlgate.checks.behavior.evidence import finish_message
 from mlgate.config.schema import GateConfig
-from mlgate.core.context import GateContext
 from mlgate.core.errors import ConfigError
-from mlgate.core.registry import CheckType, Resamples
-from mlgate.core.result import CheckResult, Status, Threshold
+from mlgate.core.registry import Resamples
+from mlgate.core.result import CheckResult, Part, Status, Threshold
 from mlgate.core.task import Task
 from mlgate.stats.metrics import METRICS, UndefinedMetricError, get_metric
 
@@ -96,21 +89,13 @@ def _validate(p: PerturbationParams, config: GateConfig) -> None:
         )
 
 
-def run_perturbation(ctx: GateContext, p: PerturbationParams) -> CheckResult:
-    return evaluate_perturbation(Target.read(ctx, p, KIND), p)
-
-
 def evaluate_perturbation(t: Target, p: PerturbationParams) -> CheckResult:
     compare = change_compare(t.ctx.task, p.tolerance)
-    applied, outcome = run_variants(t, p, compare)
-    statuses: list[Status] = []
-    parts: list[str] = []
+    v = vary(KIND, t, p, compare)
+    applied, outcome = v.applied, v.outcome
+    parts: list[Part] = []
     evidence: dict[str, Any] = {
-        "model": t.model,
-        "dataset": t.dataset,
-        "transform": applied.describe(),
-        "variants": p.variants,
-        "sample": t.sample_evidence(),
+        **v.evidence(),
         "pairs": len(outcome.rows),
         "pairs_flipped": int((outcome.violation & outcome.changed).sum()),
         "model_calls": outcome.model_calls,
@@ -120,8 +105,7 @@ def evaluate_perturbation(t: Target, p: PerturbationParams) -> CheckResult:
         per_variant = p.flip == "per_variant"
         judge = judge_pair_rate if per_variant else judge_rate
         flips = judge(outcome, p.max_flip_rate, p)
-        statuses.append(flips.status)
-        parts.append(describe_rate("flip rate", flips))
+        parts.append(flips.part("flip_rate", "flip rate"))
         evidence["flip_rate"] = {
             "counted": p.flip,
             **rate_evidence(flips, p.max_flip_rate),
@@ -144,9 +128,8 @@ def evaluate_perturbation(t: Target, p: PerturbationParams) -> CheckResult:
             "method": method,
         }
     if p.max_metric_drop is not None:
-        status, text, drop = _judge_drop(t, p, outcome)
-        statuses.append(status)
-        parts.append(text)
+        part, drop = _judge_drop(t, p, outcome)
+        parts.append(part)
         evidence["metric_drop"] = {**(drop.to_dict() if drop else {}), "max": p.max_metric_drop}
         if not headline and drop is not None:
             headline = {
@@ -158,35 +141,27 @@ def evaluate_perturbation(t: Target, p: PerturbationParams) -> CheckResult:
                 "method": f"{p.metric} before minus after perturbation; "
                 f"{drop.interval.method if drop.interval else 'no interval'}",
             }
-    change_statuses, change_parts, change = assess_change(t, p, outcome)
-    statuses += change_statuses
+    change_parts, change = assess_change(t, p, outcome)
     parts += change_parts
     if change is not None:
         evidence["score_change"] = change
-    status = Status.worst(statuses)
-    examples = example_evidence(t, outcome)
-    evidence["examples"] = examples_block(examples, "worst examples")
-    minimal, note = [], None
-    if status is not Status.PASSED and examples and p.shrink:
-        minimal, note = shrunk_evidence(t, p, applied, outcome, compare)
-    evidence["minimal"] = examples_block(minimal, "minimal counterexamples")
-    if note:
-        evidence["minimal_note"] = note
     head = (
         f"{applied.name} on {list(applied.columns)} ({p.variants} variants{t.sample_note()}): "
-        + "; ".join(parts)
+        + "; ".join(part.message for part in parts)
     )
-    return CheckResult(
-        check_id="?",
-        kind=KIND,
-        status=status,
-        message=finish_message(head, examples, minimal, note),
+    return v.result(
+        parts,
+        head=head,
         evidence=evidence,
-        **headline,
+        headline=headline,
     )
 
 
-def _judge_drop(t: Target, p: PerturbationParams, outcome) -> tuple[Status, str, MetricDrop | None]:
+def _judge_drop(t: Target, p: PerturbationParams, outcome) -> tuple[Part, MetricDrop | None]:
+    """The metric drop as the part ``<metric>_drop``: judged ``<= max_metric_drop`` on its
+    paired interval; inconclusive without a threshold when the metric is undefined, has no
+    interval or has fewer than ``min_samples`` rows."""
+    name = f"{p.metric}_drop"
     metric = get_metric(p.metric)
     try:
         drop = metric_drop(
@@ -200,28 +175,31 @@ def _judge_drop(t: Target, p: PerturbationParams, outcome) -> tuple[Status, str,
             source=t.source,
         )
     except UndefinedMetricError as exc:
-        return Status.INCONCLUSIVE, f"{p.metric} drop undefined: {exc}", None
+        return Part(name, Status.INCONCLUSIVE, message=f"{p.metric} drop undefined: {exc}"), None
+    n = outcome.n_rows
     if drop.interval is None:
-        return Status.INCONCLUSIVE, f"{p.metric} drop {drop.drop:.4g}: no interval", drop
+        text = f"{p.metric} drop {drop.drop:.4g}: no interval"
+        return Part(name, Status.INCONCLUSIVE, drop.drop, sample_size=n, message=text), drop
     ci = drop.interval
     text = (
         f"{p.metric} drop {drop.drop:.4g} [{ci.low:.4g}, {ci.high:.4g}] ({ci.level:.0%}) "
         f"from {drop.before:.4g} to {drop.after:.4g}"
     )
-    if outcome.n_rows < p.min_samples:
-        return Status.INCONCLUSIVE, f"{text}; only {outcome.n_rows} rows < min_samples", drop
-    status = Threshold("<=", p.max_metric_drop).judge(ci)
+    if n < p.min_samples:
+        text = f"{text}; only {n} rows < min_samples"
+        return Part(name, Status.INCONCLUSIVE, drop.drop, ci, None, n, text), drop
+    threshold = Threshold("<=", p.max_metric_drop)
+    status = threshold.judge(ci, value=drop.drop)
     verdict = {Status.PASSED: "≤", Status.FAILED: ">"}.get(status, "straddles")
-    return status, f"{text}, interval {verdict} {p.max_metric_drop:g}", drop
+    text = f"{text}, interval {verdict} {p.max_metric_drop:g}"
+    return Part(name, status, drop.drop, ci, threshold, n, text), drop
 
 
-PERTURBATION = CheckType(
-    name=KIND,
-    kind=KIND,
-    params=PerturbationParams,
-    run=run_perturbation,
+PERTURBATION = behavior_check(
+    KIND,
+    PerturbationParams,
+    evaluate_perturbation,
     summary="Small perturbations must not flip many predictions (flip rate, Wilson interval) "
     "or cost much of a metric (paired interval).",
     validate=_validate,
-    default_id=lambda p: default_id(KIND, p),
 )
