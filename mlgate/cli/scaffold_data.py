@@ -56,7 +56,22 @@ def column_rules(frame: pd.DataFrame) -> dict[str, dict[str, Any]]:
             rules[e.column].update(min=_plain(e.min), max=_plain(e.max))
         elif isinstance(e, InSetExpectation):
             rules[e.column]["values"] = list(e.values)
+    for e in suite.expectations:  # last on each line: what the rule is, then how tolerant
+        _tolerance(rules, e)
     return rules
+
+
+def _tolerance(rules: dict[str, dict[str, Any]], e: Any) -> None:
+    """The inferred tolerance of ``e`` (a null, range or set rule) on its column's line, so
+    the scaffolded gate holds a healthy dataset at most α of the time, like ``data_schema``
+    (docs/checks/data.md: a range learnt from n values is exceeded by a few new rows)."""
+    if getattr(e, "alpha", None) is None:
+        return
+    t = rules[e.column].setdefault("tolerance", {"alpha": e.alpha})
+    if isinstance(e, NullsExpectation):
+        t.update(rows=e.reference_rows, nulls=e.reference_nulls)
+    else:
+        t["values"] = e.reference_rows
 
 
 def describe_column(s: pd.Series) -> str:

@@ -5,8 +5,10 @@ Floating-point sums depend on the order of the additions, and a distributed redu
 an order set by the partitioning. These summaries keep integers instead:
 
 * :class:`ExactSum` keeps a sum of float64 values *exactly*: each value is ``M * 2**(e - 53)``
-  with an integer mantissa ``M``; mantissas are summed per exponent in integers. The value is
-  the exact sum rounded once (``fractions.Fraction`` to float), whatever the order.
+  with an integer mantissa ``M`` read from its bit pattern (no ``frexp``); mantissas are summed
+  per exponent in integers, the exponents binned by ``np.bincount`` over float64's fixed
+  exponent grid (no sort). The value is the exact sum rounded once (``fractions.Fraction`` to
+  float), whatever the order.
 * :class:`ExactMoments` is the count, the exact sum and the exact sum of squares (each square
   split into two floats that add up to it exactly, Dekker's product), so the mean and the
   variance are correctly rounded.
@@ -41,6 +43,12 @@ DEFAULT_CAPACITY = 1 << 16
 #: add up below 2**53, so the float sums are exact integers.
 _CHUNK = 1 << 24
 _HALF = 26
+#: float64's bit fields: 52 fraction bits, 11 exponent bits (biased by 1023; 0: subnormal)
+_FRACTION = (1 << 52) - 1
+_EXPONENTS = 1 << 11
+#: ``parts`` key of biased exponent field ``E`` (``E >= 1``): value = M * 2**(E - 1075) with
+#: 2**52 <= |M| < 2**53 for normal values, i.e. key ``e = E - 1022`` as ``frexp`` would give
+_KEY_OFFSET = 1022
 
 
 def finite_values(x: Any) -> tuple[np.ndarray, int]:
@@ -76,32 +84,50 @@ class ExactSum:
         return self
 
     def _add(self, x: np.ndarray) -> None:
-        x = x[x != 0]
         if not len(x):
             return
-        mant, exp = np.frexp(x)  # x = mant * 2**exp, 0.5 <= |mant| < 1
-        m = np.ldexp(mant, 53).astype(np.int64)  # exact: an integer below 2**53
+        bits = np.ascontiguousarray(x, dtype=np.float64).view(np.int64)
+        biased = (bits >> 52) & (_EXPONENTS - 1)
+        normal = biased != 0
+        # |x| = M * 2**(max(E, 1) - 1075): the implicit leading bit for normal values only
+        mag = (bits & _FRACTION) | (normal.astype(np.int64) << 52)
+        sign = bits >> 63  # 0 or -1 (arithmetic shift): m = mag or -mag, without a branch
+        m = (mag ^ sign) - sign  # zeros (either sign) give 0
+        grid = np.maximum(biased, 1)
         hi = m >> _HALF  # floor: lo below is non-negative
-        lo = m - (hi << _HALF)
-        exps, inverse = np.unique(exp, return_inverse=True)
-        his = np.bincount(inverse, weights=hi.astype(float), minlength=len(exps))
-        los = np.bincount(inverse, weights=lo.astype(float), minlength=len(exps))
-        for e, h, low in zip(exps.tolist(), his.tolist(), los.tolist(), strict=True):
-            self.parts[e] = self.parts.get(e, 0) + (int(h) << _HALF) + int(low)
+        lo = m & ((1 << _HALF) - 1)
+        his = np.bincount(grid, weights=hi.astype(np.float64), minlength=_EXPONENTS)
+        los = np.bincount(grid, weights=lo.astype(np.float64), minlength=_EXPONENTS)
+        parts = self.parts
+        for g in np.flatnonzero((his != 0) | (los != 0)).tolist():
+            v = (int(his[g]) << _HALF) + int(los[g])
+            if v:
+                key = g - _KEY_OFFSET
+                total = parts.get(key, 0) + v
+                if total:
+                    parts[key] = total
+                else:
+                    del parts[key]
 
     def merge(self, other: ExactSum) -> ExactSum:
         """A new sum of both (neither changes)."""
         parts = dict(self.parts)
         for e, v in other.parts.items():
-            parts[e] = parts.get(e, 0) + v
+            total = parts.get(e, 0) + v
+            if total:
+                parts[e] = total
+            else:
+                parts.pop(e, None)  # no zero entries: equal sums have equal parts
         return ExactSum(parts)
 
     def exact(self) -> Fraction:
         """The sum as an exact fraction."""
-        total = Fraction(0)
-        for e, v in self.parts.items():
-            total += Fraction(v) * Fraction(2) ** (e - 53)
-        return total
+        if not self.parts:
+            return Fraction(0)
+        low = min(self.parts)
+        total = sum(v << (e - low) for e, v in self.parts.items())
+        shift = low - 53
+        return Fraction(total << shift) if shift >= 0 else Fraction(total, 1 << -shift)
 
     def value(self) -> float:
         """The sum rounded once to float64."""

@@ -121,7 +121,13 @@ def test_the_gate_has_every_kind_of_check_the_data_allows(scaffolded):
         "features": ["x1", "x2", "grade"],
     }
     columns = cfg["stages"]["data"]["checks"][0]["columns"]
+    tolerance = columns["grade"].pop("tolerance")
     assert columns["grade"] == {"dtype": "string", "nullable": False, "values": ["a", "b", "c"]}
+    # the inferred tolerance, as data_schema's: the 600 rows the rules were learnt from and a
+    # share of the family-wise 5% (Bonferroni over the column rules)
+    assert (tolerance["rows"], tolerance["nulls"], tolerance["values"]) == (600, 0, 600)
+    assert 0 < tolerance["alpha"] < 0.05
+    assert columns["x1"]["tolerance"]["alpha"] == tolerance["alpha"]
     assert "values" not in columns["customer"]  # 600 distinct values: an identifier
     assert "not sliced (too many values for a category): customer" in scaffolded.read_text()
     assert not any(c.get("severity") == "warn" for s in cfg["stages"].values() for c in s["checks"])

@@ -132,8 +132,11 @@ def test_data_schema_on_dask_is_the_in_memory_result(tmp_path, dask_client, run_
     write_cuts(ref, tmp_path / "ref", [100, 101, 250])
     write_cuts(cur, tmp_path / "cur", [30, 200])
     ctx = _dask(_gate(tmp_path, {"reference": "ref", "evaluation": "cur"}), dask_client)
-    on_dask = run_as_kernel(DATA_SCHEMA, ctx, exclude=["id"], sample=SAMPLE)
-    in_memory = DATA_SCHEMA(_local(reference=ref, evaluation=cur), exclude=["id"], sample=SAMPLE)
+    # alpha=None: the exact rules, so the few planted rows (2–4 in 300) each fail
+    on_dask = run_as_kernel(DATA_SCHEMA, ctx, exclude=["id"], sample=SAMPLE, alpha=None)
+    in_memory = DATA_SCHEMA(
+        _local(reference=ref, evaluation=cur), exclude=["id"], sample=SAMPLE, alpha=None
+    )
     assert _bytes(on_dask) == _bytes(in_memory)
     failed = {
         r["expectation"] for r in on_dask.evidence["expectations"].rows if r["status"] == "failed"

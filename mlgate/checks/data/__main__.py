@@ -34,6 +34,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     inf.add_argument("--margin", type=float, default=0.1)
     inf.add_argument("--null-margin", type=float, default=0.02)
     inf.add_argument("--max-categories", type=int, default=20)
+    inf.add_argument(
+        "--alpha",
+        type=float,
+        default=0.05,
+        help="false-hold level the inferred tolerances share (0: exact all-rows rules)",
+    )
     inf.add_argument("--exclude", nargs="*", default=[], help="columns to leave out")
     chk = sub.add_parser("check", help="check a data file against a suite file")
     chk.add_argument("data", type=Path)
@@ -50,6 +56,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 null_margin=args.null_margin,
                 max_categories=args.max_categories,
                 exclude=args.exclude,
+                alpha=args.alpha or None,
             )
             write_suite(suite, args.output)
             print(f"wrote {len(suite.expectations)} expectations to {args.output}")

@@ -196,6 +196,8 @@ class DataSchemaParams(BaseModel):
     dataset: str = "evaluation"
     margin: float = Field(0.1, ge=0.0)
     null_margin: float = Field(0.02, ge=0.0, le=1.0)
+    #: family-wise false-hold level of the inferred rules' tolerances (null: exact rules)
+    alpha: float | None = Field(0.05, gt=0.0, lt=1.0)
     max_categories: PositiveInt = 20
     exact_columns: bool = False
     columns: list[str] | None = None
@@ -234,6 +236,7 @@ def run_data_schema(ctx: GateContext, p: DataSchemaParams) -> CheckResult:
         exact_columns=p.exact_columns,
         columns=p.columns,
         exclude=p.exclude,
+        alpha=p.alpha,
     )
     written: dict[str, str] = {}
     if p.write_suite:

@@ -33,6 +33,7 @@ from mlgate.checks.data.fold import (
     scan,
 )
 from mlgate.checks.data.rows import BatchData, Offenders
+from mlgate.checks.data.tolerance import nulls_critical, outside_critical
 from mlgate.core.result import Status, rounded
 
 #: offending rows kept per expectation (the first ones, in row order)
@@ -163,12 +164,21 @@ def _rowwise(n: int, e: Any, base: dict, found: Offenders, what: str) -> Outcome
             message=f"no present values to judge ({n} rows)",
         )
     ok = (judged - n_bad) / judged >= e.mostly
+    details: dict[str, Any] = {"mostly": e.mostly}
     pct = 100.0 * n_bad / judged
     rows = found.examples
     shown = ", ".join(str(r["row"]) for r in rows)
     msg = f"{n_bad} of {judged} rows ({pct:.3g}%) {what}" + (f"; e.g. rows {shown}" if rows else "")
     if e.mostly < 1.0:
         msg += f" (allowed: {100 * (1 - e.mostly):.3g}%)"
+    if getattr(e, "reference_rows", None) is not None:
+        critical = outside_critical(e.reference_rows, judged, e.alpha)
+        ok = ok or n_bad < critical
+        details |= {"reference_rows": e.reference_rows, "alpha": e.alpha, "critical": critical}
+        msg += (
+            f" (a healthy sample reaches {critical} with probability <= {e.alpha:.3g} "
+            f"given {e.reference_rows} reference rows)"
+        )
     return Outcome(
         **base,
         status=Status.PASSED if ok else Status.FAILED,
@@ -177,7 +187,7 @@ def _rowwise(n: int, e: Any, base: dict, found: Offenders, what: str) -> Outcome
         unexpected_count=n_bad,
         message=msg,
         failing_rows=rows,
-        details={"mostly": e.mostly},
+        details=details,
     )
 
 
@@ -256,6 +266,20 @@ def _nulls(n: int, found: Offenders, e: S.NullsExpectation, base: dict) -> Outco
     else:
         limit = e.max_count or 0
         ok, bound = count <= limit, f"at most {limit}"
+    details: dict[str, Any] = {"max_count": e.max_count, "max_fraction": e.max_fraction}
+    if e.reference_rows is not None:
+        more = nulls_critical(e.reference_rows, e.reference_nulls, n, count, e.alpha)
+        ok = ok or not more
+        bound += (
+            f", or not significantly more than {e.reference_nulls} of {e.reference_rows} "
+            f"reference rows (one-sided Fisher exact test at {e.alpha:.3g})"
+        )
+        details |= {
+            "reference_rows": e.reference_rows,
+            "reference_nulls": e.reference_nulls,
+            "alpha": e.alpha,
+            "significantly_more": more,
+        }
     rows = found.examples
     shown = ", ".join(str(r["row"]) for r in rows)
     return Outcome(
@@ -267,7 +291,7 @@ def _nulls(n: int, found: Offenders, e: S.NullsExpectation, base: dict) -> Outco
         message=f"{count} null(s) in {e.column!r} ({100 * fraction:.3g}% of {n} rows; "
         f"allowed {bound})" + (f"; e.g. rows {shown}" if rows else ""),
         failing_rows=rows,
-        details={"max_count": e.max_count, "max_fraction": e.max_fraction},
+        details=details,
     )
 
 

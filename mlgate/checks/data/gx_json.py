@@ -11,10 +11,12 @@ pandas ≥ 3: string, category, datetime) are listed in the suite's ``meta`` ins
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
 from mlgate.checks.data import spec as S
+from mlgate.checks.data.tolerance import limiting_mostly
 from mlgate.core.result import rounded
 
 GX_FORMAT = "great_expectations 1.x ExpectationSuite"
@@ -43,8 +45,14 @@ class NotTranslatable(ValueError):
 
 
 def _mostly(e: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
-    if e.mostly < 1.0:
-        kwargs["mostly"] = e.mostly
+    mostly = e.mostly
+    if getattr(e, "reference_rows", None) is not None:
+        # GX knows only a share: the inferred tolerance's large-evaluation limit (it allows
+        # smaller evaluation sets relatively more; see mlgate.checks.data.tolerance)
+        limit = limiting_mostly(e.reference_rows, e.alpha)
+        mostly = min(mostly, math.floor(limit * 1e6) / 1e6)
+    if mostly < 1.0:
+        kwargs["mostly"] = mostly
     return kwargs
 
 

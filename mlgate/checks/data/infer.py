@@ -7,6 +7,13 @@ bounds); for text, categories and booleans with at most ``max_categories`` disti
 the observed set. The result is deterministic (no timestamps), so re-inferring from the same
 data gives the same file and a review sees only real changes.
 
+Each inferred null, range and set rule also carries its tolerance, ``reference_rows`` (and
+``reference_nulls``) with ``alpha`` = α / C over the C such rules (α = 0.05 by default): it
+fails only when the evaluation data has more offenders than a healthy sample of the same
+distribution shows with probability ``alpha`` (:mod:`mlgate.checks.data.tolerance`), so a
+healthy evaluation set of any size is held with probability at most α. ``alpha=None`` infers
+the exact all-rows rules of old.
+
 Example::
 
     suite = infer_suite(reference_frame, name="loans", margin=0.1)
@@ -30,19 +37,23 @@ from mlgate.checks.data.rows import merged_kind
 from mlgate.core.errors import DataError
 
 _SET_KINDS = ("string", "category", "bool")
+#: the family-wise false-hold level an inferred suite's tolerances share by default
+DEFAULT_ALPHA = 0.05
 
 
 @dataclass(frozen=True)
 class ColumnSummary:
     """What inference needs of one column, mergeable over row batches: its dtype kind, nulls,
     the least and largest finite value (numbers), and its distinct present values while there
-    are at most ``max_categories`` (None past that)."""
+    are at most ``max_categories`` (None past that); ``values``: how many values the range or
+    set was learnt from (finite numbers, present others), the n of its tolerance."""
 
     kind: str
     nulls: int = 0
     lo: float = math.inf
     hi: float = -math.inf
     distinct: frozenset | None = frozenset()
+    values: int = 0
 
     def merge(self, other: ColumnSummary, max_categories: int) -> ColumnSummary:
         distinct = None
@@ -55,6 +66,7 @@ class ColumnSummary:
             min(self.lo, other.lo),
             max(self.hi, other.hi),
             distinct,
+            self.values + other.values,
         )
 
 
@@ -118,13 +130,13 @@ def _summary(s: pd.Series, max_categories: int) -> ColumnSummary:
         v = s.to_numpy(dtype="float64", na_value=np.nan)
         v = v[np.isfinite(v)]
         if len(v):
-            return ColumnSummary(kind, nulls, float(v.min()), float(v.max()))
+            return ColumnSummary(kind, nulls, float(v.min()), float(v.max()), values=len(v))
         return ColumnSummary(kind, nulls)
     values = s.dropna().unique()
     distinct = None
     if len(values) <= max_categories:
         distinct = frozenset(v.item() if isinstance(v, np.generic) else v for v in values)
-    return ColumnSummary(kind, nulls, distinct=distinct)
+    return ColumnSummary(kind, nulls, distinct=distinct, values=len(s) - nulls)
 
 
 def infer_suite(
@@ -138,12 +150,14 @@ def infer_suite(
     exact_columns: bool = False,
     columns: Iterable[str] | None = None,
     exclude: Iterable[str] = (),
+    alpha: float | None = DEFAULT_ALPHA,
 ) -> S.Suite:
     """A suite the reference ``frame`` passes by construction (``frame`` is only read).
 
     ``columns`` / ``exclude`` choose the columns; ``exact_columns`` also forbids columns the
-    reference does not have. Raises DataError for an empty frame or unknown columns, and
-    ValueError for a negative margin.
+    reference does not have; ``alpha`` is the family-wise false-hold level the tolerances
+    share (None: none). Raises DataError for an empty frame or unknown columns, and
+    ValueError for a negative margin or an alpha outside (0, 1).
     """
     summary = summarize(
         frame, columns=columns, exclude=tuple(exclude), max_categories=max_categories
@@ -157,6 +171,7 @@ def infer_suite(
         exact_columns=exact_columns,
         columns=columns,
         exclude=exclude,
+        alpha=alpha,
     )
 
 
@@ -170,11 +185,14 @@ def suite_from_summary(
     exact_columns: bool = False,
     columns: Iterable[str] | None = None,
     exclude: Iterable[str] = (),
+    alpha: float | None = DEFAULT_ALPHA,
 ) -> S.Suite:
     """The suite :func:`infer_suite` infers, from a (merged) summary of the reference. Raises
     as :func:`infer_suite` does."""
     if margin < 0 or null_margin < 0:
         raise ValueError(f"margins must be >= 0, got margin={margin}, null_margin={null_margin}")
+    if alpha is not None and not 0 < alpha < 1:
+        raise ValueError(f"alpha must be in (0, 1) (a false-hold level such as 0.05), got {alpha}")
     if summary.rows == 0:
         raise DataError(f"cannot infer expectations from {source!r}: it has no rows")
     exclude = list(exclude)
@@ -196,18 +214,46 @@ def suite_from_summary(
     ]
     for col in chosen:
         out.extend(_column(summary.summaries[col], col, summary.rows, margin, null_margin))
-    return S.Suite(
-        name=name,
-        description=f"Inferred from {source!r} ({summary.rows} rows); review before committing.",
-        meta={
-            "inferred_from": source,
-            "rows": summary.rows,
-            "margin": margin,
-            "null_margin": null_margin,
-            "max_categories": summary.max_categories,
-        },
-        expectations=out,
-    )
+    description = f"Inferred from {source!r} ({summary.rows} rows); review before committing."
+    meta: dict[str, Any] = {
+        "inferred_from": source,
+        "rows": summary.rows,
+        "margin": margin,
+        "null_margin": null_margin,
+        "max_categories": summary.max_categories,
+    }
+    if alpha is not None:
+        out, each = _with_tolerance(out, summary, alpha)
+        meta |= {"alpha": alpha, "alpha_each": each}
+        description += (
+            f" Null, range and set rules carry a tolerance (reference_rows, alpha={each:.3g} "
+            f"each): they fail only on more offenders than a healthy sample of this size shows "
+            f"with probability alpha, so a healthy dataset is held at most {alpha:g} of the time."
+        )
+    return S.Suite(name=name, description=description, meta=meta, expectations=out)
+
+
+def _with_tolerance(
+    out: list[Any], summary: ReferenceSummary, alpha: float
+) -> tuple[list[Any], float]:
+    """``out`` with each null, range and set rule given ``alpha / C`` (Bonferroni over the C of
+    them) and the reference's size (for a range or set: the values it was learnt from); the
+    level each got."""
+    tolerant = (S.NullsExpectation, S.BetweenExpectation, S.InSetExpectation)
+    count = sum(isinstance(e, tolerant) for e in out)
+    each = _round_down(alpha / max(count, 1))  # a short number, and never above alpha in all
+    done: list[Any] = []
+    for e in out:
+        if isinstance(e, S.NullsExpectation):
+            nulls = summary.summaries[e.column].nulls
+            e = e.model_copy(
+                update={"reference_rows": summary.rows, "reference_nulls": nulls, "alpha": each}
+            )
+        elif isinstance(e, tolerant):
+            learnt = max(summary.summaries[e.column].values, 1)
+            e = e.model_copy(update={"reference_rows": learnt, "alpha": each})
+        done.append(e)
+    return done, each
 
 
 def _column(s: ColumnSummary, col: str, rows: int, margin: float, null_margin: float) -> list[Any]:
@@ -250,6 +296,12 @@ def _round_out(x: float, *, up: bool, digits: int = 6) -> float:
     scale = 10.0 ** (digits - 1 - math.floor(math.log10(abs(x))))
     y = (math.ceil(x * scale) if up else math.floor(x * scale)) / scale
     return float(f"{y:.{digits}g}")
+
+
+def _round_down(x: float, digits: int = 4) -> float:
+    """``x`` > 0 to ``digits`` significant digits, rounded down."""
+    scale = 10.0 ** (digits - 1 - math.floor(math.log10(x)))
+    return float(f"{math.floor(x * scale * (1 + 1e-12)) / scale:.{digits}g}")
 
 
 def _sorted(values: Any) -> list[Any]:

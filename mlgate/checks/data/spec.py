@@ -31,6 +31,18 @@ DTypeKind = Literal[
     "int", "float", "number", "bool", "string", "datetime", "timedelta", "category", "any"
 ]
 Mostly = Annotated[float, Field(ge=0.0, le=1.0)]
+#: an inferred rule's tolerance (see :mod:`mlgate.checks.data.tolerance`): the reference's size
+#: and the false-hold level at which the rule's offenders are judged
+ReferenceRows = Annotated[int, Field(ge=1)] | None
+Alpha = Annotated[float, Field(gt=0.0, lt=1.0)] | None
+
+
+def _tolerance_pair(e: Any) -> None:
+    """``reference_rows`` and ``alpha`` come together (one without the other means nothing)."""
+    if (e.reference_rows is None) != (e.alpha is None):
+        raise ValueError(
+            "give reference_rows and alpha together (the inferred tolerance), or neither"
+        )
 
 
 class _Expectation(BaseModel):
@@ -65,11 +77,24 @@ class NullsExpectation(_Expectation):
     column: str
     max_count: int | None = Field(None, ge=0)
     max_fraction: float | None = Field(None, ge=0.0, le=1.0)
+    #: inferred tolerance: nulls also pass unless significantly more than ``reference_nulls``
+    #: of ``reference_rows`` (one-sided Fisher exact test at ``alpha``)
+    reference_rows: ReferenceRows = None
+    reference_nulls: int | None = Field(None, ge=0)
+    alpha: Alpha = None
 
     @model_validator(mode="after")
     def _one_bound(self) -> NullsExpectation:
         if self.max_count is not None and self.max_fraction is not None:
             raise ValueError("give max_count or max_fraction, not both")
+        _tolerance_pair(self)
+        if (self.reference_rows is None) != (self.reference_nulls is None):
+            raise ValueError("give reference_nulls with reference_rows and alpha, or none")
+        if self.reference_nulls is not None and self.reference_nulls > self.reference_rows:
+            raise ValueError(
+                f"reference_nulls {self.reference_nulls} is above reference_rows "
+                f"{self.reference_rows}"
+            )
         return self
 
 
@@ -83,9 +108,15 @@ class BetweenExpectation(_Expectation):
     strict_min: bool = False
     strict_max: bool = False
     mostly: Mostly = 1.0
+    #: inferred tolerance: offenders also pass while fewer than a healthy sample shows with
+    #: probability ``alpha``, given the ``reference_rows`` present values the range was learnt
+    #: from (see :mod:`mlgate.checks.data.tolerance`)
+    reference_rows: ReferenceRows = None
+    alpha: Alpha = None
 
     @model_validator(mode="after")
     def _bounds(self) -> BetweenExpectation:
+        _tolerance_pair(self)
         if self.min is None and self.max is None:
             raise ValueError("give min, max or both")
         if self.min is not None and self.max is not None and self.min > self.max:
@@ -100,6 +131,14 @@ class InSetExpectation(_Expectation):
     column: str
     values: list[Any] = Field(min_length=1)
     mostly: Mostly = 1.0
+    #: inferred tolerance, as for ``between``
+    reference_rows: ReferenceRows = None
+    alpha: Alpha = None
+
+    @model_validator(mode="after")
+    def _pair(self) -> InSetExpectation:
+        _tolerance_pair(self)
+        return self
 
 
 class RegexExpectation(_Expectation):
@@ -265,6 +304,33 @@ def expectation_name(e: Any) -> str:
     return f"{expect}({','.join(columns_of(e))})"
 
 
+class ColumnTolerance(BaseModel):
+    """The inferred tolerance of one column's null, range and set rules (what
+    :func:`~mlgate.checks.data.infer.infer_suite` writes on each expectation): the rules fail
+    only on more offending rows than a dataset like the reference shows with probability
+    ``alpha`` (:mod:`mlgate.checks.data.tolerance`)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    #: the false-hold level of each of the column's rules
+    alpha: float = Field(gt=0.0, lt=1.0)
+    #: the reference's rows and nulls (the null rule's Fisher test)
+    rows: int = Field(ge=1)
+    nulls: int = Field(0, ge=0)
+    #: the reference values the range or value set was learnt from (None: the column has
+    #: neither)
+    values: int | None = Field(None, ge=1)
+
+    @model_validator(mode="after")
+    def _counts(self) -> ColumnTolerance:
+        if self.nulls > self.rows or (self.values or 0) > self.rows:
+            raise ValueError(
+                f"nulls ({self.nulls}) and values ({self.values}) are counts of the reference's "
+                f"rows ({self.rows}): neither can be above it"
+            )
+        return self
+
+
 class ColumnRule(BaseModel):
     """Per-column shorthand: what one column must look like."""
 
@@ -279,6 +345,8 @@ class ColumnRule(BaseModel):
     values: list[Any] | None = Field(None, min_length=1)
     regex: str | None = None
     unique: bool = False
+    #: the inferred tolerance of the null, range and set rules (None: exact rules)
+    tolerance: ColumnTolerance | None = None
 
 
 def expand_columns(rules: dict[str, ColumnRule]) -> list[Any]:
@@ -289,16 +357,29 @@ def expand_columns(rules: dict[str, ColumnRule]) -> list[Any]:
     if required:
         out.append(ColumnsExpectation(expect="columns", columns=required))
     for col, r in rules.items():
+        t = r.tolerance
+        nulls = (
+            {}
+            if t is None
+            else {"reference_rows": t.rows, "reference_nulls": t.nulls, "alpha": t.alpha}
+        )
+        learnt = (
+            {} if t is None or t.values is None else {"reference_rows": t.values, "alpha": t.alpha}
+        )
         if not r.nullable:
-            out.append(NullsExpectation(expect="nulls", column=col, max_count=0))
+            out.append(NullsExpectation(expect="nulls", column=col, max_count=0, **nulls))
         elif r.max_null_fraction is not None:
             out.append(
-                NullsExpectation(expect="nulls", column=col, max_fraction=r.max_null_fraction)
+                NullsExpectation(
+                    expect="nulls", column=col, max_fraction=r.max_null_fraction, **nulls
+                )
             )
         if r.min is not None or r.max is not None:
-            out.append(BetweenExpectation(expect="between", column=col, min=r.min, max=r.max))
+            out.append(
+                BetweenExpectation(expect="between", column=col, min=r.min, max=r.max, **learnt)
+            )
         if r.values is not None:
-            out.append(InSetExpectation(expect="in_set", column=col, values=r.values))
+            out.append(InSetExpectation(expect="in_set", column=col, values=r.values, **learnt))
         if r.regex is not None:
             out.append(RegexExpectation(expect="regex", column=col, pattern=r.regex))
         if r.unique:

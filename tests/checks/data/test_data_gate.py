@@ -146,16 +146,30 @@ def test_data_schema_infers_from_reference_and_writes_reviewable_suites(tmp_path
     assert len(r2.evidence["expectations"].rows) == len(r.evidence["expectations"].rows)
 
 
-def test_data_schema_catches_a_missing_column_and_an_unseen_category(tmp_path):
+@pytest.mark.parametrize(("oslo_rows", "params"), [(range(5, 35), {}), ([5], {"alpha": None})])
+def test_data_schema_catches_a_missing_column_and_an_unseen_category(tmp_path, oslo_rows, params):
+    """At the defaults an unseen category in 10% of the rows is caught; a single such row is
+    within the inferred tolerance (issue 15) and is caught by the exact rules (alpha: null)."""
     data = table(seed=2).drop(columns=["age"])
-    data.loc[5, "city"] = "oslo"
-    (r,) = run(tmp_path, [{"check": "data_schema", "exclude": ["id"]}], data).results
+    data.loc[list(oslo_rows), "city"] = "oslo"
+    check = {"check": "data_schema", "exclude": ["id"], **params}
+    (r,) = run(tmp_path, [check], data).results
     assert r.status is Status.FAILED
     failed = {e["expectation"] for e in r.evidence["expectations"].rows if e["status"] == "failed"}
     assert {"columns", "nulls(age)", "between(age)", "in_set(city)"} <= failed
     assert {"expectation": "in_set(city)", "row": 5, "city": "oslo"} in r.evidence[
         "failing_rows"
     ].rows
+
+
+def test_data_schema_tolerates_one_unseen_category_row_at_its_defaults(tmp_path):
+    data = table(seed=2)
+    data.loc[5, "city"] = "oslo"
+    (r,) = run(tmp_path, [{"check": "data_schema", "exclude": ["id"]}], data).results
+    assert r.status is Status.PASSED
+    row = next(e for e in r.evidence["expectations"].rows if e["expectation"] == "in_set(city)")
+    assert row["unexpected_count"] == 1
+    assert r.evidence["details"]["in_set(city)"]["critical"] > 1
 
 
 def test_bad_declarations_are_rejected_before_anything_runs(tmp_path):
@@ -183,7 +197,9 @@ def test_python_functions_take_gate_file_parameters(tmp_path):
     ctx = GateContext(gate, datasets={"evaluation": data, "reference": table(seed=1)})
     r = data_expectations_check(ctx, columns={"age": {"min": 0}})
     assert r.status is Status.FAILED and r.evidence["failing_rows"].rows[0]["row"] == 3
-    assert data_schema_check(ctx, exclude=["id"]).status is Status.FAILED
+    # one row: caught by the exact all-rows rules, within the default tolerance (issue 15)
+    assert data_schema_check(ctx, exclude=["id"], alpha=None).status is Status.FAILED
+    assert data_schema_check(ctx, exclude=["id"]).status is Status.PASSED
     with pytest.raises(ConfigError, match="mostly"):
         data_expectations_check(
             ctx, expectations=[{"expect": "in_set", "column": "a", "values": [1], "mostly": 2}]

@@ -44,7 +44,8 @@ def population(n: int, seed: int) -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def suite() -> S.Suite:
-    return infer_suite(population(2000, seed=1), name="people")
+    """The exact all-rows rules (``alpha=None``): these tests plant faults of a row or two."""
+    return infer_suite(population(2000, seed=1), name="people", alpha=None)
 
 
 def by_name(suite: S.Suite) -> dict[str, object]:
@@ -123,7 +124,9 @@ def test_the_suite_file_round_trips_and_is_stable(tmp_path, suite):
     assert read_suite(path) == suite
     text = path.read_text()
     assert "- {expect: between, column: age, min: 11.0, max: 96.0}" in text
-    again = write_suite(infer_suite(population(2000, seed=1), name="people"), tmp_path / "b.yaml")
+    again = write_suite(
+        infer_suite(population(2000, seed=1), name="people", alpha=None), tmp_path / "b.yaml"
+    )
     assert again.read_text() == text  # same data, same file: reviews see only real changes
 
 
@@ -190,9 +193,28 @@ def test_the_command_line_infers_and_checks(tmp_path, capsys):
     population(500, seed=2).to_csv(tmp_path / "ok.csv", index=False)
     assert main(["check", str(tmp_path / "ok.csv"), str(suite)]) == 0
     bad = population(500, seed=2)
-    bad.loc[9, "age"] = 400
+    bad.loc[9:58, "age"] = 400  # 10% of the rows: beyond the inferred tolerance (one row is not)
     bad.to_csv(tmp_path / "bad.csv", index=False)
     capsys.readouterr()
     assert main(["check", str(tmp_path / "bad.csv"), str(suite)]) == 10
     assert "between(age)" in capsys.readouterr().out
     assert main(["check", str(tmp_path / "missing.csv"), str(suite)]) == 4
+
+
+def test_the_default_suite_writes_its_tolerance_on_each_line(tmp_path):
+    """Issue 15: each null, range and set rule carries reference_rows and its share of alpha
+    (0.05 over the 14 of them here), visible in the reviewed YAML and its description."""
+    suite = infer_suite(population(2000, seed=1), name="people")
+    text = write_suite(suite, tmp_path / "people.yaml").read_text()
+    line = "- {expect: between, column: age, min: 11.0, max: 96.0, reference_rows: 2000, "
+    assert line + "alpha: 0.003571}" in text
+    assert "reference_nulls: 0, alpha: 0.003571" in text
+    assert "held at most 0.05 of the time" in " ".join(text.split())
+    assert suite.meta["alpha"] == 0.05 and suite.meta["alpha_each"] * 14 <= 0.05
+    assert read_suite(tmp_path / "people.yaml") == suite
+    with pytest.raises(ValueError, match="alpha must be in"):
+        infer_suite(population(20, seed=1), alpha=1.5)
+    # GX knows only ``mostly``: it gets the tolerance's large-evaluation limit
+    gx = gx_suite_dict(suite)["expectations"]
+    age = next(e for e in gx if e["kwargs"].get("column") == "age" and "min_value" in e["kwargs"])
+    assert 0.99 < age["kwargs"]["mostly"] < 1.0
