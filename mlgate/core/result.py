@@ -189,10 +189,16 @@ class Part:
             message=data.get("message", ""),
         )
 
+    @property
+    def judged_on_interval(self) -> bool:
+        """Whether a decision rule can judge this part again: it was judged on an interval
+        against a threshold (not a count, a test, an error or a skipped part)."""
+        return self.threshold is not None and self.interval is not None and self.status in _JUDGED
+
     def rejudged(self, rule: DecisionRule) -> Part:
         """This part judged again under ``rule``, when it was judged on an interval against a
         threshold; otherwise (a count, an error, a skipped part) unchanged."""
-        if self.threshold is None or self.interval is None or self.status not in _JUDGED:
+        if not self.judged_on_interval:
             return self
         return replace(
             self, status=self.threshold.judge(self.interval, value=self.value, rule=rule)
@@ -279,13 +285,15 @@ class CheckResult:
     def rejudged(self, rule: DecisionRule | str) -> CheckResult:
         """This result judged under ``rule``: each part judged on an interval against a
         threshold is judged again and the status re-derived. Errors, skips and statuses not
-        made by a bound are kept, and a result without parts is returned as it is (its
-        ``decision_rule`` stays unset: the rule did not apply). The message says when the rule
+        made by a bound are kept, and a result with no part judged on an interval (no parts, or
+        only counts and tests) is returned as it is (its ``decision_rule`` stays unset: the rule
+        did not apply). The message says when the rule
         changed the status."""
         rule = DecisionRule(rule)
-        if rule is DecisionRule.STRICT or not self.parts:
-            # Without parts the kernel cannot know which criteria made the status (a headline
-            # bound may be one of several): judging the headline alone could hide a failure.
+        if rule is DecisionRule.STRICT or not any(p.judged_on_interval for p in self.parts):
+            # Without judged parts the kernel cannot know which criteria made the status (a
+            # headline bound may be one of several): judging the headline alone could hide a
+            # failure, and a rule that could change nothing is not recorded as deciding.
             return self
         parts = tuple(p.rejudged(rule) for p in self.parts)
         status = Status.worst(parts)

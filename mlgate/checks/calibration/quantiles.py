@@ -17,12 +17,12 @@ from typing import Any
 import numpy as np
 
 from mlgate.checks.calibration.evidence import nominal_vs_observed
-from mlgate.checks.calibration.regression import coverage_bounds
+from mlgate.checks.calibration.regression import bound_parts, coverage_bounds
 from mlgate.core.context import GateContext
 from mlgate.core.errors import PredictionError
 from mlgate.core.evidence import Table
 from mlgate.core.imports import resolve_callable
-from mlgate.core.result import CheckResult, Part, Status, rounded
+from mlgate.core.result import CheckResult, Status, rounded
 from mlgate.stats.intervals import wilson_interval
 
 
@@ -48,20 +48,13 @@ def run_quantiles(ctx: GateContext, p: Any, check_id: str) -> CheckResult:
     q = predicted_quantiles(ctx, p)
     n = len(y)
     rows, statuses, gaps, bounds, parts = [], [], [], [], []
-    small = n < p.min_samples
     for j, tau in enumerate(p.levels):
         below = int((y <= q[:, j]).sum())
         ci = wilson_interval(below, n, p.confidence)
         bounds.append(coverage_bounds(tau, p.max_coverage_gap))
-        judged = [bound.judge(ci) for bound in bounds[-1]]
-        status = Status.worst(judged)
-        for bound, s in zip(bounds[-1], judged, strict=True):
-            name = f"level {tau:g}: share {bound.op} {bound.bound:g}"
-            if small:  # too few rows: not judged against the bound under any rule
-                note = f"{n} rows, fewer than min_samples={p.min_samples}"
-                parts.append(Part(name, Status.INCONCLUSIVE, below / n, ci, None, n, note))
-            else:
-                parts.append(Part(name, s, below / n, ci, bound, n, f"{s.value}"))
+        status = Status.worst(bound.judge(ci) for bound in bounds[-1])
+        name = f"level {tau:g}: share"
+        parts += bound_parts(name, below / n, ci, n, bounds[-1], min_samples=p.min_samples)
         diff = y - q[:, j]
         pinball = float(np.mean(np.maximum(tau * diff, (tau - 1.0) * diff)))
         statuses.append(status)

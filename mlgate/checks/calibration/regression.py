@@ -15,10 +15,16 @@ Coverage alone cannot see a constant **bias**: intervals built from absolute res
 to absorb it and still cover as claimed. So the mean error ŷ − y is reported beside coverage,
 with its Student-t interval, in units of the target's standard deviation (the *standardized
 bias*; the sd of the same rows is taken as the scale), and judged against ± ``max_bias`` when
-the parameters give it (strict: passed only when the whole interval lies inside). Without
+the parameters give it (by the gate's decision rule; strict: passed only when the whole
+interval lies inside). Without
 ``max_bias`` the bias is still judged against ±:data:`DEFAULT_MAX_BIAS`, but only to fail
 (when the whole interval lies outside): a planted constant bias is caught, and a model is
 never held because its interval is too wide to show that the bias is small.
+
+Each criterion is a part (``CheckResult.from_parts``): coverage's two bounds and, with
+``max_bias``, the bias's two bounds, each judged on its interval, so a gate's decision rule
+re-judges them; the default bias net is a part without a bound (no rule changes it), and too
+few rows are parts without a bound (inconclusive under every rule).
 """
 
 from __future__ import annotations
@@ -35,7 +41,7 @@ from mlgate.core.context import GateContext
 from mlgate.core.errors import DataError, PredictionError
 from mlgate.core.evidence import Table
 from mlgate.core.imports import resolve_callable
-from mlgate.core.result import CheckResult, Interval, Status, Threshold, rounded
+from mlgate.core.result import CheckResult, Interval, Part, Status, Threshold, rounded
 from mlgate.stats.intervals import wilson_interval
 
 KIND = "calibration"
@@ -94,20 +100,59 @@ def mean_error(y: np.ndarray, pred: np.ndarray, level: float) -> Bias:
     return Bias(m, Interval(m - half, m + half, level, "student-t"), sd, n)
 
 
+def bias_parts(bias: Bias, max_bias: float | None, min_samples: int = 0) -> list[Part]:
+    """The bias criterion as parts. With ``max_bias``: the standardized bias against
+    ``>= -max_bias`` and ``<= max_bias``, one part per bound judged on its interval (a gate's
+    decision rule re-judges them; below ``min_samples`` rows, parts with no bound:
+    inconclusive under every rule). Without: one part with no bound, failed only when the
+    whole interval lies beyond ± :data:`DEFAULT_MAX_BIAS` (a safety net that never holds a
+    model for want of evidence, so no decision rule changes it)."""
+    name = "standardized bias"
+    z, zi = bias.standardized, bias.standardized_interval
+    if max_bias is not None:
+        bounds = (Threshold(">=", -max_bias), Threshold("<=", max_bias))
+        return bound_parts(name, z, zi, bias.n, bounds, min_samples=min_samples)
+    clear = zi is not None and any(
+        t.judge(zi) is Status.FAILED
+        for t in (Threshold(">=", -DEFAULT_MAX_BIAS), Threshold("<=", DEFAULT_MAX_BIAS))
+    )
+    status = Status.FAILED if clear else Status.PASSED
+    note = f"beyond ±{DEFAULT_MAX_BIAS:g} sd only when the whole interval is: {status.value}"
+    return [Part(name, status, z, zi, None, bias.n, note)]
+
+
 def judge_bias(bias: Bias, max_bias: float | None) -> tuple[Status, Threshold]:
     """The standardized bias against ± ``max_bias`` (strict), or, without one, against
-    ± :data:`DEFAULT_MAX_BIAS` only to fail. Returns the status and the bound it is judged on
-    (the side the estimate lies on)."""
+    ± :data:`DEFAULT_MAX_BIAS` only to fail (:func:`bias_parts`). Returns the status and the
+    bound it is judged on (the side the estimate lies on)."""
     bound = DEFAULT_MAX_BIAS if max_bias is None else max_bias
-    lower, upper = Threshold(">=", -bound), Threshold("<=", bound)
-    z = bias.standardized_interval
-    side = lower if (bias.standardized or 0.0) < 0 else upper
-    if z is None:
-        return (Status.PASSED if max_bias is None else Status.INCONCLUSIVE), side
-    status = Status.worst(t.judge(z) for t in (lower, upper))
-    if max_bias is None and status is not Status.FAILED:
-        status = Status.PASSED  # the default bound only fails a clear bias
-    return status, side
+    side = Threshold(">=", -bound) if (bias.standardized or 0.0) < 0 else Threshold("<=", bound)
+    return Status.worst(bias_parts(bias, max_bias)), side
+
+
+def bound_parts(
+    name: str,
+    value: float | None,
+    interval: Interval | None,
+    n: int,
+    bounds: tuple[Threshold, ...],
+    *,
+    min_samples: int,
+) -> list[Part]:
+    """One part per bound of ``bounds`` for a statistic with ``interval`` on ``n`` rows,
+    judged on the interval (strict; a gate's decision rule re-judges it), named ``name op
+    bound``. With fewer than ``min_samples`` rows the parts have no bound: inconclusive under
+    every rule, because too little data is never a pass."""
+    parts = []
+    for bound in bounds:
+        label = f"{name} {bound.op} {bound.bound:g}"
+        if n < min_samples:
+            note = f"{n} rows, fewer than min_samples={min_samples}"
+            parts.append(Part(label, Status.INCONCLUSIVE, value, interval, None, n, note))
+        else:
+            status = bound.judge(interval)
+            parts.append(Part(label, status, value, interval, bound, n, status.value))
+    return parts
 
 
 def conformal_radius(abs_residuals: np.ndarray, coverage: float) -> float:
@@ -155,7 +200,9 @@ def run_regression(ctx: GateContext, p: Any, check_id: str) -> CheckResult:
     # The bias needs no fitting, so it is measured on every row of the dataset.
     max_bias = getattr(p, "max_bias", None)
     bias = mean_error(y, pred, p.confidence)
-    bias_status, bias_bound = judge_bias(bias, max_bias)
+    _, bias_bound = judge_bias(bias, max_bias)
+    bias_judged = bias_parts(bias, max_bias, p.min_samples)
+    bias_status = Status.worst(bias_judged)
     if p.intervals is not None:
         lower, upper = _model_intervals(ctx, p)
         method = f"intervals from {p.intervals}"
@@ -199,11 +246,9 @@ def run_regression(ctx: GateContext, p: Any, check_id: str) -> CheckResult:
     ci = wilson_interval(hits, n, p.confidence)
     observed = hits / n
     bounds = coverage_bounds(p.coverage, p.max_coverage_gap)
-    status = Status.worst(bound.judge(ci) for bound in bounds)
-    if n < p.min_samples:
-        status = Status.INCONCLUSIVE
-    if bias.n < p.min_samples and max_bias is not None:
-        bias_status = Status.INCONCLUSIVE
+    coverage = bound_parts("coverage", observed, ci, n, bounds, min_samples=p.min_samples)
+    parts = coverage + bias_judged
+    status = Status.worst(coverage)
     width = float(np.mean(upper - lower))
     evidence.update(
         {
@@ -235,8 +280,7 @@ def run_regression(ctx: GateContext, p: Any, check_id: str) -> CheckResult:
     # The bias is shown when it was asked for or when it decides the check.
     if max_bias is not None or bias_status is not Status.PASSED:
         message = f"{coverage_text}; {_bias_text(bias, bias_bound, bias_status)}"
-    worst = Status.worst([status, bias_status])
-    if worst is not status:
+    if Status.worst(parts) is not status:
         headline = {
             "metric": "standardized bias (mean error / target sd)",
             "value": bias.standardized,
@@ -244,10 +288,10 @@ def run_regression(ctx: GateContext, p: Any, check_id: str) -> CheckResult:
             "threshold": bias_bound,
             "sample_size": bias.n,
         }
-    return CheckResult(
+    return CheckResult.from_parts(
+        KIND,
+        parts,
         check_id=check_id,
-        kind=KIND,
-        status=worst,
         method=(
             f"{method}; Wilson interval of the observed coverage; bias: Student-t interval of "
             "the mean error over the target's sd"

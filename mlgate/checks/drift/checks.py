@@ -11,13 +11,18 @@ than ``max_drifted`` columns drift, is **inconclusive** when a column has fewer 
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import pandas as pd
 
 from mlgate.checks.drift.folded import folded_columns
-from mlgate.checks.drift.table import ColumnDrift, DriftRule, compare_columns, rule_text
+from mlgate.checks.drift.table import (
+    ColumnDrift,
+    DriftRule,
+    compare_columns,
+    prediction_frame,
+    require_same_columns,
+    rule_text,
+)
 from mlgate.config.schema import GateConfig
 from mlgate.core.context import GateContext
 from mlgate.core.errors import ConfigError, DataError
@@ -83,16 +88,8 @@ def target_frame(ctx: GateContext, p: DriftRule, dataset: str) -> tuple[pd.DataF
     regression = ctx.task is Task.REGRESSION
     if p.target == "labels":
         return pd.DataFrame({"label": data.y}), [] if regression else ["label"]
-    preds = ctx.predict(p.model, dataset)
-    if regression:
-        return pd.DataFrame({"value": preds.values}), []
-    cols: dict[str, Any] = {}
-    if preds.scores is not None:
-        classes = preds.classes or tuple(range(preds.scores.shape[1]))
-        for j, c in enumerate(classes):
-            cols[f"score:{c}"] = np.asarray(preds.scores[:, j], dtype=float)
-    cols["label"] = np.asarray(preds.labels, dtype=object)
-    return pd.DataFrame(cols), ["label"]
+    frame = prediction_frame(ctx.predict(p.model, dataset), regression)
+    return frame, [] if regression else ["label"]
 
 
 def paired_frames(ctx: GateContext, p: DriftRule) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
@@ -104,44 +101,49 @@ def paired_frames(ctx: GateContext, p: DriftRule) -> tuple[pd.DataFrame, pd.Data
     """
     ref, cat_ref = target_frame(ctx, p, p.reference)
     cur, cat_cur = target_frame(ctx, p, p.dataset)
-    only_cur = [c for c in cur.columns if c not in ref.columns]
-    only_ref = [c for c in ref.columns if c not in cur.columns]
-    if only_cur or only_ref:
-        sides = []
-        if only_cur:
-            sides.append(
-                f"dataset {p.dataset!r} has column(s) {only_cur[:10]} that {p.reference!r} lacks"
-            )
-        if only_ref:
-            sides.append(
-                f"reference {p.reference!r} has column(s) {only_ref[:10]} that {p.dataset!r} lacks"
-            )
-        raise DataError(
-            "; ".join(sides) + ". Drift compares the same columns on both sides: give "
-            "'columns', or declare the same 'features' for both datasets."
-        )
+    require_same_columns(list(ref.columns), list(cur.columns), p.reference, p.dataset)
     return ref, cur.loc[:, list(ref.columns)], cat_ref + cat_cur
 
 
-def summarize(columns: list[ColumnDrift], p: DriftRule) -> tuple[Status, str]:
-    """The verdict over the columns, and a one-line message naming the drifted ones: the
-    worst of the drifted-column count against ``max_drifted`` and, when a column had too few
-    values, inconclusive."""
+def column_parts(columns: list[ColumnDrift], p: DriftRule) -> list[Part]:
+    """The judged parts of a drift verdict over ``columns``: the number of drifted columns
+    against ``max_drifted`` (a count: judged on itself, so no decision rule changes it) and,
+    when a column had too few values, an inconclusive part naming them. A column's flag is a
+    significance test and an effect size's point estimate (:func:`~mlgate.checks.drift.effect
+    .flagged`), not a bound on an interval: there is no interval for a rule to re-judge."""
     drifted = [c.column for c in columns if c.drifted]
     short = [c for c in columns if c.result is None]
     count = Threshold("<=", float(p.max_drifted))
     n_drifted = float(len(drifted))
+    status = count.judge(None, value=n_drifted, rule=DecisionRule.POINT)
     parts = [
         Part(
             "drifted columns",
-            count.judge(None, value=n_drifted, rule=DecisionRule.POINT),
+            status,
             value=n_drifted,
             threshold=count,
+            message=", ".join(map(str, drifted[:10])) + (" …" if len(drifted) > 10 else ""),
         )
     ]
     if short:
-        parts.append(Part("columns with too few values", Status.INCONCLUSIVE))
-    status = Status.worst(parts)
+        names = ", ".join(str(c.column) for c in short[:10]) + (" …" if len(short) > 10 else "")
+        parts.append(
+            Part(
+                "columns with too few values",
+                Status.INCONCLUSIVE,
+                value=float(len(short)),
+                message=f"min_samples={p.min_samples}: {names}",
+            )
+        )
+    return parts
+
+
+def summarize(columns: list[ColumnDrift], p: DriftRule) -> tuple[Status, str]:
+    """The verdict over the columns (the worst of :func:`column_parts`), and a one-line
+    message naming the drifted ones, or the columns with too few values."""
+    drifted = [c.column for c in columns if c.drifted]
+    short = [c for c in columns if c.result is None]
+    status = Status.worst(column_parts(columns, p))
     if status is Status.FAILED:
         names = ", ".join(map(repr, drifted[:10])) + (" …" if len(drifted) > 10 else "")
         return status, f"{len(drifted)} of {len(columns)} column(s) drifted: {names}"
@@ -208,14 +210,15 @@ def run_drift(ctx: GateContext, p: DriftParams) -> CheckResult:
             status=Status.INCONCLUSIVE,
             message="no columns to compare",
         )
-    status, message = summarize(columns, p)
+    _, message = summarize(columns, p)
     n_drifted = sum(c.drifted for c in columns)
-    return CheckResult(
+    return CheckResult.from_parts(
+        KIND,
+        column_parts(columns, p),
         check_id=_default_id(p),
-        kind=KIND,
-        status=status,
         metric=f"drifted {p.target} columns",
         value=float(n_drifted),
+        interval=None,
         threshold=Threshold("<=", float(p.max_drifted)),
         sample_size=rows_cur,
         method=(

@@ -21,10 +21,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
-from mlgate.checks.drift.table import ColumnDrift, DriftRule, compare_states, is_categorical, judge
+from mlgate.checks.drift.table import (
+    ColumnDrift,
+    DriftRule,
+    compare_states,
+    is_categorical,
+    judge,
+    prediction_frame,
+    require_same_columns,
+)
 from mlgate.checks.drift.univariate import CategoryCounts, SortedSample
 from mlgate.core.context import Batch, GateContext
 from mlgate.core.engines import CollectRefused
@@ -95,16 +102,7 @@ class DriftFold:
             return batch.frame.loc[:, list(self.columns)]
         if self.target == "labels":
             return pd.DataFrame({"label": batch.y})
-        preds = batch.predictions
-        if self.regression:
-            return pd.DataFrame({"value": preds.values})
-        cols: dict[str, Any] = {}
-        if preds.scores is not None:
-            classes = preds.classes or tuple(range(preds.scores.shape[1]))
-            for j, c in enumerate(classes):
-                cols[f"score:{c}"] = np.asarray(preds.scores[:, j], dtype=float)
-        cols["label"] = np.asarray(preds.labels, dtype=object)
-        return pd.DataFrame(cols)
+        return prediction_frame(batch.predictions, self.regression)
 
 
 def fold_side(ctx: GateContext, p: Any, dataset: str, sketch: bool = True) -> SideState:
@@ -157,22 +155,7 @@ def folded_columns(ctx: GateContext, p: DriftRule, reference: str, dataset: str)
     sketch = _sketch(ctx, getattr(p, "sketch", None), (reference, dataset))
     ref = fold_side(ctx, p, reference, sketch)
     cur = fold_side(ctx, p, dataset, sketch)
-    only_cur = [c for c in cur.columns if c not in ref.columns]
-    only_ref = [c for c in ref.columns if c not in cur.columns]
-    if only_cur or only_ref:
-        sides = []
-        if only_cur:
-            sides.append(
-                f"dataset {dataset!r} has column(s) {only_cur[:10]} that {reference!r} lacks"
-            )
-        if only_ref:
-            sides.append(
-                f"reference {reference!r} has column(s) {only_ref[:10]} that {dataset!r} lacks"
-            )
-        raise DataError(
-            "; ".join(sides) + ". Drift compares the same columns on both sides: give "
-            "'columns', or declare the same 'features' for both datasets."
-        )
+    require_same_columns(list(ref.columns), list(cur.columns), reference, dataset)
     if any(type(ref.columns[c]) is not type(cur.columns[c]) for c in ref.columns):
         return None
     out: list[ColumnDrift] = [

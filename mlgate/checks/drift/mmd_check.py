@@ -28,7 +28,7 @@ from mlgate.core.context import GateContext
 from mlgate.core.errors import ConfigError, DataError
 from mlgate.core.imports import resolve_callable
 from mlgate.core.registry import CheckType, Resamples
-from mlgate.core.result import CheckResult, Status, Threshold
+from mlgate.core.result import CheckResult, Part, Status, Threshold
 
 KIND = "drift"
 
@@ -112,15 +112,11 @@ def _encoded(ctx: GateContext, p: MultivariateDriftParams) -> tuple[np.ndarray, 
 
 def run_multivariate_drift(ctx: GateContext, p: MultivariateDriftParams) -> CheckResult:
     xr, xc, how = _encoded(ctx, p)
-    base = {"check_id": _default_id(p), "kind": KIND}
+    base = {"check_id": _default_id(p)}
     if min(len(xr), len(xc)) < p.min_samples:
-        return CheckResult(
-            **base,
-            status=Status.INCONCLUSIVE,
-            sample_size=len(xc),
-            message=f"{len(xr)} reference and {len(xc)} current row(s); "
-            f"min_samples={p.min_samples}",
-        )
+        note = f"{len(xr)} reference and {len(xc)} current row(s); min_samples={p.min_samples}"
+        part = Part("rows", Status.INCONCLUSIVE, sample_size=len(xc), message=note)
+        return CheckResult.from_parts(KIND, [part], **base, value=None, message=note)
     rng = ctx.rng(f"multivariate_drift:{p.target}:{p.reference}:{p.dataset}")
     sub_r = (
         xr[np.sort(rng.choice(len(xr), p.max_rows, replace=False))] if len(xr) > p.max_rows else xr
@@ -133,11 +129,22 @@ def run_multivariate_drift(ctx: GateContext, p: MultivariateDriftParams) -> Chec
     )
     drifted = flagged(res.p_value, res.mmd2, alpha=p.alpha, min_effect=p.min_effect, rule=p.rule)
     verdict = "drifted" if drifted else "no drift"
-    return CheckResult(
+    # The flag is a permutation test and MMD²'s point estimate against min_effect: no interval,
+    # so a decision rule has nothing to re-judge (docs/checks/drift.md).
+    test = Part(
+        "MMD² permutation test",
+        Status.FAILED if drifted else Status.PASSED,
+        value=res.mmd2,
+        sample_size=len(xc),
+        message=f"p = {res.p_value:.4g}, MMD² = {res.mmd2:.4g}: {verdict}",
+    )
+    return CheckResult.from_parts(
+        KIND,
+        [test],
         **base,
-        status=Status.FAILED if drifted else Status.PASSED,
         metric="MMD²",
         value=res.mmd2,
+        interval=None,
         threshold=Threshold("<=", p.min_effect),
         sample_size=len(xc),
         method=(

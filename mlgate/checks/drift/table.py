@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt
 
@@ -110,9 +111,48 @@ class ColumnDrift:
         )
 
 
+def prediction_frame(preds: Any, regression: bool) -> pd.DataFrame:
+    """The compared columns of ``target: predictions``: ``value`` for a regressor; for a
+    classifier ``score:<class>`` per class (when it gives scores) and the predicted ``label``.
+    One definition for the in-memory comparison and the folded one, so both compare the same
+    columns."""
+    if regression:
+        return pd.DataFrame({"value": preds.values})
+    cols: dict[str, Any] = {}
+    if preds.scores is not None:
+        classes = preds.classes or tuple(range(preds.scores.shape[1]))
+        for j, c in enumerate(classes):
+            cols[f"score:{c}"] = np.asarray(preds.scores[:, j], dtype=float)
+    cols["label"] = np.asarray(preds.labels, dtype=object)
+    return pd.DataFrame(cols)
+
+
 def is_categorical(series: pd.Series) -> bool:
     """Non-numeric and boolean columns are categorical; numbers are numeric unless declared."""
     return not pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series)
+
+
+def require_same_columns(
+    ref_columns: Sequence[Any], cur_columns: Sequence[Any], reference: str, dataset: str
+) -> None:
+    """Raise DataError naming the columns that one side (``reference`` or ``dataset``) has and
+    the other lacks: a feature present on one side only cannot be compared, and skipping it
+    would report "no drift" for exactly the column that changed most."""
+    only_cur = [c for c in cur_columns if c not in ref_columns]
+    only_ref = [c for c in ref_columns if c not in cur_columns]
+    if not (only_cur or only_ref):
+        return
+    sides = []
+    if only_cur:
+        sides.append(f"dataset {dataset!r} has column(s) {only_cur[:10]} that {reference!r} lacks")
+    if only_ref:
+        sides.append(
+            f"reference {reference!r} has column(s) {only_ref[:10]} that {dataset!r} lacks"
+        )
+    raise DataError(
+        "; ".join(sides) + ". Drift compares the same columns on both sides: give "
+        "'columns', or declare the same 'features' for both datasets."
+    )
 
 
 def compare_columns(

@@ -158,9 +158,15 @@ def ks_from_sorted(a: np.ndarray, b: np.ndarray) -> tuple[float, float, float]:
     if max(n1, n2) <= KS_EXACT_MAX_N:
         p = float(stats.ks_2samp(a, b).pvalue)  # SciPy's exact distribution
     else:
-        m, n = sorted([float(n1), float(n2)], reverse=True)
-        p = float(np.clip(stats.kstwo.sf(d, np.round(m * n / (m + n))), 0, 1))
+        p = ks_asymptotic_p(d, n1, n2)
     return d, p, wasserstein
+
+
+def ks_asymptotic_p(d: float, n1: int, n2: int) -> float:
+    """The two-sided KS p-value of statistic ``d`` between samples of ``n1`` and ``n2``
+    values by SciPy's asymptotic formula (``kstwo.sf(d, round(n·m/(n+m)))``)."""
+    m, n = sorted([float(n1), float(n2)], reverse=True)
+    return float(np.clip(stats.kstwo.sf(d, np.round(m * n / (m + n))), 0, 1))
 
 
 def quantile_edges(ref: np.ndarray, n_bins: int) -> np.ndarray:
@@ -195,22 +201,54 @@ def compare_numeric(ref: SortedSample, cur: SortedSample, *, n_bins: int = 10) -
     """KS test, Wasserstein distance (raw and in reference standard deviations), and PSI,
     Jensen–Shannon, total variation and Hellinger distances over ``n_bins`` reference-quantile
     bins. Raises ValueError when either side has no finite value."""
-    from mlgate.checks.drift.effect import hellinger, jensen_shannon, psi, total_variation
-
     a, b = ref.values, cur.values
     d, p, w = ks_from_sorted(a, b)
     sd = float(np.std(a, ddof=1)) if len(a) > 1 else 0.0
-    # a constant reference: any movement is an infinite number of its (zero) SDs
-    w_sd = w / sd if sd > 0 else (0.0 if w == 0 else float("inf"))
     edges = quantile_edges(a, n_bins)
-    rc, cc = binned_counts(a, edges), binned_counts(b, edges)
+    return numeric_result(
+        d,
+        p,
+        w,
+        sd,
+        (binned_counts(a, edges), binned_counts(b, edges)),
+        edges,
+        sizes=(len(a), len(b)),
+        means=(float(np.mean(a)), float(np.mean(b))),
+        missing=(ref.n_missing, cur.n_missing),
+    )
+
+
+def numeric_result(
+    d: float,
+    p: float,
+    wasserstein: float,
+    ref_sd: float,
+    counts: tuple[np.ndarray, np.ndarray],
+    edges: np.ndarray,
+    *,
+    sizes: tuple[int, int],
+    means: tuple[float, float],
+    missing: tuple[int, int],
+    **details: Any,
+) -> TwoSample:
+    """A numeric column's :class:`TwoSample` from its KS statistic ``d`` and p-value ``p``, the
+    Wasserstein distance, the reference's sd, the (reference, current) ``counts`` in the bins
+    cut at ``edges``, and the sides' sizes, means and missing counts; ``details`` are added
+    to its details. One place for what the exact comparison and the sketched one
+    (:mod:`mlgate.checks.drift.sketched`) both report, so their results cannot diverge."""
+    from mlgate.checks.drift.effect import hellinger, jensen_shannon, psi, total_variation
+
+    rc, cc = counts
+    w = wasserstein
+    # a constant reference: any movement is an infinite number of its (zero) SDs
+    w_sd = w / ref_sd if ref_sd > 0 else (0.0 if w == 0 else float("inf"))
     return TwoSample(
         kind="numeric",
         test="ks",
         statistic=d,
         p_value=p,
-        n_ref=len(a),
-        n_cur=len(b),
+        n_ref=sizes[0],
+        n_cur=sizes[1],
         distances={
             "ks": d,
             "wasserstein": w,
@@ -221,15 +259,16 @@ def compare_numeric(ref: SortedSample, cur: SortedSample, *, n_bins: int = 10) -
             "hellinger": hellinger(rc, cc),
         },
         details={
-            "ref_mean": float(np.mean(a)),
-            "cur_mean": float(np.mean(b)),
-            "ref_sd": sd,
+            "ref_mean": means[0],
+            "cur_mean": means[1],
+            "ref_sd": ref_sd,
             "bins": len(rc),
             "bin_labels": bin_labels(edges),
             "ref_share": _shares(rc),
             "cur_share": _shares(cc),
-            "missing_ref": ref.n_missing,
-            "missing_cur": cur.n_missing,
+            "missing_ref": missing[0],
+            "missing_cur": missing[1],
+            **details,
         },
     )
 

@@ -75,19 +75,19 @@ def run_drift_windows(ctx: GateContext, p: DriftWindowsParams) -> CheckResult:
     ]
     if empty:
         parts.append(Part("empty windows", Status.INCONCLUSIVE))
-    status = Status.worst(parts)
     last = windows[-1]
     latest = per_window[-1]
     lines = [f"{part.name}: {part.message}" for part in parts if part.message]
     if empty:
         lines.append(f"{len(empty)} judged window(s) have no rows")
     points = [row for row in timeline if row["largest_effect"] is not None]
-    return CheckResult(
+    return CheckResult.from_parts(
+        KIND,
+        parts,
         check_id=_default_id(p),
-        kind=KIND,
-        status=status,
         metric=f"drifted {p.target} columns in the latest window",
         value=float(sum(c.drifted for c in latest)),
+        interval=None,
         threshold=Threshold("<=", float(p.max_drifted)),
         sample_size=len(last.positions),
         method=(

@@ -180,9 +180,12 @@ def run_metric_threshold(ctx: GateContext, params: MetricThresholdParams) -> Che
     metric = get_metric(params.metric)
     if params.interval == "poisson":  # folds batches: runs on Dask at any size (docs/dask.md)
         try:
-            est = _poisson(ctx, params, metric)
+            est, sketch = _poisson(ctx, params, metric)
         except UndefinedMetricError as exc:
-            return _result(params, Status.INCONCLUSIVE, message=f"{params.metric} undefined: {exc}")
+            # n=None: the fold that would have counted the rows stopped at the undefined metric
+            return _result(
+                params, Status.INCONCLUSIVE, message=f"{params.metric} undefined: {exc}", n=None
+            )
         if est.n < params.min_samples:
             return _result(
                 params,
@@ -192,7 +195,7 @@ def run_metric_threshold(ctx: GateContext, params: MetricThresholdParams) -> Che
                 message=f"only {est.n} rows in {params.dataset!r}; at least "
                 f"min_samples={params.min_samples} are needed to judge",
             )
-        return _judge(params, metric, est, {"value": est.value, "n": est.n})
+        return _judge(params, metric, est, {"value": est.value, "n": est.n}, sketch)
     labels, preds = every_row(ctx.batches(params.model, params.dataset))
     n = len(labels)
     try:
@@ -238,7 +241,11 @@ def run_metric_threshold(ctx: GateContext, params: MetricThresholdParams) -> Che
     return _judge(params, metric, est, base, plots)
 
 
-def _poisson(ctx: GateContext, params: MetricThresholdParams, metric) -> Any:
+def _poisson(ctx: GateContext, params: MetricThresholdParams, metric) -> tuple[Any, dict[str, Any]]:
+    """(the estimate, evidence of its sketch) from folds of the batches: a binary ROC AUC
+    through :mod:`~mlgate.checks.performance.auc_poisson` (bounded memory, stated error),
+    every other metric through its accumulator per resample."""
+    from mlgate.checks.performance.auc_poisson import AucBootstrap, AucFold, auc_estimate
     from mlgate.core.task import Task
     from mlgate.stats.poisson import (
         PoissonBootstrap,
@@ -257,8 +264,11 @@ def _poisson(ctx: GateContext, params: MetricThresholdParams, metric) -> Any:
     fold = PoissonFold(
         p.metric, len(classes or ()), classes, p.n_resamples, key, p.model, p.dataset
     )
+    if p.metric == "roc_auc" and len(classes or ()) == 2:
+        boot = ctx.fold(p.model, p.dataset, AucFold(fold), AucBootstrap.merge)
+        return auc_estimate(boot, level=p.confidence)
     boot = ctx.fold(p.model, p.dataset, fold, PoissonBootstrap.merge)
-    return poisson_estimate(boot, level=p.confidence)
+    return poisson_estimate(boot, level=p.confidence), {}
 
 
 def _judge(
@@ -266,10 +276,11 @@ def _judge(
     metric,
     est,
     base: dict[str, Any],
-    plots: Mapping[str, Any] | None = None,
+    extra: Mapping[str, Any] | None = None,
 ) -> CheckResult:
-    """The check's result for the estimate ``est``; ``plots`` (the ROC, precision–recall and
-    confusion-matrix blocks of :mod:`~mlgate.checks.performance.curves`) close its evidence."""
+    """The check's result for the estimate ``est``; ``extra`` (the ROC, precision–recall and
+    confusion-matrix blocks of :mod:`~mlgate.checks.performance.curves`, or the Poisson AUC
+    sketch's error) closes its evidence."""
     value = base["value"]
     evidence: dict[str, Any] = {"higher_is_better": metric.higher_is_better}
     if params.interval in ("percentile", "bca", "poisson"):
@@ -278,7 +289,7 @@ def _judge(
             "undefined_resamples": est.n_undefined,
             "resampling": est.scheme,
         }
-    evidence |= plots or {}
+    evidence |= extra or {}
     if est.interval is None or est.undefined_fraction > params.max_undefined_fraction:
         why = (
             f"{params.metric} was undefined on {est.n_undefined} of {est.n_resamples} "
@@ -326,7 +337,7 @@ def _result(
     status: Status,
     *,
     message: str,
-    n: int,
+    n: int | None,
     value: float | None = None,
     interval: Interval | None = None,
     evidence: dict[str, Any] | None = None,

@@ -3,7 +3,8 @@
 gate file declares it: ``SLICES(mlgate, metric="accuracy", slices=["region"])``,
 ``FAIRNESS(mlgate, max=0.1)``, ``SLICE_DISCOVERY(mlgate, min_size=50)`` (``slices_check``,
 ``fairness_check`` and ``slice_discovery_check`` are the same objects under their older
-names). The runs live in :mod:`mlgate.checks.slices.runs`."""
+names). The runs live in :mod:`mlgate.checks.slices.runs` and
+:mod:`mlgate.checks.slices.discovery_run`."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, model_validator
 
+from mlgate.checks.slices.discovery_run import run_discovery
 from mlgate.checks.slices.fairness import FairnessMetric
-from mlgate.checks.slices.runs import run_discovery, run_fairness, run_slices
+from mlgate.checks.slices.runs import run_fairness, run_slices
 from mlgate.checks.slices.spec import SliceSpec
 from mlgate.config.schema import GateConfig
 from mlgate.core.errors import ConfigError

@@ -1,4 +1,5 @@
-"""What the ``slices``, ``fairness`` and ``slice_discovery`` checks do with the gate context.
+"""What the ``slices`` and ``fairness`` checks do with the gate context (``slice_discovery``:
+:mod:`mlgate.checks.slices.discovery_run`).
 
 Verdicts, per slice then for the check (the worst part decides, :meth:`Status.worst`): a
 slice below ``min_size`` rows, or whose metric is undefined, is **inconclusive**, never passed;
@@ -9,6 +10,11 @@ on the wrong side); a slice whose adjusted p-value of "worse than the rest" is �
 no bound is given. With ``small_groups: exclude`` a slice below ``min_size`` is left out of the
 verdict and listed in the evidence. Each slice's criteria are parts (:class:`Part`) of the result,
 so a gate's decision rule re-judges the bounds (never the test, nor a too-small slice).
+
+``fairness``: the gap (demographic parity or equalized-odds difference) against ``max`` is
+one part judged on its stratified bootstrap interval, re-judged under a gate's decision rule;
+a gap that cannot be judged (fewer than two groups, undefined, or small groups with
+``small_groups: inconclusive``) is an inconclusive part without a bound.
 """
 
 from __future__ import annotations
@@ -18,16 +24,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mlgate.checks.slices.discovery import bin_features, discover, n_combinations
 from mlgate.checks.slices.evaluate import SliceEstimate, slice_estimate, with_gaps_to_best
 from mlgate.checks.slices.fairness import fairness_estimate, group_tables, rates
 from mlgate.checks.slices.spec import as_spec, materialize_all
 from mlgate.core.context import GateContext
-from mlgate.core.errors import DataError
 from mlgate.core.evidence import Bars, Table
 from mlgate.core.result import CheckResult, Part, Status, Threshold, rounded
-from mlgate.core.task import Task
-from mlgate.stats import losses
 from mlgate.stats.metrics import get_metric
 from mlgate.stats.multiple_testing import adjust
 from mlgate.stats.scoring import encode, seen_classes
@@ -295,10 +297,9 @@ def run_fairness(ctx: GateContext, p: Any, check_id: str) -> CheckResult:
     no_value = rows_without_value(data.frame, cols)
     if no_value:
         notes.append(_no_value_note(no_value, len(group_codes)))
-    if small.any():
-        listed = ", ".join(n for n, s in zip(names, small, strict=True) if s)
-        notes.append(f"groups below min_group_size={p.min_group_size}: {listed}")
-    status = Status.INCONCLUSIVE
+    listed = [n for n, s in zip(names, small, strict=True) if s]
+    if listed:
+        notes.append(f"groups below min_group_size={p.min_group_size}: {', '.join(listed)}")
     est = None
     if use.sum() >= 2:
         est = fairness_estimate(
@@ -308,22 +309,17 @@ def run_fairness(ctx: GateContext, p: Any, check_id: str) -> CheckResult:
             n_resamples=p.n_resamples,
             level=p.confidence,
         )
-        if np.isnan(est.value):
-            notes.append("a group has no positives or no negatives: the gap is undefined")
-        elif est.n_undefined / p.n_resamples > 0.05:
-            notes.append(f"undefined on {est.n_undefined} of {p.n_resamples} resamples")
-        elif not (small.any() and p.small_groups == "inconclusive"):
-            status = Threshold("<=", p.max).judge(est.interval)
-    else:
-        notes.append("fewer than two groups to compare")
+    part, note = _fairness_part(p, est, listed, int(sizes[use].sum()))
+    if note is not None:
+        notes.append(note)
     value = None if est is None or np.isnan(est.value) else est.value
     text = f"{p.metric} over {cols}: " + (f"{value:.4f}" if value is not None else "undefined")
     if est is not None and est.interval is not None and value is not None:
         text += f" [{est.interval.low:.4f}, {est.interval.high:.4f}] vs max {p.max:g}"
-    return CheckResult(
+    return CheckResult.from_parts(
+        "fairness",
+        [part],
         check_id=check_id,
-        kind="fairness",
-        status=status,
         metric=p.metric,
         value=value,
         interval=est.interval if est is not None and value is not None else None,
@@ -341,131 +337,34 @@ def run_fairness(ctx: GateContext, p: Any, check_id: str) -> CheckResult:
             "positive_class": positive,
             "rows_without_group": int((~known).sum()),
             "small_groups": p.small_groups,
-            "excluded": [n for n, s in zip(names, small, strict=True) if s]
-            if p.small_groups == "exclude"
-            else [],
+            "excluded": listed if p.small_groups == "exclude" else [],
             "per_slice": _bars(rows, _RATE_NAMES[shown], f"{_RATE_NAMES[shown]} per group"),
             "slices": Table.of(rows, title="rates per group of the sensitive attributes"),
         },
     )
 
 
-# -- discovery -------------------------------------------------------------------------------
-def row_errors(ctx: GateContext, p: Any) -> tuple[np.ndarray, str]:
-    """Per-row errors of ``p.model`` on ``p.dataset`` and their name."""
-    data = ctx.dataset(p.dataset)
-    preds = ctx.predict(p.model, p.dataset)
-    if ctx.task is Task.REGRESSION:
-        kind = "absolute" if p.error == "auto" else p.error
-        y = np.asarray(data.y, dtype=float)
-        diff = y - np.asarray(preds.values, dtype=float)
-        return (np.abs(diff) if kind == "absolute" else diff**2), f"{kind} error"
-    kind = "misclassification" if p.error == "auto" else p.error
-    if kind == "misclassification":
-        return (np.asarray(preds.labels) != np.asarray(data.y)).astype(float), "error rate"
-    metric = get_metric(kind)
-    y, (scores,), k = encode(data.y, [preds], metric, ctx.task, models=[p.model], dataset=p.dataset)
-    fn = losses.log_loss_rows if kind == "log_loss" else losses.brier_rows
-    return fn(y, scores, k), kind
-
-
-def confidence_strata(ctx: GateContext, p: Any) -> np.ndarray | None:
-    """Each row's stratum of model confidence (the predicted class's probability, cut at its
-    ``p.strata`` quantiles; tied confidences share a stratum), or None when each slice is
-    compared with the whole rest (``compare_to: rest``, regression, or ``auto`` with a model
-    that gives no probabilities). Raises DataError for ``same_confidence`` without them."""
-    if p.compare_to == "rest" or ctx.task is Task.REGRESSION:
-        return None
-    preds = ctx.predict(p.model, p.dataset)
-    if preds.scores is None:
-        if p.compare_to == "same_confidence":
-            raise DataError(
-                f"compare_to 'same_confidence': model {p.model!r} gives no class "
-                "probabilities; use compare_to: rest"
-            )
-        return None
-    confidence = np.asarray(preds.scores, dtype=float).max(axis=1)
-    edges = np.unique(np.quantile(confidence, np.linspace(0.0, 1.0, p.strata + 1))[1:-1])
-    return np.searchsorted(edges, confidence, side="right")
-
-
-def run_discovery(ctx: GateContext, p: Any, check_id: str) -> CheckResult:
-    data = ctx.dataset(p.dataset)
-    errors, what = row_errors(ctx, p)
-    strata = confidence_strata(ctx, p)
-    columns = p.features or [*data.spec.slices, *data.spec.sensitive] or data.feature_names
-    columns = list(dict.fromkeys(columns))
-    binned = bin_features(data.frame, columns, n_bins=p.n_bins, max_categories=p.max_categories)
-    total = n_combinations(len(binned.labels), p.max_level)
-    with ctx.progress.task("slice search", total) as advance:
-        d = discover(
-            errors,
-            binned,
-            min_size=p.min_size,
-            max_level=p.max_level,
-            alpha=p.alpha,
-            correction=p.correction,
-            min_gap=p.min_gap,
-            top_k=p.top_k,
-            max_seconds=p.max_seconds,
-            level=p.confidence,
-            progress=advance,
-            strata=strata,
-        )
-    stratified = d.strata > 1
-    than = "rows of the same confidence" if stratified else "the rest"
-    if d.n_evaluated == 0:
-        status = Status.INCONCLUSIVE
-        head = f"no slice has between {p.min_size} and {len(errors) - p.min_size} rows"
-    elif d.n_flagged:
-        status = Status.FAILED
-        flagged = [r for r in d.slices if r["flagged"]][:3]
-        vs = "expected" if stratified else "rest"
-        head = f"{d.n_flagged} slice(s) with significantly more errors; worst: " + "; ".join(
-            f"{r['slice']} ({what} {r['value']:.3f} vs {r[vs]:.3f}, n={r['n']})" for r in flagged
-        )
-        if stratified:
-            head = head.replace("more errors;", f"more errors than {than};", 1)
+def _fairness_part(p: Any, est: Any, small: list[str], n: int) -> tuple[Part, str | None]:
+    """The fairness check's one part and, when the gap cannot be judged, why (for the
+    message). The part is the gap's bound judged on its bootstrap interval (a gate's decision
+    rule re-judges it); or, when the gap cannot be judged (fewer than two groups, a gap
+    undefined on the data or on more than 5% of the resamples, or groups ``small`` below
+    ``min_group_size`` with ``small_groups: inconclusive``), an inconclusive part without a
+    bound: too little data is inconclusive under every rule."""
+    name = f"{p.metric} <= {p.max:g}"
+    if est is None:
+        why = "fewer than two groups to compare"
+        return Part(name, Status.INCONCLUSIVE, sample_size=n, message=why), why
+    value = None if np.isnan(est.value) else est.value
+    note = None
+    if value is None:
+        note = why = "a group has no positives or no negatives: the gap is undefined"
+    elif est.n_undefined / p.n_resamples > 0.05:
+        note = why = f"undefined on {est.n_undefined} of {p.n_resamples} resamples"
+    elif small and p.small_groups == "inconclusive":
+        why = f"groups below min_group_size={p.min_group_size}: {', '.join(small)}"
     else:
-        status = Status.PASSED
-        head = f"no slice of {d.n_evaluated} has significantly more errors than {than}"
-        if p.min_gap > 0:
-            head += f" by at least {p.min_gap:g}"
-    if stratified:
-        test = (
-            f"Cochran–Mantel–Haenszel ({'hypergeometric' if d.binary_errors else 'permutation'}"
-            f" within {d.strata} strata of model confidence)"
-        )
-    else:
-        test = "hypergeometric (Fisher exact)" if d.binary_errors else "Welch z"
-    return CheckResult(
-        check_id=check_id,
-        kind="slice",
-        status=status,
-        metric="flagged slices",
-        value=float(d.n_flagged),
-        threshold=Threshold("<=", 0.0),
-        sample_size=len(errors),
-        method=(
-            f"lattice search to level {p.max_level} over {len(columns)} binned features; "
-            f"one-sided {test} test per slice vs {than}, {p.correction} over all "
-            f"{d.n_evaluated} slices evaluated, alpha={p.alpha:g}, min_gap={p.min_gap:g}"
-        ),
-        message="; ".join([head, *d.notes]),
-        evidence={
-            "model": p.model,
-            "dataset": p.dataset,
-            "error": what,
-            "features": columns,
-            "mean_error": rounded(d.mean_error),
-            "compared_to": "same_confidence" if stratified else "rest",
-            "strata": d.strata,
-            "min_gap": p.min_gap,
-            "n_evaluated": d.n_evaluated,
-            "n_flagged": d.n_flagged,
-            "levels_done": d.levels_done,
-            "truncated": d.truncated,
-            "seconds": rounded(d.seconds, 3),
-            "slices": Table.of(d.slices, title=f"discovered slices, ranked ({what})"),
-        },
-    )
+        threshold = Threshold("<=", p.max)
+        status = threshold.judge(est.interval)
+        return Part(name, status, value, est.interval, threshold, n, status.value), None
+    return Part(name, Status.INCONCLUSIVE, value, est.interval, None, n, why), note

@@ -103,7 +103,9 @@ def _predict_part(frame: pd.DataFrame, adapter: Any, source: str, classes: Any) 
 
 
 def _label_sets(frame: pd.DataFrame, preds: Predictions, label: str):
-    if preds.classes is not None:
+    """The labels seen and predicted in a partition, for a classifier without declared
+    classes (None otherwise: a regressor predicts values, not labels)."""
+    if preds.classes is not None or preds.labels is None:
         return None
     return set(frame[label].tolist()), set(np.asarray(preds.labels).tolist())
 

@@ -214,3 +214,20 @@ def test_a_feature_on_one_side_only_is_an_error_not_skipped(extra_in, words):
 
     with pytest.raises(DataError, match=re.escape(words)):
         DRIFT(_asymmetric_ctx(extra_in))
+
+
+@pytest.mark.parametrize("rule", ["strict", "lenient", "point"])
+def test_no_decision_rule_changes_a_drift_verdict(run, rule):
+    """A column's flag is a corrected p-value and an effect size's point estimate: no bound on
+    an interval, so the gate file's decision_rule leaves every drift verdict as it is."""
+    shifted = frame(2000, 2, shift=0.5, p_b=0.6)
+    r, _ = run({"decision_rule": rule}, frame(2000, 1), shifted)
+    assert r.status is Status.FAILED and r.value == 2.0
+    count = r.parts[0]
+    assert count.name == "drifted columns" and count.value == 2.0
+    assert count.threshold.bound == 0 and count.interval is None  # a count, not an interval
+    assert "rule:" not in r.message  # the rule changed nothing, so the message says nothing
+    r, _ = run({"decision_rule": rule}, frame(2000, 1), frame(20, 2))
+    assert r.status is Status.INCONCLUSIVE
+    assert [p.name for p in r.parts] == ["drifted columns", "columns with too few values"]
+    assert r.parts[1].threshold is None and "min_samples=30" in r.parts[1].message
