@@ -7,8 +7,6 @@ from __future__ import annotations
 import json
 
 import pytest
-from sklearn.datasets import load_breast_cancer
-from sklearn.linear_model import LogisticRegression
 
 distributed = pytest.importorskip("distributed", reason="the Dask engine needs mlgate[dask]")
 pytest.importorskip("dask.dataframe", reason="the Dask engine needs mlgate[dask]")
@@ -23,36 +21,8 @@ from mlgate.core.registry import parse_params  # noqa: E402
 PARAMS = {"metric": "roc_auc", "min": 0.9, "interval": "poisson", "n_resamples": 200}
 
 
-@pytest.fixture(scope="module")
-def client():
-    cluster = distributed.LocalCluster(
-        n_workers=2,
-        threads_per_worker=1,
-        processes=False,
-        host="127.0.0.1",
-        protocol="tcp",
-        scheduler_port=0,
-        dashboard_address=None,
-        scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
-    )
-    client = distributed.Client(cluster)
-    try:
-        yield client
-    finally:
-        client.close()
-        cluster.close()
-
-
-@pytest.fixture(scope="module")
-def labelled():
-    X, y = load_breast_cancer(return_X_y=True, as_frame=True)
-    frame = X.iloc[:, :5].assign(target=y.to_numpy())
-    model = LogisticRegression(max_iter=2000).fit(frame.iloc[:300, :5], frame["target"][:300])
-    return model, frame.iloc[300:].reset_index(drop=True)
-
-
 @pytest.mark.parametrize("n_parts", [1, 5])
-def test_roc_auc_poisson_on_dask_is_the_in_memory_result(tmp_path, labelled, client, n_parts):
+def test_roc_auc_poisson_on_dask_is_the_in_memory_result(tmp_path, labelled, dask_client, n_parts):
     model, frame = labelled
     folder = tmp_path / "parts"
     folder.mkdir()
@@ -67,7 +37,7 @@ def test_roc_auc_poisson_on_dask_is_the_in_memory_result(tmp_path, labelled, cli
         f"datasets: {{evaluation: {{path: '{folder}', label: target}}}}\n"
         "stages: {s: {checks: [{check: prediction_rate, max: 0.9}]}}\n"
     )
-    engine = DaskEngine(client, max_collect_rows=0)  # gathering any row would be refused
+    engine = DaskEngine(dask_client, max_collect_rows=0)  # gathering any row would be refused
     ctx = GateContext(open_gate(gate), models={"candidate": model}, engine=engine)
     parsed = parse_params(METRIC_THRESHOLD, ctx.gate.config, PARAMS)
     with ctx.running(METRIC_THRESHOLD, parsed):
