@@ -119,11 +119,36 @@ def load_dataset(spec: DatasetSpec, *, name: str, base_dir: Path, seed: int) -> 
             error=DataError,
         )
         frame = as_frame(obj, name=name, label=spec.label)
+    elif spec.format in ("auto", "parquet") and _is_many(base_dir / spec.path, spec.path):
+        frame = read_parts(parquet_parts(spec, name=name, base_dir=base_dir), name)
     else:
         frame = read_table(
             base_dir / spec.path, fmt=spec.format, name=name, options=spec.read_options
         )
     return Dataset(name=name, frame=frame, spec=spec)
+
+
+def _is_many(path: Path, text: str) -> bool:
+    return path.is_dir() or (not path.exists() and has_glob(text))
+
+
+def read_parts(files: list[Path], name: str) -> pd.DataFrame:
+    """The rows of a partitioned Parquet dataset (a directory or glob, files in the order
+    :func:`parquet_parts` gives) in one frame, as the in-process engine reads it: the same
+    rows, in the same order, as the Dask engine's partitions. The footers are checked first,
+    as on Dask, so a file whose columns or types differ from the first's, or an empty file,
+    is a DataError naming it."""
+    from mlgate.core.engines.dask_parts import _parquet_footers
+
+    require("pyarrow", extra="parquet", feature="Parquet datasets")
+    _, columns = _parquet_footers(files, name)
+    frames = []
+    for path in files:
+        try:
+            frames.append(pd.read_parquet(path, columns=columns))
+        except (OSError, ValueError) as exc:
+            raise DataError(f"dataset {name!r}: cannot read {str(path)!r}: {exc}") from exc
+    return unique_columns(pd.concat(frames, ignore_index=True), name)
 
 
 def read_table(
@@ -140,8 +165,8 @@ def read_table(
     if path.is_dir() or (not path.exists() and has_glob(str(path))):
         raise DataError(
             f"dataset {name!r}: {str(path)!r} is a directory or glob, not a data file; "
-            "a directory or glob of Parquet files is read by the Dask engine "
-            "(engine: dask, docs/dask.md)"
+            "only Parquet files are read as partitions (set format: parquet, or give one "
+            "file; docs/dask.md)"
         )
     if not path.is_file():
         raise DataError(f"dataset {name!r}: file not found: {str(path)!r}")
