@@ -22,33 +22,10 @@ from mlgate.core.engines.dask import DaskEngine
 from mlgate.core.gate import open_gate
 
 
-class RowWise:
-    """A logistic model fitted by scikit-learn whose probabilities are computed column by
-    column (no BLAS): the same bits for a row in any batch, any memory layout. (A BLAS product
-    may differ in the last bit between an in-process frame and one read from Parquet on a
-    worker; the engine cannot make the model's own arithmetic reproducible.)"""
-
-    classes_ = np.array([0, 1])
-
-    def __init__(self, model, columns):
-        self.coef, self.intercept = model.coef_[0], float(model.intercept_[0])
-        self.columns = list(columns)
-
-    def predict_proba(self, X):
-        z = np.full(len(X), self.intercept)
-        for w, col in zip(self.coef, self.columns, strict=True):
-            z = z + w * X[col].to_numpy(dtype=float)
-        p = 1.0 / (1.0 + np.exp(-z))
-        return np.column_stack([1.0 - p, p])
-
-    def predict(self, X):
-        return self.classes_[(self.predict_proba(X)[:, 1] > 0.5).astype(int)]
-
-
 @pytest.fixture
-def rowwise(labelled):
+def rowwise(labelled, row_wise):
     model, frame = labelled
-    return RowWise(model, frame.columns[:5]), frame
+    return row_wise(model, frame.columns[:5]), frame
 
 
 def _gate(folder, datasets: dict[str, str], task: str = "binary"):

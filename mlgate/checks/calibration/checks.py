@@ -213,6 +213,9 @@ CONFIDENCE = CheckType(
     "accuracy on a calibration split and check it on held-out rows.",
     validate=_validate_confidence,
     default_id=_confidence_id,
+    # at a threshold: two counts and a sketched curve (.confidence_fold); target_accuracy
+    # chooses the threshold on a permutation split of every row.
+    needs_all_rows=lambda p: p.threshold is None,
 )
 
 #: The older names of the Python entry points: the check types themselves.

@@ -72,14 +72,17 @@ def top_label(y: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray
 def at_threshold(conf: np.ndarray, hit: np.ndarray, t: float, level: float) -> dict[str, Any]:
     """Coverage and accuracy of rows with confidence ≥ ``t``, with Wilson intervals."""
     shown = conf >= t
-    k = int(shown.sum())
-    right = int((hit & shown).sum())
+    return at_counts(int(shown.sum()), int((hit & shown).sum()), len(conf), t, level)
+
+
+def at_counts(k: int, right: int, n: int, t: float, level: float) -> dict[str, Any]:
+    """Coverage ``k / n`` and accuracy ``right / k`` at threshold ``t``, with Wilson intervals."""
     return {
         "threshold": float(t),
         "covered": k,
-        "n": len(conf),
-        "coverage": k / len(conf),
-        "coverage_interval": wilson_interval(k, len(conf), level),
+        "n": n,
+        "coverage": k / n,
+        "coverage_interval": wilson_interval(k, n, level),
         "accuracy": right / k if k else None,
         "accuracy_interval": wilson_interval(right, k, level),
     }
@@ -135,14 +138,18 @@ def _row_evidence(at: dict[str, Any]) -> dict[str, Any]:
 
 
 def run_confidence(ctx: GateContext, p: Any, check_id: str) -> CheckResult:
-    y, scores, _ = scores_of(ctx, p.model, p.dataset)
-    conf, hit = top_label(y, scores)
     evidence: dict[str, Any] = {"model": p.model, "dataset": p.dataset}
     parts: list[Part] = []
-    if p.threshold is not None:
-        t, eval_conf, eval_hit = p.threshold, conf, hit
-        evidence["curve"], evidence["curve_thresholds"] = _curve_evidence(risk_coverage(conf, hit))
+    if p.threshold is not None:  # two counts and a curve: folds batches (.confidence_fold)
+        state = _folded(ctx, p)
+        n = state.n
+        t, at = p.threshold, at_counts(state.covered, state.correct, n, p.threshold, p.confidence)
+        evidence["curve"], evidence["curve_thresholds"] = _curve_evidence(state.curve())
+        if not state.every.exact:
+            evidence["curve_buckets"] = len(state.every.keys)
     else:
+        y, scores, _ = scores_of(ctx, p.model, p.dataset)
+        conf, hit = top_label(y, scores)
         rng = ctx.rng(f"confidence:{p.model}:{p.dataset}:split")
         fit, held = split_rows(len(y), p.calibration_fraction, rng)
         t = find_threshold(conf[fit], hit[fit], p.target_accuracy, p.confidence)
@@ -151,22 +158,21 @@ def run_confidence(ctx: GateContext, p: Any, check_id: str) -> CheckResult:
             risk_coverage(eval_conf, eval_hit)
         )
         evidence["chosen_on_rows"] = len(fit)
+        n, at = len(eval_conf), None
         if t is None:  # no threshold to show predictions at: the requirement is not met
             note = (
                 f"no threshold reaches accuracy {p.target_accuracy:g} on the {len(fit)} "
                 "calibration rows"
             )
             parts.append(Part("threshold", Status.FAILED, message=note))
-    at = None
-    if t is not None:
-        at = at_threshold(eval_conf, eval_hit, t, p.confidence)
+        else:
+            at = at_threshold(eval_conf, eval_hit, t, p.confidence)
+    if at is not None:
         evidence["at_threshold"] = _row_evidence(at)
         parts += _judge(p, at)
-    if len(eval_conf) < p.min_samples:
-        note = f"only {len(eval_conf)} rows; min_samples={p.min_samples}"
-        parts.append(
-            Part("min_samples", Status.INCONCLUSIVE, sample_size=len(eval_conf), message=note)
-        )
+    if n < p.min_samples:
+        note = f"only {n} rows; min_samples={p.min_samples}"
+        parts.append(Part("min_samples", Status.INCONCLUSIVE, sample_size=n, message=note))
     acc_bound = p.min_accuracy if p.min_accuracy is not None else p.target_accuracy
     value = at["accuracy"] if at and acc_bound is not None else (at["coverage"] if at else None)
     interval: Interval | None = None
@@ -185,12 +191,29 @@ def run_confidence(ctx: GateContext, p: Any, check_id: str) -> CheckResult:
         value=value,
         interval=interval,
         threshold=threshold,
-        sample_size=len(eval_conf),
+        sample_size=n,
         method="top-class confidence threshold; Wilson intervals of coverage and accuracy"
         + ("" if p.threshold is not None else "; threshold chosen on a seeded calibration split"),
         message="; ".join([head, *(part.message for part in parts)]),
         evidence=evidence,
     )
+
+
+def _folded(ctx: GateContext, p: Any) -> Any:
+    """The :class:`~.confidence_fold.ConfidenceState` of every row (``ctx.fold``)."""
+    from mlgate.checks.calibration.confidence_fold import ConfidenceFold, ConfidenceState
+    from mlgate.core.task import Task
+    from mlgate.stats.poisson import SeenLabels
+
+    spec = ctx.gate.config.models.get(p.model)
+    seen = ctx.fold(p.model, p.dataset, SeenLabels.of, SeenLabels.merge)
+    classes = seen.resolve(
+        spec.classes if spec else None,
+        binary=ctx.task is Task.BINARY,
+        where=f"model {p.model!r} on {p.dataset!r}",
+    )
+    fold = ConfidenceFold(tuple(classes), float(p.threshold), p.model, p.dataset)
+    return ctx.fold(p.model, p.dataset, fold, ConfidenceState.merge)
 
 
 def _judge(p: Any, at: dict[str, Any]) -> list[Part]:

@@ -244,25 +244,8 @@ class CalibrationFold:
         return CalibrationState(before, self.brier(y, scores), after, len(y))
 
     def encode(self, batch: Batch) -> tuple[np.ndarray, np.ndarray]:
-        """(class codes, scores (n, k) in the order of ``classes``). Raises DataError for a
-        model without scores or a label outside the classes."""
-        preds = batch.predictions
-        if preds is None or preds.scores is None:
-            raise DataError(
-                f"calibration needs class scores but model {self.model!r} gives only labels "
-                "(no predict_proba)"
-            )
-        y = encode_labels(batch.y, self.classes)
-        if (y < 0).any():
-            unknown = sorted({repr(v) for v in np.asarray(batch.y, dtype=object)[y < 0]})
-            raise DataError(
-                f"dataset {self.dataset!r} has label(s) {', '.join(unknown[:5])} that model "
-                f"{self.model!r} does not know (its classes: {list(self.classes)})"
-            )
-        scores = np.asarray(preds.scores, dtype=float)
-        if preds.classes is not None:
-            scores = scores[:, encode_labels(self.classes, preds.classes)]
-        return y, scores
+        """(class codes, scores (n, k) in the order of ``classes``) (:func:`encode_scores`)."""
+        return encode_scores(batch, self.classes, self.model, self.dataset, "calibration")
 
     def assess(self, y: np.ndarray, scores: np.ndarray, rows: np.ndarray, key: int) -> Assessment:
         conf, hits = confidences(y, scores, self.kind)  # type: ignore[arg-type]
@@ -311,3 +294,27 @@ class CalibrationFold:
                 sq_hi[i] += int(shi.sum())
                 sq_lo[i] += int(slo.sum())
         return BrierSums(count, p_hi, p_lo, hits, sq_hi, sq_lo)
+
+
+def encode_scores(
+    batch: Batch, classes: tuple[Any, ...], model: str, dataset: str, check: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """(class codes, scores (n, k) in the order of ``classes``) of one batch, the same for
+    every batch whatever classes it happens to hold. Raises DataError for a model without
+    scores or a label outside the classes."""
+    preds = batch.predictions
+    if preds is None or preds.scores is None:
+        raise DataError(
+            f"{check} needs class scores but model {model!r} gives only labels (no predict_proba)"
+        )
+    y = encode_labels(batch.y, classes)
+    if (y < 0).any():
+        unknown = sorted({repr(v) for v in np.asarray(batch.y, dtype=object)[y < 0]})
+        raise DataError(
+            f"dataset {dataset!r} has label(s) {', '.join(unknown[:5])} that model "
+            f"{model!r} does not know (its classes: {list(classes)})"
+        )
+    scores = np.asarray(preds.scores, dtype=float)
+    if preds.classes is not None:
+        scores = scores[:, encode_labels(classes, preds.classes)]
+    return y, scores
