@@ -242,10 +242,15 @@ def run_metric_threshold(ctx: GateContext, params: MetricThresholdParams) -> Che
 
 
 def _poisson(ctx: GateContext, params: MetricThresholdParams, metric) -> tuple[Any, dict[str, Any]]:
-    """(the estimate, evidence of its sketch) from folds of the batches: a binary ROC AUC
-    through :mod:`~mlgate.checks.performance.auc_poisson` (bounded memory, stated error),
-    every other metric through its accumulator per resample."""
-    from mlgate.checks.performance.auc_poisson import AucBootstrap, AucFold, auc_estimate
+    """(the estimate, evidence of its sketch) from folds of the batches: ROC AUC and average
+    precision (binary or one-vs-rest) through :mod:`~mlgate.checks.performance.auc_poisson`
+    (bounded memory, stated error), every other metric through its accumulator per resample."""
+    from mlgate.checks.performance.auc_poisson import (
+        RANKED,
+        RankBootstraps,
+        RankFold,
+        rank_estimate,
+    )
     from mlgate.core.task import Task
     from mlgate.stats.poisson import (
         PoissonBootstrap,
@@ -264,9 +269,10 @@ def _poisson(ctx: GateContext, params: MetricThresholdParams, metric) -> tuple[A
     fold = PoissonFold(
         p.metric, len(classes or ()), classes, p.n_resamples, key, p.model, p.dataset
     )
-    if p.metric == "roc_auc" and len(classes or ()) == 2:
-        boot = ctx.fold(p.model, p.dataset, AucFold(fold), AucBootstrap.merge)
-        return auc_estimate(boot, level=p.confidence)
+    if p.metric in RANKED:  # class counts per score bucket: bounded memory, stated error
+        columns = (1,) if len(classes or ()) == 2 else tuple(range(len(classes or ())))
+        boots = ctx.fold(p.model, p.dataset, RankFold(fold, columns), RankBootstraps.merge)
+        return rank_estimate(boots, p.metric, level=p.confidence)
     boot = ctx.fold(p.model, p.dataset, fold, PoissonBootstrap.merge)
     return poisson_estimate(boot, level=p.confidence), {}
 
