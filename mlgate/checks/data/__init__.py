@@ -1,8 +1,7 @@
 """Data checks: typed expectations evaluated natively on pandas frames, schema inference from
 a reference dataset, and the ``data_expectations`` / ``data_schema`` check types. Both fold the
 dataset's batches (:mod:`mlgate.checks.data.fold`), so they run in chunks or on Dask with the
-in-memory result, except for the expectations that need every row (``unique``, ``median``,
-``quantile``).
+in-memory result, except for ``unique``, which needs every row.
 
 Great Expectations and deepchecks run through the ``mlgate-gx`` and ``mlgate-deepchecks``
 plugins; nothing here imports them.

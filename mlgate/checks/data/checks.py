@@ -134,7 +134,7 @@ def evaluate_dataset(
             frame = ctx.dataset(dataset).frame
         except CollectRefused as exc:
             raise CollectRefused(
-                f"expectation(s) {whole} (unique, median, quantile) need every row of dataset "
+                f"expectation(s) {whole} (unique) need every row of dataset "
                 f"{dataset!r} in one place; the other expectations fold batches and run at any "
                 f"size, so move these to a check on a sample or a smaller dataset. {exc}"
             ) from None

@@ -2,8 +2,8 @@
 
 :func:`evaluate` judges a whole DataFrame; :func:`outcomes_of` judges the merged state of a
 fold over batches (:mod:`mlgate.checks.data.fold`), so the check runs in chunks or on Dask
-with the same outcomes. ``unique`` and the ``median`` / ``quantile`` statistics need every
-row in one place and are judged on the whole frame (:func:`evaluate_whole`).
+with the same outcomes. ``unique`` needs every row in one place and is judged on the whole
+frame (:func:`evaluate_whole`); ``median`` / ``quantile`` fold into a value sketch.
 
 An outcome holds its status, what was observed, how many rows were judged and how many did
 not conform, and the first offending rows by position (their id and the values of the columns
@@ -25,10 +25,8 @@ from mlgate.checks.data.dtypes import kind_matches
 from mlgate.checks.data.fold import (
     Extremes,
     Failure,
-    KindError,
     SuiteState,
     is_mergeable,
-    need_numeric,
     sample_std,
     scan,
 )
@@ -309,6 +307,8 @@ def _row_count(n: int, e: S.RowCountExpectation, base: dict) -> Outcome:
 def _statistic(x: Extremes, e: S.StatisticExpectation, base: dict) -> Outcome:
     if x.count < e.needed_rows:
         return _too_few(x.count, e, base)
+    if x.sketch is not None:
+        return _sketched_order(x, e, base)
     value = _value(x, e.statistic)
     ok = (e.min is None or value >= e.min) and (e.max is None or value <= e.max)
     rows = x.beyond.examples if not ok else ()
@@ -370,29 +370,79 @@ def _statistic_outcome(
     )
 
 
+def _sketched_order(x: Extremes, e: S.StatisticExpectation, base: dict) -> Outcome:
+    """A median or quantile from the folded value sketch: NumPy's number when the sketch holds
+    every distinct value (the same values, so the same result as on the whole column); else
+    judged on the bounds the buckets give (:func:`order_bounds`): passed when both lie in
+    [min, max], failed when neither does, inconclusive when they straddle a bound."""
+    sketch = x.sketch
+    assert sketch is not None
+    if sketch.exact:
+        values = np.concatenate(
+            [np.full(x.neg_inf, -np.inf), sketch.sorted_values(), np.full(x.pos_inf, np.inf)]
+        )
+        value = _ORDER[e.statistic](values, e)
+        ok = (e.min is None or value >= e.min) and (e.max is None or value <= e.max)
+        return _statistic_outcome(x.count, value, ok, (), e, base)
+    q = 0.5 if e.statistic == "median" else float(e.q)  # type: ignore[arg-type]
+    low, high = order_bounds(sketch, x.neg_inf, x.pos_inf, q)
+    inside = (e.min is None or low >= e.min) and (e.max is None or high <= e.max)
+    outside = (e.min is not None and high < e.min) or (e.max is not None and low > e.max)
+    status = Status.PASSED if inside else Status.FAILED if outside else Status.INCONCLUSIVE
+    stat = f"q{e.q:g}" if e.statistic == "quantile" else e.statistic
+    return Outcome(
+        **base,
+        status=status,
+        observed=(low + high) / 2,
+        element_count=x.count,
+        message=f"{stat} of {e.column!r} lies in [{low:.6g}, {high:.6g}] (from a sketch of "
+        f"{len(sketch.keys):,} buckets: the column has more distinct values than it keeps); "
+        f"expected in [{_num(e.min, '-inf')}, {_num(e.max, 'inf')}]",
+        details={
+            "statistic": e.statistic,
+            "q": e.q,
+            "min": e.min,
+            "max": e.max,
+            "sketched": True,
+            "bounds": [low, high],
+        },
+    )
+
+
+def order_bounds(sketch: Any, neg_inf: int, pos_inf: int, q: float) -> tuple[float, float]:
+    """Bounds of NumPy's linear-interpolation ``q``-quantile of the values of ``sketch`` with
+    ``neg_inf`` / ``pos_inf`` infinities added: the quantile interpolates the order statistics
+    of ranks ⌊h⌋ and ⌈h⌉ (h = (n − 1) q) with non-negative weights, and each lies between the
+    least and largest value of its bucket, so the quantile lies between the interpolation of
+    the two lows and of the two highs."""
+    n = neg_inf + sketch.n + pos_inf
+    h = (n - 1) * q
+    i, j = math.floor(h), math.ceil(h)
+    ends = np.cumsum(sketch.counts)
+
+    def at(rank: int) -> tuple[float, float]:
+        if rank < neg_inf:
+            return -math.inf, -math.inf
+        if rank >= neg_inf + sketch.n:
+            return math.inf, math.inf
+        b = int(np.searchsorted(ends, rank - neg_inf, side="right"))
+        return float(sketch.lows[b]), float(sketch.highs[b])
+
+    (lo_i, hi_i), (lo_j, hi_j) = at(i), at(j)
+    f = h - i
+    return (lo_i + f * (lo_j - lo_i) if f else lo_i, hi_i + f * (hi_j - hi_i) if f else hi_i)
+
+
 # -- on the whole frame -----------------------------------------------------------------------
 def evaluate_whole(frame: pd.DataFrame, expectations: Sequence[Any], sample: int) -> list[Outcome]:
-    """The outcomes of expectations that need every row at once (``unique``, ``median``,
-    ``quantile``) on the whole ``frame``."""
+    """The outcomes of the expectations that need every row at once (``unique``) on the whole
+    ``frame``."""
     data = BatchData(frame, 0, sample)
     columns = [str(c) for c in frame.columns]
     out = []
     for e in expectations:
         missing = _missing(columns, e)
-        if missing is not None:
-            out.append(missing)
-            continue
-        try:
-            if isinstance(e, S.UniqueExpectation):
-                out.append(_unique(data, e, _base(e)))
-            else:
-                out.append(_order_statistic(data, e, _base(e)))
-        except KindError as exc:
-            message = (
-                f"{exc.what} needs a numeric column; {exc.column!r} is "
-                f"{data.kind(str(exc.column))} (dtype {frame[exc.column].dtype})"
-            )
-            out.append(Outcome(**_base(e), status=Status.ERROR, message=message))
+        out.append(missing if missing is not None else _unique(data, e, _base(e)))
     return out
 
 
@@ -414,17 +464,6 @@ _ORDER: dict[str, Callable[[np.ndarray, S.StatisticExpectation], float]] = {
     "median": lambda v, e: float(np.median(v)),
     "quantile": lambda v, e: float(np.quantile(v, e.q)),
 }
-
-
-def _order_statistic(data: BatchData, e: S.StatisticExpectation, base: dict) -> Outcome:
-    col = need_numeric(data, e.column, f"statistic {e.statistic!r}")
-    present = data.present(e.column)
-    v = col if present.all() else col[present]
-    if len(v) < e.needed_rows:
-        return _too_few(len(v), e, base)
-    value = _ORDER[e.statistic](v, e)
-    ok = (e.min is None or value >= e.min) and (e.max is None or value <= e.max)
-    return _statistic_outcome(len(v), value, ok, (), e, base)
 
 
 def _with_details(out: Outcome, details: Mapping[str, Any]) -> Outcome:

@@ -1,11 +1,13 @@
 """Mergeable expectations: one batch of rows → a small state; states merge; the merged state →
 an :class:`~mlgate.checks.data.evaluate.Outcome`.
 
-Every expectation but ``unique`` and the ``median`` / ``quantile`` statistics is a reduction
-over rows that merges exactly: counts, the first offending rows by position
-(:class:`~mlgate.checks.data.rows.Offenders`), least and largest values, and sums kept as
-exact integers (:class:`~mlgate.stats.sketches.ExactMoments`, so a mean or a standard deviation
-is correctly rounded and the same bits however the rows were split). So the check folds the
+Every expectation but ``unique`` is a reduction over rows that merges exactly: counts, the
+first offending rows by position (:class:`~mlgate.checks.data.rows.Offenders`), least and
+largest values, sums kept as exact integers (:class:`~mlgate.stats.sketches.ExactMoments`, so
+a mean or a standard deviation is correctly rounded and the same bits however the rows were
+split), and for ``median`` / ``quantile`` a :class:`~mlgate.stats.sketches.ValueSketch` of the
+values (the values themselves up to 65,536 distinct ones, so the same number as NumPy's; above,
+buckets that bound the order statistic, judged on its bounds). So the check folds the
 dataset's batches (``ctx.fold``): on one in-memory batch, in chunks of ``ctx.batch_rows``, or on
 the Dask workers, with the same result.
 
@@ -27,20 +29,19 @@ import numpy as np
 
 from mlgate.checks.data import spec as S
 from mlgate.checks.data.rows import BatchData, Offenders, merged_kind
-from mlgate.stats.sketches import ExactMoments
+from mlgate.stats.sketches import ExactMoments, ValueSketch
 
 #: values whose square overflows float64 (2**511), left out of the exact sum of squares
 _HUGE = 2.0**511
-#: the statistics that need every value in one place (an order statistic of all of them)
+#: the order statistics, folded into a value sketch
 WHOLE_STATISTICS = ("median", "quantile")
 
 
 def is_mergeable(e: Any) -> bool:
-    """Whether expectation ``e`` folds over row batches exactly (everything but ``unique``
-    and the ``median`` / ``quantile`` statistics)."""
-    if isinstance(e, S.UniqueExpectation):
-        return False
-    return not (isinstance(e, S.StatisticExpectation) and e.statistic in WHOLE_STATISTICS)
+    """Whether expectation ``e`` folds over row batches (everything but ``unique``). The
+    ``median`` / ``quantile`` statistics fold into a value sketch: exact while the column has
+    at most 65,536 distinct values, else bounded (:func:`order_bounds`)."""
+    return not isinstance(e, S.UniqueExpectation)
 
 
 @dataclass(frozen=True)
@@ -70,11 +71,15 @@ class Extremes:
     huge: int = 0
     moments: ExactMoments | None = None
     beyond: Offenders = field(default_factory=Offenders)
+    #: the finite values (``median`` / ``quantile`` only)
+    sketch: ValueSketch | None = None
 
     def merge(self, other: Extremes, sample: int) -> Extremes:
-        moments = None
+        moments = sketch = None
         if self.moments is not None and other.moments is not None:
             moments = self.moments.merge(other.moments)
+        if self.sketch is not None and other.sketch is not None:
+            sketch = self.sketch.merge(other.sketch)
         return Extremes(
             self.count + other.count,
             min(self.lo, other.lo),
@@ -84,6 +89,7 @@ class Extremes:
             self.huge + other.huge,
             moments,
             self.beyond.merge(other.beyond, sample),
+            sketch,
         )
 
 
@@ -244,6 +250,7 @@ def _statistic(data: BatchData, e: S.StatisticExpectation) -> Extremes:
             moments = ExactMoments().update(finite[np.abs(finite) < _HUGE])
         else:
             moments = _sum_only(finite)
+    sketch = ValueSketch.of(finite) if e.statistic in WHOLE_STATISTICS else None
     lo = float(v.min()) if len(v) else np.inf
     hi = float(v.max()) if len(v) else -np.inf
     beyond = Offenders()
@@ -260,6 +267,7 @@ def _statistic(data: BatchData, e: S.StatisticExpectation) -> Extremes:
         huge=huge,
         moments=moments,
         beyond=beyond,
+        sketch=sketch,
     )
 
 
