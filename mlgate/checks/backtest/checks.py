@@ -37,7 +37,14 @@ import pandas as pd
 
 from mlgate.checks.backtest.comparisons import compare_latest, decisive
 from mlgate.checks.backtest.decay import WindowScore, decay, judge_bound, judge_decay
-from mlgate.checks.backtest.params import REFERENCE_WORDS, BacktestParams, RelativeDrop, validate
+from mlgate.checks.backtest.folded import folded_scores, folds, poisson_score
+from mlgate.checks.backtest.params import (
+    REFERENCE_WORDS,
+    BacktestParams,
+    RelativeDrop,
+    cutoff_value,
+    validate,
+)
 from mlgate.core.context import GateContext
 from mlgate.core.errors import ConfigError, DataError
 from mlgate.core.evidence import Curve, Table
@@ -53,19 +60,6 @@ from mlgate.stats.scoring import encode
 KIND = "backtest"
 
 __all__ = ["BACKTEST", "BacktestParams", "RelativeDrop", "backtest_check", "run_backtest"]
-
-
-def _cutoff(p: BacktestParams, times: pd.Series) -> Any:
-    if p.cutoff is None:
-        return None
-    if pd.api.types.is_datetime64_any_dtype(times):
-        try:
-            return pd.Timestamp(p.cutoff)
-        except (ValueError, TypeError):
-            raise ConfigError(f"{p.cutoff!r} is not a date", path="cutoff") from None
-    if isinstance(p.cutoff, str):
-        raise ConfigError(f"the time column holds numbers; got {p.cutoff!r}", path="cutoff")
-    return p.cutoff
 
 
 def _subset(preds: Predictions, idx: np.ndarray) -> Predictions:
@@ -152,13 +146,18 @@ def _score(ctx, p, metric, data, times, w: Window, preds, cutoff) -> WindowScore
         return WindowScore(**base, estimate=None, reason=str(exc), error=True)
     y = np.asarray(data.y)[w.positions]
     name = p.model if p.train is None else "retrained"
-    return _scored(ctx, p, metric, y, win_preds, name, base, key=str(w.index))
+    return _scored(ctx, p, metric, y, win_preds, name, base, key=str(w.index), rows=w.positions)
 
 
-def _scored(ctx, p, metric, y, preds, name: str, base: dict, *, key: str) -> WindowScore:
-    """The metric of one window's rows with its interval (no value when it is undefined)."""
+def _scored(
+    ctx, p, metric, y, preds, name: str, base: dict, *, key: str, rows: np.ndarray
+) -> WindowScore:
+    """The metric of one window's rows with its interval (no value when it is undefined).
+    ``rows`` are their positions in the dataset: the row ids of a Poisson bootstrap."""
     try:
         yc, (out,), k = encode(y, [preds], metric, ctx.task, models=[name], dataset=p.dataset)
+        if p.interval == "poisson":
+            return poisson_score(ctx, p, base, rows, yc, out, k)
         est = estimate(
             metric,
             yc,
@@ -188,7 +187,8 @@ def _training_window(ctx, p, metric, data, times, cutoff, preds) -> WindowScore:
         why = f"{len(positions)} row(s) up to the cutoff; min_samples={p.min_samples}"
         return WindowScore(**base, estimate=None, reason=why)
     y = np.asarray(data.y)[positions]
-    return _scored(ctx, p, metric, y, _subset(preds, positions), p.model, base, key="training")
+    preds = _subset(preds, positions)
+    return _scored(ctx, p, metric, y, preds, p.model, base, key="training", rows=positions)
 
 
 def _item(v: Any) -> Any:
@@ -197,19 +197,48 @@ def _item(v: Any) -> Any:
 
 def run_backtest(ctx: GateContext, p: BacktestParams) -> CheckResult:
     metric = get_metric(p.metric)
-    data = ctx.dataset(p.dataset)
-    times = time_values(data.frame, data.spec.time, p.dataset)  # type: ignore[arg-type]
-    cutoff = _cutoff(p, times)
-    windows = cut_windows(times, p, start=cutoff)
-    if not windows:
+    # Folds batches where the windows can be fixed before the rows are read (backtest/folded.py)
+    got = folded_scores(ctx, p, metric) if folds(p) else _in_memory_scores(ctx, p, metric)
+    if got is None:
         return CheckResult(
             check_id=_default_id(p),
             kind=KIND,
             status=Status.INCONCLUSIVE,
             message=f"no rows of {p.dataset!r} after the cutoff {p.cutoff!r}",
         )
+    scores, training = got
+    return _judged(ctx, p, metric, scores, training)
+
+
+def _in_memory_scores(
+    ctx: GateContext, p: BacktestParams, metric: Any
+) -> tuple[list[WindowScore], WindowScore | None] | None:
+    """The windows' scores (and the training period's, for ``compare_to: training``) from every
+    row of the dataset, sorted by time; None when no row lies after the cutoff."""
+    data = ctx.dataset(p.dataset)
+    times = time_values(data.frame, data.spec.time, p.dataset)  # type: ignore[arg-type]
+    cutoff = cutoff_value(p, bool(pd.api.types.is_datetime64_any_dtype(times)))
+    windows = cut_windows(times, p, start=cutoff)
+    if not windows:
+        return None
     preds = ctx.predict(p.model, p.dataset) if p.train is None else None
     scores = [_score(ctx, p, metric, data, times, w, preds, cutoff) for w in windows]
+    training = (
+        _training_window(ctx, p, metric, data, times, cutoff, preds)
+        if p.compare_to == "training"
+        else None
+    )
+    return scores, training
+
+
+def _judged(
+    ctx: GateContext,
+    p: BacktestParams,
+    metric: Any,
+    scores: list[WindowScore],
+    training: WindowScore | None,
+) -> CheckResult:
+    """The check's result from the windows' scores: bounds, decay, comparisons, evidence."""
     judged = scores[-p.judge_last :]
     bounded = p.min is not None or p.max is not None
     threshold = (
@@ -251,7 +280,7 @@ def run_backtest(ctx: GateContext, p: BacktestParams) -> CheckResult:
     table: list[dict[str, Any]] = []
     if p.compare_to is not None:
         reference = (
-            [_training_window(ctx, p, metric, data, times, cutoff, preds)]
+            [training]  # type: ignore[list-item]
             if p.compare_to == "training"
             else scores[:1]
             if p.compare_to == "first"
@@ -381,6 +410,9 @@ BACKTEST = CheckType(
     "training or best, two-sample interval); rolling-origin retraining with 'train'.",
     validate=validate,
     default_id=_default_id,
+    # Folds batches with interval: poisson on duration windows of a fixed model; rolling-origin
+    # refits (train) and row-count windows read every row (backtest/folded.py says why).
+    needs_all_rows=lambda p: not folds(p),
 )
 
 #: ``backtest_check(mlgate, metric="accuracy", every="30D", min=0.8, cutoff="2024-01-01")``

@@ -28,10 +28,10 @@ def compare_latest(
     two-sample interval against ``max_drop``) and a table row each."""
     threshold = Threshold("<=", p.drop_bound)
     relative = isinstance(p.max_drop, RelativeDrop)
-    defined = [r for r in references if r.encoded is not None and r.index != latest.index]
+    defined = [r for r in references if r.comparable and r.index != latest.index]
     level = bonferroni_level(p.confidence, len(defined)) if p.compare_to == "best" else p.confidence
-    if latest.encoded is None or not defined:
-        if latest.encoded is None:
+    if not latest.comparable or not defined:
+        if not latest.comparable:
             why = f"the latest window has no {p.metric}: {latest.reason}"
         elif p.compare_to == "training":
             why = f"the training period has no {p.metric}: {references[0].reason}"
@@ -68,6 +68,10 @@ def compare_latest(
 
 
 def _sample(ctx: GateContext, p: BacktestParams, metric: MetricDef, s: WindowScore) -> Sample:
+    """The window's resamples: its Poisson ones when it kept them (``interval: poisson``), else
+    a multinomial bootstrap of its encoded rows."""
+    if s.sample is not None:
+        return s.sample
     yc, out, k = s.encoded  # type: ignore[misc]
     key = "training" if s.index < 0 else str(s.index)
     return resample(

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
+from mlgate.checks.backtest.drop import Sample
 from mlgate.core.result import Interval, Part, Status, Threshold, rounded
 from mlgate.stats.evaluate import MetricEstimate
 
@@ -28,6 +29,14 @@ class WindowScore:
     error: bool = False
     #: The window's encoded rows ``(y, output, k)``, kept for comparisons between windows.
     encoded: tuple[Any, ...] | None = field(default=None, compare=False, repr=False)
+    #: Or, with ``interval: poisson``, the window's metric on each Poisson resample, which is
+    #: what a comparison reads (:mod:`mlgate.checks.backtest.folded`).
+    sample: Sample | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def comparable(self) -> bool:
+        """Whether a comparison can resample this window (its rows or its resamples kept)."""
+        return self.encoded is not None or self.sample is not None
 
     @property
     def value(self) -> float | None:

@@ -57,6 +57,8 @@ class BacktestParams(WindowSpec):
     train: str | None = Field(None, pattern=r"^[\w.]+:[\w.]+$")
     train_args: dict[str, Any] = Field(default_factory=dict)
     confidence: float = Field(0.95, gt=0.5, lt=1.0)
+    #: The per-window interval: `percentile` / `bca` / `wilson` / `delong` need every row;
+    #: `poisson` folds batches for a fixed model on duration windows (runs on Dask at any size).
     interval: str = "percentile"
     n_resamples: Resamples = 500
     min_samples: PositiveInt = 30
@@ -84,9 +86,13 @@ class BacktestParams(WindowSpec):
             metric = get_metric(self.metric)
         except KeyError as exc:
             raise ValueError(str(exc.args[0])) from None
-        if self.interval not in INTERVAL_METHODS:
-            raise ValueError(f"unknown interval {self.interval!r}; use one of {INTERVAL_METHODS}")
-        problem = interval_problem(metric, self.interval, None)
+        if self.interval not in (*INTERVAL_METHODS, "poisson"):
+            raise ValueError(
+                f"unknown interval {self.interval!r}; use one of {[*INTERVAL_METHODS, 'poisson']}"
+            )
+        problem = (
+            None if self.interval == "poisson" else interval_problem(metric, self.interval, None)
+        )
         if problem:
             raise ValueError(problem)
         if self.min is not None and self.max is not None:
@@ -178,3 +184,18 @@ def validate(p: BacktestParams, config: GateConfig) -> None:
             f"(set datasets.{p.dataset}.time)",
             path="dataset",
         )
+
+
+def cutoff_value(p: BacktestParams, dates: bool) -> Any:
+    """``cutoff`` in the time column's type (``dates``: a datetime column; None without a
+    cutoff). Raises ConfigError when it does not suit the column."""
+    if p.cutoff is None:
+        return None
+    if dates:
+        try:
+            return pd.Timestamp(p.cutoff)
+        except (ValueError, TypeError):
+            raise ConfigError(f"{p.cutoff!r} is not a date", path="cutoff") from None
+    if isinstance(p.cutoff, str):
+        raise ConfigError(f"the time column holds numbers; got {p.cutoff!r}", path="cutoff")
+    return p.cutoff

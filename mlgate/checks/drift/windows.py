@@ -15,13 +15,14 @@ from pydantic import PositiveInt
 
 from mlgate.checks.drift.checks import column_evidence, paired_frames, summarize, validate_target
 from mlgate.checks.drift.table import ColumnDrift, DriftRule, compare_columns, judge, rule_text
+from mlgate.checks.drift.windowed import Span, folded_windows
 from mlgate.config.schema import GateConfig
 from mlgate.core.context import GateContext
 from mlgate.core.errors import ConfigError
 from mlgate.core.evidence import Curve, Table
 from mlgate.core.registry import CheckType
 from mlgate.core.result import CheckResult, Part, Status, Threshold, rounded
-from mlgate.core.windows import Window, WindowSpec, cut_windows, format_time, spec_text, time_values
+from mlgate.core.windows import WindowSpec, cut_windows, format_time, spec_text, time_values
 
 KIND = "drift"
 
@@ -30,6 +31,10 @@ class DriftWindowsParams(DriftRule, WindowSpec):
     reference: str = "reference"
     dataset: str = "evaluation"
     judge_last: PositiveInt = 1
+    #: How numeric columns are summarised, as for ``drift``: unset, their exact sorted values
+    #: where the engine may gather the rows (always in memory), else a value sketch with
+    #: stated error bounds; `true`, always the sketch; `false`, always exact (docs/scale.md).
+    sketch: bool | None = None
 
 
 def _validate(p: DriftWindowsParams, config: GateConfig) -> None:
@@ -43,10 +48,10 @@ def _validate(p: DriftWindowsParams, config: GateConfig) -> None:
 
 
 def run_drift_windows(ctx: GateContext, p: DriftWindowsParams) -> CheckResult:
-    data = ctx.dataset(p.dataset)
-    times = time_values(data.frame, data.spec.time, p.dataset)  # type: ignore[arg-type]
-    ref, cur, cats = paired_frames(ctx, p)
-    windows = cut_windows(times, p)
+    # Duration windows fold batches (drift/windowed.py); row windows, and a column whose type
+    # differs between the sides, compare every row in memory.
+    got = folded_windows(ctx, p) if p.rows is None else None
+    windows, per_window = got if got is not None else _in_memory(ctx, p)
     if not windows:
         return CheckResult(
             check_id=_default_id(p),
@@ -54,9 +59,28 @@ def run_drift_windows(ctx: GateContext, p: DriftWindowsParams) -> CheckResult:
             status=Status.INCONCLUSIVE,
             message=f"dataset {p.dataset!r} has no rows to cut into windows",
         )
+    return _judged(p, windows, per_window)
+
+
+def _in_memory(
+    ctx: GateContext, p: DriftWindowsParams
+) -> tuple[list[Span], list[list[ColumnDrift]]]:
+    """The windows and each one's column comparisons, from every row sorted by time."""
+    data = ctx.dataset(p.dataset)
+    times = time_values(data.frame, data.spec.time, p.dataset)  # type: ignore[arg-type]
+    ref, cur, cats = paired_frames(ctx, p)
+    windows = cut_windows(times, p)
     per_window: list[list[ColumnDrift]] = [
         compare_columns(ref, cur.iloc[w.positions], p, categorical=cats) for w in windows
     ]
+    spans = [Span(w.index, w.start, w.end, len(w.positions)) for w in windows]
+    return spans, per_window
+
+
+def _judged(
+    p: DriftWindowsParams, windows: list[Span], per_window: list[list[ColumnDrift]]
+) -> CheckResult:
+    """The check's result: the latest ``judge_last`` windows judged, corrected together."""
     judged = list(range(max(0, len(windows) - p.judge_last), len(windows)))
     # The judged windows' p-values are corrected together, across columns and windows.
     flat = [c for i in judged for c in per_window[i]]
@@ -68,7 +92,7 @@ def run_drift_windows(ctx: GateContext, p: DriftWindowsParams) -> CheckResult:
         k += n
     timeline = [_timeline_row(w, per_window[w.index], w.index in judged, p) for w in windows]
     verdicts = [summarize(per_window[i], p) for i in judged]
-    empty = [windows[i] for i in judged if len(windows[i].positions) == 0]
+    empty = [windows[i] for i in judged if windows[i].rows == 0]
     parts = [
         Part(f"window {windows[i].label}", st, message=m)
         for i, (st, m) in zip(judged, verdicts, strict=True)
@@ -89,7 +113,7 @@ def run_drift_windows(ctx: GateContext, p: DriftWindowsParams) -> CheckResult:
         value=float(sum(c.drifted for c in latest)),
         interval=None,
         threshold=Threshold("<=", float(p.max_drifted)),
-        sample_size=len(last.positions),
+        sample_size=last.rows,
         method=(
             f"{p.mode} windows ({spec_text(p)}) of {p.dataset!r} vs {p.reference!r}; per column "
             f"KS / chi-squared, drifted when {rule_text(p)}; the last {len(judged)} window(s) "
@@ -115,18 +139,18 @@ def run_drift_windows(ctx: GateContext, p: DriftWindowsParams) -> CheckResult:
     )
 
 
-def _timeline_row(w: Window, cols: list[ColumnDrift], judged: bool, p) -> dict[str, Any]:
+def _timeline_row(w: Span, cols: list[ColumnDrift], judged: bool, p) -> dict[str, Any]:
     effects = [c.effect_value for c in cols if c.effect_value is not None]
     effects = [e for e in effects if np.isfinite(e)]
     return {
         "window": w.index + 1,
         "start": format_time(w.start),
         "end": format_time(w.end),
-        "rows": len(w.positions),
+        "rows": w.rows,
         "drifted": [c.column for c in cols if c.drifted],
         "largest_effect": rounded(max(effects)) if effects else None,
         "judged": judged,
-        "status": summarize(cols, p)[0].value if len(w.positions) else "inconclusive",
+        "status": summarize(cols, p)[0].value if w.rows else "inconclusive",
     }
 
 
@@ -143,6 +167,9 @@ DRIFT_WINDOWS = CheckType(
     "count) against a reference; a drift timeline as evidence; the latest window(s) judged.",
     validate=_validate,
     default_id=_default_id,
+    # Duration windows fold batches (drift/windowed.py); row-count windows depend on every
+    # row's rank in time, so they read every row.
+    needs_all_rows=lambda p: p.rows is not None,
 )
 
 #: ``drift_windows_check(mlgate, every="30D")`` from Python: the check type itself.
