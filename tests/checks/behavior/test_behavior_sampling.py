@@ -1,5 +1,7 @@
 """Behavioural checks sized by precision (issue 16): at most ``rows`` rows, a seeded stratified
-sample reported in the evidence, ``rows: all`` for every row, and honest intervals."""
+sample reported in the evidence, ``rows: all`` for every row, and honest intervals. The sample
+is a stratified bottom-k drawn by folding the data (issue 17; its own properties:
+test_bottom_k_sample.py)."""
 
 from __future__ import annotations
 
@@ -15,7 +17,6 @@ from mlgate.checks.behavior.checks.common import Target
 from mlgate.checks.behavior.checks.invariance import INVARIANCE, InvarianceParams
 from mlgate.checks.behavior.checks.perturbation import PERTURBATION, PerturbationParams
 from mlgate.checks.behavior.compare import change_compare
-from mlgate.checks.behavior.sampling import choose_rows, stratified_sample
 from mlgate.checks.behavior.variants import evaluate_variants, resolve_transform, rows_changed
 from mlgate.core.context import GateContext
 from mlgate.core.errors import ConfigError
@@ -50,27 +51,38 @@ def ctx_for(model, frame: pd.DataFrame, seed: int = 0) -> GateContext:
     )
 
 
-def test_stratified_sample_is_proportional_without_replacement_and_seeded():
-    strata = np.repeat([0, 1, 2], [7_000, 2_000, 1_000])
-    rows = stratified_sample(strata, 1_000, np.random.default_rng(3))
-    assert len(np.unique(rows)) == 1_000 and (np.diff(rows) > 0).all()
-    assert np.bincount(strata[rows]).tolist() == [700, 200, 100]
-    again = stratified_sample(strata, 1_000, np.random.default_rng(3))
-    np.testing.assert_array_equal(rows, again)
-    # largest remainders: quotas 3.333, 3.333, 3.334 of 10 rows → the last stratum gets 4
-    thirds = np.repeat([0, 1, 2], [3_333, 3_333, 3_334])
-    rows = stratified_sample(thirds, 10, np.random.default_rng(0))
-    assert np.bincount(thirds[rows]).tolist() == [3, 3, 4]
+def regression_ctx(values: np.ndarray) -> GateContext:
+    """A regression whose prediction is the feature ``x`` itself."""
+    return GateContext.from_objects(
+        models={"candidate": lambda X: X["x"].to_numpy(dtype=float)},
+        datasets={"evaluation": pd.DataFrame({"x": values, "y": values})},
+        task="regression",
+        label="y",
+    )
 
 
 def test_regression_strata_are_deciles_of_the_prediction():
-    values = np.random.default_rng(0).normal(size=5_000)
-    sample = choose_rows(
-        Predictions(task=Task.REGRESSION, values=values), 500, np.random.default_rng(1)
-    )
-    picked = values[sample.rows]
+    """With at most 4,096 distinct predictions the strata are the exact deciles: a sample of
+    400 of 4,000 rows takes 40 rows from each."""
+    values = np.random.default_rng(0).normal(size=4_000)
+    params = PerturbationParams(columns=["x"], tolerance=0.1, max_flip_rate=0.5, rows=400)
+    t = Target.read(regression_ctx(values), params, "perturbation")
+    picked = t.original.values
+    np.testing.assert_array_equal(picked, values[t.sample.rows])
     deciles = np.quantile(values, np.linspace(0, 1, 11)[1:-1])
-    assert np.bincount(np.searchsorted(deciles, picked, side="right")).tolist() == [50] * 10
+    assert np.bincount(np.searchsorted(deciles, picked, side="right")).tolist() == [40] * 10
+    assert t.sample.to_dict()["method"].endswith("the predicted value's deciles")
+
+
+def test_regression_strata_of_many_distinct_predictions_are_near_deciles():
+    """Above 4,096 distinct predictions a decile's edge moves to the end of its sketch bucket:
+    each of the ten true deciles still holds about a tenth of the sample."""
+    values = np.random.default_rng(1).normal(size=50_000)
+    params = PerturbationParams(columns=["x"], tolerance=0.1, max_flip_rate=0.5, rows=1_000)
+    t = Target.read(regression_ctx(values), params, "perturbation")
+    deciles = np.quantile(values, np.linspace(0, 1, 11)[1:-1])
+    counts = np.bincount(np.searchsorted(deciles, t.original.values), minlength=10)
+    assert len(t.original.values) == 1_000 and np.abs(counts - 100).max() <= 5
 
 
 def test_invariance_perturbs_at_most_rows_and_says_it_sampled():
@@ -130,16 +142,31 @@ def test_perturbation_predicts_every_variant_of_the_sample_in_one_call():
     assert result.evidence["sample"]["rows_used"] == 2_000
 
 
-def test_noise_scale_comes_from_every_row_not_the_sample():
-    """The transformation's statistics (x's spread) are the dataset's, not the sample's: the
-    target keeps every row as the reference, and the variants take their spread from it."""
+def test_noise_scale_comes_from_the_reference_dataset_else_the_rows_perturbed():
+    """The transformation's statistics (x's spread) come from the gate's ``reference`` dataset
+    when one is declared, else from the rows perturbed; either is at most ``rows`` rows (a
+    sample on large data: issue 17, every row would have to be gathered in one place); the
+    variants take their spread from it."""
     frame = data(4_000)
-    t = Target.read(
-        ctx_for(group_model(0.0), frame),
-        PerturbationParams(max_flip_rate=0.5, rows=1_000),
-        "perturbation",
+    params = PerturbationParams(max_flip_rate=0.5, rows=1_000)
+    t = Target.read(ctx_for(group_model(0.0), frame), params, "perturbation")
+    assert len(t.X) == 1_000 and t.reference is t.X
+    declared = GateContext.from_objects(
+        models={"candidate": group_model(0.0)},
+        datasets={
+            "evaluation": {"data": frame, "sensitive": ["group"]},
+            "reference": data(3_000, seed=5),
+        },
+        task="binary",
+        label="y",
     )
-    assert len(t.X) == 1_000 and len(t.reference) == 4_000
+    t = Target.read(declared, params, "perturbation")
+    reference = declared.dataset("reference").frame
+    assert len(t.X) == 1_000 and len(t.reference) == 1_000  # a uniform sample of its 3,000
+    assert t.reference["x"].tolist() == reference["x"][t.reference.index].tolist()
+    assert list(t.reference.columns) == ["x", "group"]
+    every = Target.read(declared, params.model_copy(update={"rows": 3_000}), "perturbation")
+    assert every.reference["x"].tolist() == reference["x"].tolist()
     X = pd.DataFrame({"x": np.linspace(-1, 1, 2_000)})
     wide = pd.DataFrame({"x": np.linspace(-30, 30, 2_000)})
     applied = resolve_transform("gaussian_noise", X, columns=["x"])

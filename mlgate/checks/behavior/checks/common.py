@@ -12,10 +12,10 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, field_validator, model_validator
 
-from mlgate.checks.behavior.compare import Compare, take
+from mlgate.checks.behavior.compare import Compare
 from mlgate.checks.behavior.evidence import jsonable_value
 from mlgate.checks.behavior.rates import PairRate, pair_rate
-from mlgate.checks.behavior.sampling import DEFAULT_ROWS, RowSample, choose_rows
+from mlgate.checks.behavior.sampling import DEFAULT_ROWS, RowSample, draw_rows, draw_sample
 from mlgate.checks.behavior.transforms.registry import default_registry
 from mlgate.checks.behavior.variants import (
     AppliedTransform,
@@ -29,6 +29,7 @@ from mlgate.core.errors import ConfigError, DataError
 from mlgate.core.result import Interval, Part, Status, Threshold, rounded
 from mlgate.models import ModelAdapter, Predictions
 from mlgate.stats.intervals import wilson_interval
+from mlgate.stats.poisson import stream_key
 
 
 class BehaviorParams(BaseModel):
@@ -128,14 +129,17 @@ def validate_common(p: BehaviorParams, config: GateConfig) -> None:
 
 @dataclass(frozen=True)
 class Target:
-    """The rows a behavioral check perturbs and the model's predictions of them, read once
-    from the gate context: the rows from ``ctx.dataset``, their predictions from the
-    prediction cache (``ctx.predict``) and the check's random stream from ``ctx.rng``. Only
-    the perturbed variants are predicted by the check itself.
+    """The rows a behavioral check perturbs and the model's predictions of them, with the
+    check's random stream (``ctx.rng``). Only the perturbed variants are predicted by the check
+    itself.
 
-    With more rows than ``rows`` (the parameter), ``X`` and ``original`` hold a seeded
-    stratified sample (``sample``); ``reference`` stays every row, so the transformation's
-    statistics (a column's spread, its categories) do not depend on the sample."""
+    With ``rows`` (the parameter) set, ``X``, ``original`` and ``y`` hold the rows of a seeded
+    stratified bottom-k sample (:func:`~mlgate.checks.behavior.sampling.draw_sample`: every
+    row when the data has at most ``rows``), drawn by folding the data (``ctx.fold``), so no
+    more than ``rows`` rows reach this process on any engine; ``X`` is indexed by the rows'
+    positions in the dataset. With ``rows: all``, every row, read whole (``ctx.dataset``,
+    ``ctx.predict``). ``reference`` is where the transformation takes its statistics
+    (:func:`_statistics_frame`)."""
 
     ctx: GateContext
     model: str
@@ -145,28 +149,42 @@ class Target:
     rng: np.random.Generator
     reference: pd.DataFrame | None = None
     sample: RowSample | None = None
+    y: np.ndarray | None = None
 
     @classmethod
     def read(cls, ctx: GateContext, p: BehaviorParams, kind: str) -> Target:
         """The target of the check ``kind`` with parameters ``p``.
 
-        Raises the dataset's or the model's load error, or PredictionError.
+        Raises the dataset's or the model's load error, PredictionError, or CollectRefused
+        for ``rows: all`` on a dataset the engine may not gather.
         """
-        X = ctx.dataset(p.dataset).X
-        original = ctx.predict(p.model, p.dataset)
         key = rng_key(kind, p)
-        # a stream of its own: sampling leaves the transformation's draws as they were
-        sample = choose_rows(original, p.row_cap, ctx.rng(f"{key}:rows"))
-        rows = sample.rows
+        y = None
+        if p.row_cap is None:
+            X = ctx.dataset(p.dataset).X
+            original = ctx.predict(p.model, p.dataset)
+            sample = RowSample(total=len(X), rows=None, cap=None)
+        else:
+            # a stream of its own: sampling leaves the transformation's draws as they were
+            drawn = draw_sample(
+                ctx,
+                p.model,
+                p.dataset,
+                feature_names(ctx, p.dataset),
+                p.row_cap,
+                stream_key(ctx.seed, f"{key}:rows"),
+            )
+            X, original, y, sample = drawn.frame, drawn.predictions, drawn.y, drawn.sample
         return cls(
             ctx=ctx,
             model=p.model,
             dataset=p.dataset,
-            X=X if rows is None else X.take(rows),
-            original=original if rows is None else take(original, rows),
+            X=X,
+            original=original,
             rng=ctx.rng(key),
-            reference=_statistics_frame(ctx, p.dataset, X),
+            reference=_statistics_frame(ctx, p, X, key),
             sample=sample,
+            y=y,
         )
 
     @property
@@ -175,7 +193,7 @@ class Target:
 
     @property
     def sensitive(self) -> tuple[str, ...]:
-        return tuple(self.ctx.dataset(self.dataset).spec.sensitive)
+        return tuple(self.ctx.gate.config.datasets[self.dataset].sensitive)
 
     @property
     def source(self) -> str:
@@ -183,14 +201,21 @@ class Target:
 
     def labels(self) -> np.ndarray:
         """The labels of the rows in ``X``. Raises DataError when the dataset declares none."""
-        y = self.ctx.dataset(self.dataset).y
-        return y if self.sample is None or self.sample.rows is None else y[self.sample.rows]
+        if self.y is not None:
+            return self.y
+        if self.ctx.gate.config.datasets[self.dataset].label is None:
+            raise DataError(
+                f"dataset {self.dataset!r} has no label column; set 'label' under "
+                f"datasets.{self.dataset} in the gate file."
+            )
+        return self.ctx.dataset(self.dataset).y
 
     def spread(self) -> tuple[float, str] | None:
-        """The regression unit of a change: the labels' standard deviation ("target sd"),
-        else the original predictions' ("prediction sd"); None when neither is defined."""
+        """The regression unit of a change: the standard deviation of the labels of the rows
+        in ``X`` ("target sd"), else of their original predictions ("prediction sd"); None
+        when neither is defined."""
         try:
-            y = np.asarray(self.ctx.dataset(self.dataset).y, dtype=float)
+            y = np.asarray(self.labels(), dtype=float)
             return float(np.std(y)), "target sd"
         except (DataError, TypeError, ValueError):
             values = self.original.values
@@ -211,15 +236,34 @@ class Target:
 REFERENCE = "reference"
 
 
-def _statistics_frame(ctx: GateContext, dataset: str, X: pd.DataFrame) -> pd.DataFrame:
+def feature_names(ctx: GateContext, dataset: str) -> list[str]:
+    """The feature columns of ``dataset`` (what ``Dataset.feature_names`` gives), read from
+    the gate file and the column names only, so a partitioned dataset is not gathered."""
+    spec = ctx.gate.config.datasets[dataset]
+    if spec.features is not None:
+        return list(spec.features)
+    drop = set(spec.non_feature_columns)
+    return [c for c in ctx.column_names(dataset) if c not in drop]
+
+
+def _statistics_frame(ctx: GateContext, p: BehaviorParams, X: pd.DataFrame, key: str):
     """Where a transformation takes its statistics (a column's spread, its categories): the
     gate's ``reference`` dataset when one is declared and holds every feature of ``X`` (noise
     of 0.1 sd means the training data's sd, not the evaluation data's, whose spread is what
-    drift changes), else ``X`` itself, every row of it."""
-    if dataset == REFERENCE or REFERENCE not in ctx.dataset_names:
+    drift changes), else the rows perturbed (``X``). Both are at most ``rows`` rows: ``X``
+    is the check's sample, the reference a uniform bottom-k sample of its own
+    (:func:`~mlgate.checks.behavior.sampling.draw_rows`), each every row when the data has at
+    most ``rows`` rows and with ``rows: all``. A sample's spread is the data's within about
+    0.5% at 20,000 rows; a category rarer than about one row in ``rows`` may be missing."""
+    if p.dataset == REFERENCE or REFERENCE not in ctx.dataset_names:
         return X
-    reference = ctx.dataset(REFERENCE).X
-    return reference if set(X.columns) <= set(reference.columns) else X
+    if p.row_cap is None:
+        reference = ctx.dataset(REFERENCE).X
+        return reference if set(X.columns) <= set(reference.columns) else X
+    features = feature_names(ctx, REFERENCE)
+    if not set(X.columns) <= set(features):
+        return X
+    return draw_rows(ctx, REFERENCE, features, p.row_cap, stream_key(ctx.seed, f"{key}:reference"))
 
 
 def rng_key(kind: str, p: BehaviorParams) -> str:

@@ -216,6 +216,13 @@ class _Run:
         return self.evaluate(Target.read(ctx, p, self.kind), p)
 
 
+def needs_every_row(p: BehaviorParams) -> bool:
+    """Whether the check needs every row in one place: only with ``rows: all``; with a row
+    cap it folds the data into a bounded sample (:func:`~mlgate.checks.behavior.sampling.
+    draw_sample`), so it runs on a distributed engine at any size."""
+    return p.rows == "all"
+
+
 @dataclass(frozen=True)
 class _DefaultId:
     kind: str
@@ -242,4 +249,5 @@ def behavior_check(
         summary=summary,
         validate=validate,
         default_id=_DefaultId(kind),
+        needs_all_rows=needs_every_row,
     )
