@@ -11,6 +11,11 @@ intersection–union test) no multiplicity correction is needed.
 ``margin: {relative: 0.05}`` asks for more than 5% of each baseline's metric: the relative
 improvement (candidate / baseline − 1, sign flipped for losses) is judged on the paired
 bootstrap interval of the ratio (:mod:`mlgate.checks.performance.relative`).
+
+``interval: poisson`` folds batches instead (:mod:`mlgate.checks.performance.baseline_folded`):
+the baselines' statistics are folded, each baseline is predicted inside one fold of the
+candidate's batches, and all share one Poisson weight key (paired resamples), so the check runs
+on Dask at any size; a ``callable`` baseline or a ranking metric still needs every row.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, field_validator, model_validator
 
+from mlgate.checks.performance.baseline_folded import needs_rows, poisson_comparisons
 from mlgate.checks.performance.baseline_models import (
     CallableBaseline,
     ModelBaseline,
@@ -30,7 +36,8 @@ from mlgate.checks.performance.baseline_models import (
 from mlgate.checks.performance.relative import as_relative, paired_ratio, relative_problem
 from mlgate.config.schema import GateConfig
 from mlgate.core.context import GateContext
-from mlgate.core.errors import ConfigError, MlgateError
+from mlgate.core.engines import CollectRefused
+from mlgate.core.errors import ConfigError, EmptyDatasetError, MlgateError
 from mlgate.core.evidence import Bars, Table
 from mlgate.core.params import RelativeMargin
 from mlgate.core.registry import CheckType, Resamples, require_dataset, require_model
@@ -38,6 +45,7 @@ from mlgate.core.result import CheckResult, Interval, Part, Status, Threshold, r
 from mlgate.core.task import Task
 from mlgate.stats.evaluate import Comparison, compare
 from mlgate.stats.metrics import UndefinedMetricError, get_metric
+from mlgate.stats.poisson_paired import grows_with_rows
 from mlgate.stats.scoring import check_metric, encode, seen_classes
 
 KIND = "baseline"
@@ -56,7 +64,14 @@ class BaselineParams(BaseModel):
     fit_on: str | None = None
     confidence: float = Field(0.95, gt=0.5, lt=1.0)
     n_resamples: Resamples = 1000
-    interval: str = Field("percentile", pattern="^(percentile|bca)$")
+    interval: str = Field(
+        "percentile",
+        pattern="^(percentile|bca|poisson)$",
+        description="`percentile` / `bca`: a paired bootstrap over rows (every row in one "
+        "place); `poisson`: the baselines' statistics and a paired Poisson bootstrap folded over "
+        "batches (runs on Dask at any size; a `callable` baseline or a ranking metric still "
+        "needs every row).",
+    )
     min_samples: PositiveInt = 30
     max_undefined_fraction: float = Field(0.05, ge=0.0, le=1.0)
 
@@ -73,7 +88,9 @@ class BaselineParams(BaseModel):
         except KeyError as exc:
             raise ValueError(str(exc.args[0])) from None
         if isinstance(self.margin, RelativeMargin):
-            problem = relative_problem(metric, self.interval, "margin")
+            # under poisson the ratio is taken per paired Poisson resample (baseline_folded)
+            interval = "percentile" if self.interval == "poisson" else self.interval
+            problem = relative_problem(metric, interval, "margin")
             if problem:
                 raise ValueError(problem)
         names = [baseline_name(s) for s in self.against]
@@ -121,6 +138,8 @@ def fit_dataset(p: BaselineParams, ctx: GateContext) -> str:
 
 def run_baseline(ctx: GateContext, p: BaselineParams) -> CheckResult:
     metric = get_metric(p.metric)
+    if p.interval == "poisson":  # folds batches: runs on Dask at any size (docs/dask.md)
+        return _run_poisson(ctx, p, metric)
     data = ctx.dataset(p.dataset)
     fit_name = fit_dataset(p, ctx)
     fit = ctx.dataset(fit_name)
@@ -177,6 +196,40 @@ def run_baseline(ctx: GateContext, p: BaselineParams) -> CheckResult:
                 interval=cmp.interval,
                 threshold=threshold,
                 sample_size=n,
+                message=message,
+            )
+        )
+        rows.append(_row(name, cmp, status, message))
+    return _result(p, metric, rows, parts, fit_name)
+
+
+def _run_poisson(ctx: GateContext, p: BaselineParams, metric) -> CheckResult:
+    """The check from the paired Poisson comparisons of :mod:`.baseline_folded`."""
+    fit_name = fit_dataset(p, ctx)
+    threshold = Threshold(">=", p.margin_value)
+    try:
+        compared, n = poisson_comparisons(ctx, p, fit_name)
+    except (CollectRefused, EmptyDatasetError):  # the kernel's to report
+        raise
+    except MlgateError as exc:  # the candidate itself cannot be folded
+        compared, n = [(baseline_name(s), exc) for s in p.against], None
+    rows: list[dict[str, Any]] = []
+    parts: list[Part] = []
+    for name, cmp in compared:
+        if isinstance(cmp, MlgateError):
+            status = Status.INCONCLUSIVE if isinstance(cmp, UndefinedMetricError) else Status.ERROR
+            parts.append(Part(name, status, threshold=threshold, sample_size=n))
+            rows.append({"baseline": name, "status": status.value, "message": str(cmp)})
+            continue
+        status, message = _judge(cmp, p, cmp.n)
+        parts.append(
+            Part(
+                name,
+                status,
+                value=cmp.improvement,
+                interval=cmp.interval,
+                threshold=threshold,
+                sample_size=cmp.n,
                 message=message,
             )
         )
@@ -264,6 +317,11 @@ def _result(p: BaselineParams, metric, rows, parts: list[Part], fit_name: str) -
     status = Status.worst(ranked)
     decisive = next(part for part in ranked if part.status is status)
     lines = [f"{r['baseline']}: {r['status']} ({r.get('message', '')})" for r in rows]
+    how = (
+        "poisson: the same counter-based row weights for both"
+        if p.interval == "poisson"
+        else p.interval
+    )
     head = {
         Status.PASSED: f"{p.model!r} beats every baseline on {p.metric} by more than "
         f"{p.margin_text}",
@@ -277,10 +335,10 @@ def _result(p: BaselineParams, metric, rows, parts: list[Part], fit_name: str) -
         check_id=f"baseline-{p.metric}",
         metric=f"{p.metric} improvement over {decisive.name}",
         method=(
-            f"paired bootstrap ({p.interval}) of the ratio of {p.metric} (candidate / "
+            f"paired bootstrap ({how}) of the ratio of {p.metric} (candidate / "
             "baseline − 1, oriented so positive is better) on the same rows"
             if p.relative
-            else f"paired bootstrap ({p.interval}) of {p.metric} (candidate − baseline, "
+            else f"paired bootstrap ({how}) of {p.metric} (candidate − baseline, "
             "oriented so positive is better) on the same rows"
         ),
         message=f"{head}. " + "; ".join(lines),
@@ -322,9 +380,17 @@ BASELINE = CheckType(
     run=run_baseline,
     summary="The candidate must beat random, zero-rule, heuristic and existing-model baselines "
     "by a margin (in the metric's units or {relative: 0.05} of each baseline's), judged on a "
-    "paired bootstrap interval of the improvement.",
+    "paired bootstrap interval of the improvement (interval: poisson folds batches: runs on "
+    "Dask at any size).",
     validate=_validate,
     default_id=_default_id,
+    # interval: poisson folds batches (baseline_folded), except for a callable baseline (it
+    # predicts every row in one call) and a ranking metric (its state keeps every score).
+    needs_all_rows=lambda p: (
+        p.interval != "poisson"
+        or any(needs_rows(s) for s in p.against)
+        or grows_with_rows(get_metric(p.metric))
+    ),
 )
 
 #: The check as a Python function: ``baseline_check(mlgate, metric="accuracy", margin=0.02)``

@@ -18,6 +18,11 @@ A margin may be relative to the champion's metric, ``margin: {relative: 0.02}`` 
 of the champion's MAE worse"), also per metric (``margin: {mae: {relative: 0.02}, roc_auc:
 0.01}``): that metric's relative improvement, sign·(candidate / champion − 1), is tested
 against −0.02 with a paired bootstrap of the ratio (:mod:`mlgate.checks.regression.relative`).
+
+``interval: poisson`` folds batches instead (:mod:`mlgate.checks.regression.champion_poisson`),
+so the check runs on Dask at any size: each model is folded into Poisson bootstraps that share
+one weight key, so the per-resample difference is a paired bootstrap; McNemar and DeLong, which
+need both outputs of each row together, give way to it for every metric.
 """
 
 from __future__ import annotations
@@ -34,10 +39,12 @@ from pydantic import (
     model_validator,
 )
 
+from mlgate.checks.regression.champion_poisson import poisson_comparisons
 from mlgate.checks.regression.relative import relative_compare
 from mlgate.config.schema import GateConfig
 from mlgate.core.context import GateContext
-from mlgate.core.errors import ConfigError, MlgateError
+from mlgate.core.engines import CollectRefused
+from mlgate.core.errors import ConfigError, EmptyDatasetError, MlgateError
 from mlgate.core.evidence import Bars, Table
 from mlgate.core.params import RelativeMargin
 from mlgate.core.registry import CheckType, Resamples, require_dataset, require_model
@@ -45,6 +52,7 @@ from mlgate.core.result import CheckResult, Interval, Part, Status, Threshold, r
 from mlgate.stats.evaluate import TESTS, Comparison, choose_test, compare
 from mlgate.stats.metrics import UndefinedMetricError, get_metric
 from mlgate.stats.multiple_testing import CORRECTIONS, adjust
+from mlgate.stats.poisson_paired import grows_with_rows
 from mlgate.stats.power import required_rows
 from mlgate.stats.scoring import check_metric, encode
 
@@ -65,7 +73,13 @@ class ChampionParams(BaseModel):
     confidence: float = Field(0.95, gt=0.5, lt=1.0)
     power: float = Field(0.8, gt=0.0, lt=1.0)
     n_resamples: Resamples = 1000
-    interval: Literal["percentile", "bca"] = "percentile"
+    interval: Literal["percentile", "bca", "poisson"] = Field(
+        "percentile",
+        description="`percentile` / `bca`: McNemar, DeLong or a paired bootstrap over rows "
+        "(every row in one place); `poisson`: a paired Poisson bootstrap of every metric, each "
+        "model's batches folded with the same row weights (runs on Dask at any size; a ranking "
+        "metric still needs every row).",
+    )
     min_samples: PositiveInt = 30
     max_undefined_fraction: float = Field(0.05, ge=0.0, le=1.0)
 
@@ -123,6 +137,15 @@ class ChampionParams(BaseModel):
                     raise ValueError(
                         f"the margin of {name!r} is relative: it is tested with a paired "
                         f"bootstrap of the ratio, not {self.test_of(name)!r}; drop 'test' for it"
+                    )
+        if self.interval == "poisson":
+            for name in self.metrics:
+                if self.test_of(name) not in ("auto", "bootstrap"):
+                    raise ValueError(
+                        f"test {self.test_of(name)!r} of {name!r} needs both models' outputs of "
+                        "each row together, which interval: poisson does not gather (it folds "
+                        "each model's batches); under poisson every metric is compared with "
+                        "the paired Poisson bootstrap: drop 'test' or use interval: percentile"
                     )
         tests = self.test if isinstance(self.test, dict) else {}
         for name in tests:
@@ -191,6 +214,14 @@ def _validate(p: ChampionParams, config: GateConfig) -> None:
 
 
 def run_champion(ctx: GateContext, p: ChampionParams) -> CheckResult:
+    if p.interval == "poisson":  # folds batches: runs on Dask at any size (docs/dask.md)
+        try:
+            results, n = poisson_comparisons(ctx, p)
+        except (CollectRefused, EmptyDatasetError):  # the kernel's to report
+            raise
+        except MlgateError as exc:
+            return CheckResult(f"champion-{p.metrics[0]}", KIND, Status.ERROR, message=str(exc))
+        return _decide(p, results, n)
     data = ctx.dataset(p.dataset)
     cand = ctx.predict(p.model, p.dataset)
     champ = ctx.predict(p.champion, p.dataset)
@@ -243,6 +274,12 @@ def run_champion(ctx: GateContext, p: ChampionParams) -> CheckResult:
             results.append(f"{name} undefined: {exc}")
         except MlgateError as exc:
             return CheckResult(f"champion-{name}", KIND, Status.ERROR, message=str(exc))
+    return _decide(p, results, n)
+
+
+def _decide(p: ChampionParams, results: list[Comparison | str], n: int) -> CheckResult:
+    """The check's result from each metric's comparison: p-values adjusted over the metrics,
+    each judged against its boundary."""
     p_values = [
         r.p_value if isinstance(r, Comparison) and r.p_value is not None else 1.0 for r in results
     ]
@@ -441,9 +478,16 @@ CHAMPION = CheckType(
     summary="Paired comparison with the champion on the same rows (McNemar, DeLong, paired "
     "bootstrap): non-inferiority with a margin (or {relative: 0.02} of the champion's metric) "
     "or superiority, several metrics with Holm / "
-    "Bonferroni / BH correction; inconclusive with the rows needed when the data cannot tell.",
+    "Bonferroni / BH correction; inconclusive with the rows needed when the data cannot tell. "
+    "interval: poisson folds batches (a paired Poisson bootstrap; runs on Dask at any size).",
     validate=_validate,
     default_id=_default_id,
+    # interval: poisson folds each model's batches (champion_poisson); the other intervals,
+    # McNemar and DeLong need every row at once, and a ranking metric's Poisson state keeps
+    # every distinct score (it would grow with the rows).
+    needs_all_rows=lambda p: (
+        p.interval != "poisson" or any(grows_with_rows(get_metric(m)) for m in p.metrics)
+    ),
 )
 
 #: The check as a Python function: ``champion_check(mlgate, metrics=["accuracy"],
