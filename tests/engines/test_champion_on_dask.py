@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 
-import numpy as np
 import pytest
 from sklearn.linear_model import LogisticRegression
 
@@ -21,34 +20,13 @@ from mlgate.core.engines.dask import DaskEngine
 from mlgate.core.gate import open_gate
 
 
-class RowWise:
-    """A fitted logistic model whose probabilities are computed column by column (no BLAS), so
-    a row gets the same bits in any batch or memory layout (as in test_folded_checks)."""
-
-    classes_ = np.array([0, 1])
-
-    def __init__(self, model, columns):
-        self.coef, self.intercept = model.coef_[0], float(model.intercept_[0])
-        self.columns = list(columns)
-
-    def predict_proba(self, X):
-        z = np.full(len(X), self.intercept)
-        for w, col in zip(self.coef, self.columns, strict=True):
-            z = z + w * X[col].to_numpy(dtype=float)
-        p = 1.0 / (1.0 + np.exp(-z))
-        return np.column_stack([1.0 - p, p])
-
-    def predict(self, X):
-        return self.classes_[(self.predict_proba(X)[:, 1] > 0.5).astype(int)]
-
-
 @pytest.fixture
-def two_models(labelled):
+def two_models(labelled, row_wise):
     """(candidate on five features, champion on two, evaluation frame)."""
     model, frame = labelled
     five = list(frame.columns[:5])
     small = LogisticRegression(max_iter=2000).fit(frame[five[:2]], frame["target"])
-    return RowWise(model, five), RowWise(small, five[:2]), frame
+    return row_wise(model, five), row_wise(small, five[:2]), frame
 
 
 def _gate(folder, path: str):

@@ -49,7 +49,8 @@ class SlicesParams(_Common):
     correction: Correction = "holm"
     min_size: PositiveInt = 30
     small_groups: Literal["inconclusive", "exclude"] = "inconclusive"
-    interval: Literal["percentile", "bca", "wilson"] = "percentile"
+    #: ``poisson`` folds batches (runs on Dask at any size); the others need every row.
+    interval: Literal["percentile", "bca", "wilson", "poisson"] = "percentile"
 
     @model_validator(mode="after")
     def _known(self) -> SlicesParams:
@@ -73,6 +74,9 @@ class FairnessParams(_Common):
     sensitive: list[str] | None = Field(None, min_length=1)
     min_group_size: PositiveInt = 30
     small_groups: Literal["inconclusive", "exclude"] = "inconclusive"
+    #: ``stratified``: each group's table drawn from a multinomial (every row in one place);
+    #: ``poisson``: Poisson(1) row weights folded over batches (runs on Dask at any size).
+    interval: Literal["stratified", "poisson"] = "stratified"
 
 
 class DiscoveryParams(BaseModel):
@@ -176,6 +180,9 @@ SLICES = CheckType(
     "significantly worse than the rest after multiple-testing correction.",
     validate=_validate_slices,
     default_id=_slices_id,
+    # interval: poisson folds batches (mlgate.checks.slices.folded); the other intervals
+    # resample rows, so they need every row in one place.
+    needs_all_rows=lambda p: p.interval != "poisson",
 )
 
 FAIRNESS = CheckType(
@@ -187,6 +194,9 @@ FAIRNESS = CheckType(
     "attributes, with a stratified bootstrap interval, at most a bound.",
     validate=_validate_fairness,
     default_id=_fairness_id,
+    # interval: poisson folds each group's weighted 2 × 2 tables (fairness_folded); the
+    # stratified bootstrap draws from the tables of every row.
+    needs_all_rows=lambda p: p.interval != "poisson",
 )
 
 SLICE_DISCOVERY = CheckType(

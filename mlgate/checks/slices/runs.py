@@ -26,6 +26,13 @@ import pandas as pd
 
 from mlgate.checks.slices.evaluate import SliceEstimate, slice_estimate, with_gaps_to_best
 from mlgate.checks.slices.fairness import fairness_estimate, group_tables, rates
+from mlgate.checks.slices.fairness_folded import (
+    FairnessFold,
+    FairnessState,
+    folded_estimate,
+    group_names,
+)
+from mlgate.checks.slices.folded import GAP_METHOD, fold_slices
 from mlgate.checks.slices.spec import as_spec, materialize_all
 from mlgate.core.context import GateContext
 from mlgate.core.evidence import Bars, Table
@@ -57,13 +64,12 @@ _RATE_NAMES = {"selection_rate": "selection rate", "tpr": "true positive rate"}
 # -- declared slices -------------------------------------------------------------------------
 def run_slices(ctx: GateContext, p: Any, check_id: str) -> CheckResult:
     metric = get_metric(p.metric)
+    if p.interval == "poisson":  # folds batches: runs on Dask at any size (docs/dask.md)
+        return _run_slices_folded(ctx, p, check_id, metric)
     data = ctx.dataset(p.dataset)
     preds = ctx.predict(p.model, p.dataset)
     y, (out,), k = encode(data.y, [preds], metric, ctx.task, models=[p.model], dataset=p.dataset)
-    if p.slices is not None:
-        declared = list(p.slices)
-    else:  # a column listed both as a slice and as sensitive is sliced once
-        declared = list(dict.fromkeys([*data.spec.slices, *data.spec.sensitive]))
+    declared = _declared(p, data.spec)
     slices = materialize_all([as_spec(s) for s in declared], data.frame)
     estimates = [
         slice_estimate(
@@ -84,6 +90,46 @@ def run_slices(ctx: GateContext, p: Any, check_id: str) -> CheckResult:
         estimates = with_gaps_to_best(
             estimates, [sl.declaration for sl in slices], metric, p.confidence
         )
+    no_value = rows_without_value(data.frame, [c for d in declared for c in as_spec(d).columns])
+    return _judge_slices(p, check_id, metric, estimates, len(y), no_value)
+
+
+def _declared(p: Any, spec: Any) -> list[Any]:
+    """The check's slice declarations: its own, else the dataset's ``slices`` and
+    ``sensitive`` columns (a column listed in both is sliced once)."""
+    if p.slices is not None:
+        return list(p.slices)
+    return list(dict.fromkeys([*spec.slices, *spec.sensitive]))
+
+
+def _run_slices_folded(ctx: GateContext, p: Any, check_id: str, metric: Any) -> CheckResult:
+    """``interval: poisson``: one fold over the batches (mlgate.checks.slices.folded)."""
+    from mlgate.core.task import Task
+    from mlgate.stats.poisson import PoissonFold, SeenLabels, stream_key
+
+    classes = None
+    if metric.needs != "values":
+        spec = ctx.gate.config.models.get(p.model)
+        seen = ctx.fold(p.model, p.dataset, SeenLabels.of, SeenLabels.merge)
+        classes = seen.resolve(spec.classes if spec else None, binary=ctx.task is Task.BINARY)
+    key = stream_key(ctx.seed, f"slices:{check_id}")
+    k = len(classes or ())
+    encoder = PoissonFold(p.metric, k, classes, p.n_resamples, key, p.model, p.dataset)
+    specs = [as_spec(s) for s in _declared(p, ctx.gate.config.datasets[p.dataset])]
+    folded = fold_slices(ctx, p, metric, specs, encoder)
+    return _judge_slices(p, check_id, metric, folded.estimates, folded.n, folded.no_value)
+
+
+def _judge_slices(
+    p: Any,
+    check_id: str,
+    metric: Any,
+    estimates: list[SliceEstimate],
+    n: int,
+    no_value: dict[str, int],
+) -> CheckResult:
+    """The verdict of the slice ``estimates`` (either path): the significance test adjusted
+    over the evaluable slices, each slice's parts, and the result."""
     tested = [i for i, e in enumerate(estimates) if e.evaluable]
     p_adj = adjust([estimates[i].p_value for i in tested], p.correction) if tested else []
     adjusted = dict(zip(tested, (float(v) for v in p_adj), strict=True))
@@ -98,9 +144,8 @@ def run_slices(ctx: GateContext, p: Any, check_id: str) -> CheckResult:
         status, notes, slice_parts = _slice_parts(p, e, adjusted.get(i), significance)
         parts += slice_parts
         rows.append(_slice_row(e, adjusted.get(i), status.value, notes, p.gap_to))
-    no_value = rows_without_value(data.frame, [c for d in declared for c in as_spec(d).columns])
     return _slices_result(
-        p, check_id, metric, rows, parts, estimates, len(y), significance, excluded, no_value
+        p, check_id, metric, rows, parts, estimates, n, significance, excluded, no_value
     )
 
 
@@ -221,11 +266,15 @@ def _slices_result(
     if no_value:
         message += f"; {_no_value_note(no_value, n)}"
     method = f"{p.metric} per slice with a {p.interval} interval"
+    if p.interval == "poisson":
+        method += f"; gaps: {GAP_METHOD} (one weight stream for every slice)"
     if significance:
-        method += (
-            f"; slice vs rest: normal test on independent estimates, {p.correction} correction "
-            f"over {len(rows)} slices"
+        test = (
+            "normal test, se of the paired Poisson resampled gaps"
+            if p.interval == "poisson"
+            else "normal test on independent estimates"
         )
+        method += f"; slice vs rest: {test}, {p.correction} correction over {len(rows)} slices"
     return CheckResult.from_parts(
         "slice",
         parts,
@@ -258,6 +307,8 @@ def _slices_result(
 
 # -- fairness --------------------------------------------------------------------------------
 def run_fairness(ctx: GateContext, p: Any, check_id: str) -> CheckResult:
+    if p.interval == "poisson":  # folds batches: runs on Dask at any size (docs/dask.md)
+        return _run_fairness_folded(ctx, p, check_id)
     data = ctx.dataset(p.dataset)
     preds = ctx.predict(p.model, p.dataset)
     classes = preds.classes if preds.classes is not None else seen_classes(data.y, preds.labels)
@@ -275,6 +326,75 @@ def run_fairness(ctx: GateContext, p: Any, check_id: str) -> CheckResult:
         group_codes[known],
         len(names),
     )
+
+    def stratified(use: np.ndarray) -> Any:
+        return fairness_estimate(
+            p.metric,
+            tables[use],
+            rng=ctx.rng(check_id),
+            n_resamples=p.n_resamples,
+            level=p.confidence,
+        )
+
+    no_value = rows_without_value(data.frame, cols)
+    without = int((~known).sum())
+    return _fairness_result(
+        p, check_id, cols, positive, names, tables, stratified, no_value, len(group_codes), without
+    )
+
+
+def _run_fairness_folded(ctx: GateContext, p: Any, check_id: str) -> CheckResult:
+    """``interval: poisson``: the groups' weighted tables from one fold over the batches
+    (mlgate.checks.slices.fairness_folded)."""
+    from mlgate.stats.poisson import SeenLabels, stream_key
+
+    spec = ctx.gate.config.models.get(p.model)
+    seen = ctx.fold(p.model, p.dataset, SeenLabels.of, SeenLabels.merge)
+    classes = seen.resolve(spec.classes if spec else None, binary=True)
+    positive = classes[-1]
+    cols = list(p.sensitive or ctx.gate.config.datasets[p.dataset].sensitive)
+    key = stream_key(ctx.seed, f"fairness:{check_id}")
+    fold = FairnessFold(tuple(cols), positive, p.n_resamples, key, p.model)
+    state = ctx.fold(p.model, p.dataset, fold, FairnessState.merge, columns=cols)
+    keys = state.groups()
+    names = group_names(cols, keys)
+    tables = (
+        np.stack([state.tables.point[k] for k in keys]).astype(float) if keys else np.zeros((0, 4))
+    )
+    rows = int(tables.sum()) + state.without_group
+
+    def poisson(use: np.ndarray) -> Any:
+        chosen = [k for k, u in zip(keys, use, strict=True) if u]
+        return folded_estimate(p.metric, state, chosen, level=p.confidence)
+
+    return _fairness_result(
+        p,
+        check_id,
+        cols,
+        positive,
+        names,
+        tables,
+        poisson,
+        state.no_value,
+        rows,
+        state.without_group,
+    )
+
+
+def _fairness_result(
+    p: Any,
+    check_id: str,
+    cols: list[str],
+    positive: Any,
+    names: list[str],
+    tables: np.ndarray,
+    estimate: Any,
+    no_value: dict[str, int],
+    n_rows: int,
+    without_group: int,
+) -> CheckResult:
+    """The fairness result from the groups' (G, 4) ``tables``; ``estimate(use)`` estimates the
+    gap over the groups ``use`` selects (the stratified or the Poisson bootstrap)."""
     sizes = tables.sum(axis=1)
     small = sizes < p.min_group_size
     r = rates(tables)
@@ -294,21 +414,14 @@ def run_fairness(ctx: GateContext, p: Any, check_id: str) -> CheckResult:
     ]
     use = ~small if p.small_groups == "exclude" else np.ones(len(names), dtype=bool)
     notes = []
-    no_value = rows_without_value(data.frame, cols)
     if no_value:
-        notes.append(_no_value_note(no_value, len(group_codes)))
+        notes.append(_no_value_note(no_value, n_rows))
     listed = [n for n, s in zip(names, small, strict=True) if s]
     if listed:
         notes.append(f"groups below min_group_size={p.min_group_size}: {', '.join(listed)}")
     est = None
     if use.sum() >= 2:
-        est = fairness_estimate(
-            p.metric,
-            tables[use],
-            rng=ctx.rng(check_id),
-            n_resamples=p.n_resamples,
-            level=p.confidence,
-        )
+        est = estimate(use)
     part, note = _fairness_part(p, est, listed, int(sizes[use].sum()))
     if note is not None:
         notes.append(note)
@@ -327,7 +440,11 @@ def run_fairness(ctx: GateContext, p: Any, check_id: str) -> CheckResult:
         sample_size=int(sizes[use].sum()),
         method=(
             f"{p.metric} (max − min over groups of {cols}; positive class {positive!r}), "
-            "stratified bootstrap percentile interval"
+            + (
+                "Poisson bootstrap percentile interval (folded group tables)"
+                if p.interval == "poisson"
+                else "stratified bootstrap percentile interval"
+            )
         ),
         message="; ".join([text, *notes]),
         evidence={
@@ -335,7 +452,7 @@ def run_fairness(ctx: GateContext, p: Any, check_id: str) -> CheckResult:
             "dataset": p.dataset,
             "sensitive": cols,
             "positive_class": positive,
-            "rows_without_group": int((~known).sum()),
+            "rows_without_group": without_group,
             "small_groups": p.small_groups,
             "excluded": listed if p.small_groups == "exclude" else [],
             "per_slice": _bars(rows, _RATE_NAMES[shown], f"{_RATE_NAMES[shown]} per group"),
