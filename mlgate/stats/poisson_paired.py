@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from mlgate.core.result import Interval
+from mlgate.core.result import Interval, rounded
 from mlgate.stats.accumulators import undefined
 from mlgate.stats.evaluate import Comparison
 from mlgate.stats.losses import MeanLossAccumulator
@@ -289,18 +289,25 @@ def paired_poisson(
     else:
         values = sign * (a - b)
         improvement = sign * (cand - ref)
+    lowest, widen = values, (0.0, 0.0)
+    if hasattr(candidate, "errors"):  # sketched ranking metrics: each resample within a bound
+        lowest, widen = _sketch_bounds(values, candidate, reference, sign, relative)
+        if any(widen):
+            details["interval_widened_by"] = [rounded(w, significant=True) for w in widen]
     defined = values[np.isfinite(values)]
     interval = None
     if len(defined):
         alpha = (1.0 - level) / 2.0
         low, high = np.quantile(defined, [alpha, 1.0 - alpha])
-        interval = Interval(float(low), float(high), level, f"paired-{METHOD}")
+        interval = Interval(
+            float(low) - widen[0], float(high) + widen[1], level, f"paired-{METHOD}"
+        )
     return Comparison(
         **common,
         improvement=improvement,
         interval=interval,
         se=float(defined.std(ddof=1)) if len(defined) > 1 else None,
-        p_value=bootstrap_p_greater(values, boundary),
+        p_value=bootstrap_p_greater(lowest, boundary),
         details={
             **details,
             "n_resamples": candidate.n_resamples,
@@ -309,3 +316,29 @@ def paired_poisson(
             **({} if len(defined) else {"no_interval": "undefined on every resample"}),
         },
     )
+
+
+def _sketch_bounds(
+    values: np.ndarray, candidate: Any, reference: Any, sign: float, relative: bool
+) -> tuple[np.ndarray, tuple[float, float]]:
+    """(each resample's least possible improvement, how far to widen the interval down and up)
+    when each model's resample value ``v`` is known only within ``v ± e``
+    (:class:`~mlgate.stats.rank_poisson.RankedMetric`): a difference moves by at most
+    ``e_c + e_r``; a ratio ``c / r`` lies in ``[(c − e_c) / (r + e_r), (c + e_c) / (r − e_r)]``.
+    The p-value is taken on the least improvements, so it is never smaller than the exact one;
+    each side of the interval moves by the largest move of its points (as a quantile does)."""
+    a, b = candidate.values(), reference.values()
+    ea, eb = candidate.errors(), reference.errors()
+    if relative:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            r_lo = (a - ea) / (b + eb)
+            r_hi = np.where(b - eb > 0, (a + ea) / (b - eb), np.inf)
+        lo, hi = (r_lo - 1.0, r_hi - 1.0) if sign > 0 else (1.0 - r_hi, 1.0 - r_lo)
+    else:
+        lo, hi = values - (ea + eb), values + (ea + eb)
+    ok = np.isfinite(values)
+    if not ok.any():
+        return values, (0.0, 0.0)
+    down = float(np.max(values[ok] - lo[ok]))
+    up = float(np.max(hi[ok] - values[ok]))
+    return np.where(ok, lo, values), (down, up)

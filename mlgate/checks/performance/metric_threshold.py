@@ -243,14 +243,8 @@ def run_metric_threshold(ctx: GateContext, params: MetricThresholdParams) -> Che
 
 def _poisson(ctx: GateContext, params: MetricThresholdParams, metric) -> tuple[Any, dict[str, Any]]:
     """(the estimate, evidence of its sketch) from folds of the batches: ROC AUC and average
-    precision (binary or one-vs-rest) through :mod:`~mlgate.checks.performance.auc_poisson`
+    precision (binary or one-vs-rest) through :mod:`~mlgate.stats.rank_poisson`
     (bounded memory, stated error), every other metric through its accumulator per resample."""
-    from mlgate.checks.performance.auc_poisson import (
-        RANKED,
-        RankBootstraps,
-        RankFold,
-        rank_estimate,
-    )
     from mlgate.core.task import Task
     from mlgate.stats.poisson import (
         PoissonBootstrap,
@@ -258,6 +252,12 @@ def _poisson(ctx: GateContext, params: MetricThresholdParams, metric) -> tuple[A
         SeenLabels,
         poisson_estimate,
         stream_key,
+    )
+    from mlgate.stats.rank_poisson import (
+        RANKED,
+        RankBootstraps,
+        RankFold,
+        rank_estimate,
     )
 
     p, spec = params, ctx.gate.config.models.get(params.model)

@@ -52,7 +52,6 @@ from mlgate.core.result import CheckResult, Interval, Part, Status, Threshold, r
 from mlgate.stats.evaluate import TESTS, Comparison, choose_test, compare
 from mlgate.stats.metrics import UndefinedMetricError, get_metric
 from mlgate.stats.multiple_testing import CORRECTIONS, adjust
-from mlgate.stats.poisson_paired import grows_with_rows
 from mlgate.stats.power import required_rows
 from mlgate.stats.scoring import check_metric, encode
 
@@ -77,8 +76,8 @@ class ChampionParams(BaseModel):
         "percentile",
         description="`percentile` / `bca`: McNemar, DeLong or a paired bootstrap over rows "
         "(every row in one place); `poisson`: a paired Poisson bootstrap of every metric, each "
-        "model's batches folded with the same row weights (runs on Dask at any size; a ranking "
-        "metric still needs every row).",
+        "model's batches folded with the same row weights (runs on Dask at any size; ranking "
+        "metrics on a grid of score buckets, exact up to 4,096 distinct scores).",
     )
     min_samples: PositiveInt = 30
     max_undefined_fraction: float = Field(0.05, ge=0.0, le=1.0)
@@ -482,12 +481,9 @@ CHAMPION = CheckType(
     "interval: poisson folds batches (a paired Poisson bootstrap; runs on Dask at any size).",
     validate=_validate,
     default_id=_default_id,
-    # interval: poisson folds each model's batches (champion_poisson); the other intervals,
-    # McNemar and DeLong need every row at once, and a ranking metric's Poisson state keeps
-    # every distinct score (it would grow with the rows).
-    needs_all_rows=lambda p: (
-        p.interval != "poisson" or any(grows_with_rows(get_metric(m)) for m in p.metrics)
-    ),
+    # interval: poisson folds each model's batches (champion_poisson; ranking metrics on a
+    # grid of score buckets); the other intervals, McNemar and DeLong need every row at once.
+    needs_all_rows=lambda p: p.interval != "poisson",
 )
 
 #: The check as a Python function: ``champion_check(mlgate, metrics=["accuracy"],

@@ -12,6 +12,10 @@ Bonferroni / BH adjustment and the rows-needed estimate are the check's own
 
 McNemar and DeLong need both models' outputs of each row together, which separate folds do not
 give; under ``interval: poisson`` every metric is compared with the paired Poisson bootstrap.
+ROC AUC and average precision fold into class counts on a grid of score buckets
+(:mod:`mlgate.stats.rank_poisson`): exact up to 4,096 distinct scores, else each resample
+within a stated error, by which the interval is widened and the p-value taken at the least
+improvement.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from mlgate.stats.poisson_paired import (
     merge_each,
     paired_poisson,
 )
+from mlgate.stats.rank_poisson import RankBootstraps, RankedMetric, RankFold
 
 if TYPE_CHECKING:
     from mlgate.checks.regression.champion import ChampionParams
@@ -39,12 +44,8 @@ def poisson_comparisons(ctx: GateContext, p: ChampionParams) -> tuple[list[Compa
     """(per metric: the paired Poisson comparison, or why the metric is undefined; the rows).
 
     Raises DataError (a label a model does not know, a metric needing scores from a model that
-    gives only labels) and CollectRefused where the engine may not gather the rows a ranking
-    metric needs (the check declares it)."""
+    gives only labels)."""
     metrics = [get_metric(name) for name in p.metrics]
-    if any(grows_with_rows(m) for m in metrics):
-        # its state would hold every distinct score: only where the rows may be gathered
-        ctx.engine.admit(ctx, p.dataset)
     classes = None
     if any(m.needs != "values" for m in metrics):
         spec = ctx.gate.config.models.get(p.model)
@@ -57,29 +58,35 @@ def poisson_comparisons(ctx: GateContext, p: ChampionParams) -> tuple[list[Compa
     # One key for the check: every metric and both models share the resamples.
     key = stream_key(ctx.seed, f"champion:{p.model}:{p.champion}:{p.dataset}")
     boots: dict[str, Any] = {}
+    k = len(classes or ())
     for model in (p.model, p.champion):
-        folds = tuple(
-            PairedFold(
+        folds = []
+        for m in metrics:
+            fold = PairedFold(
                 m.name,
-                0 if m.needs == "values" else len(classes or ()),
+                0 if m.needs == "values" else k,
                 None if m.needs == "values" else classes,
                 p.n_resamples,
                 key,
                 model,
                 p.dataset,
             )
-            for m in metrics
-        )
-        boots[model] = ctx.fold(model, p.dataset, FoldEach(folds), merge_each)
+            if grows_with_rows(m):  # ROC AUC / AP: class counts on a grid (bounded memory)
+                fold = RankFold(fold, (1,) if k == 2 else tuple(range(k)))
+            folds.append(fold)
+        boots[model] = ctx.fold(model, p.dataset, FoldEach(tuple(folds)), merge_each)
     n = boots[p.model][0].n_rows
     results: list[Comparison | str] = []
     for i, metric in enumerate(metrics):
+        cand, ref = boots[p.model][i], boots[p.champion][i]
+        if isinstance(cand, RankBootstraps):
+            cand, ref = RankedMetric(cand, metric.name), RankedMetric(ref, metric.name)
         try:
             results.append(
                 paired_poisson(
                     metric,
-                    boots[p.model][i],
-                    boots[p.champion][i],
+                    cand,
+                    ref,
                     boundary=p.boundary(metric.name),
                     level=p.confidence,
                     relative=p.relative(metric.name),

@@ -1,5 +1,5 @@
 """The Poisson bootstrap of a binary ROC AUC over a shared grid of score buckets
-(mlgate/checks/performance/auc_poisson.py), against scikit-learn's ``roc_auc_score`` with the
+(mlgate/stats/rank_poisson.py), against scikit-learn's ``roc_auc_score`` with the
 same Poisson weights, and against the per-resample accumulators it replaces."""
 
 from __future__ import annotations
@@ -10,11 +10,11 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 
-from mlgate.checks.performance.auc_poisson import CAPACITY, AucBootstrap, auc_estimate
 from mlgate.checks.performance.metric_threshold import METRIC_THRESHOLD
 from mlgate.core.context import GateContext
 from mlgate.core.result import Status
 from mlgate.stats.poisson import PoissonBootstrap, poisson_estimate, poisson_weights
+from mlgate.stats.rank_poisson import CAPACITY, AucBootstrap, auc_estimate
 
 KEY = 20261206
 

@@ -1,5 +1,5 @@
 """Average precision and one-vs-rest ROC AUC / average precision (macro and weighted) from the
-shared grid of score buckets (``RankFold``, mlgate/checks/performance/auc_poisson.py), against
+shared grid of score buckets (``RankFold``, mlgate/stats/rank_poisson.py), against
 scikit-learn with the same Poisson weights: exact while the scores fit the grid, within the
 stated error on a coarse grid (genuine ties included), the same bytes for any split."""
 
@@ -14,11 +14,11 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import average_precision_score, roc_auc_score
 from sklearn.preprocessing import label_binarize
 
-from mlgate.checks.performance.auc_poisson import AucBootstrap, RankBootstraps, rank_estimate
 from mlgate.checks.performance.metric_threshold import METRIC_THRESHOLD
 from mlgate.core.context import GateContext
 from mlgate.core.result import Status
 from mlgate.stats.poisson import poisson_weights
+from mlgate.stats.rank_poisson import AucBootstrap, RankBootstraps, rank_estimate
 
 KEY = 7
 B = 40

@@ -214,7 +214,49 @@ def test_poisson_folds_and_the_other_intervals_need_every_row():
 
     assert needs(metrics=["accuracy", "log_loss"], margin=0.01, interval="poisson") is False
     assert needs(metrics=["accuracy"], margin=0.01) is True
-    assert needs(metrics=["accuracy", "roc_auc"], margin=0.01, interval="poisson") is True
+    # ranking metrics fold too: class counts on a grid of score buckets
+    assert needs(metrics=["accuracy", "roc_auc"], margin=0.01, interval="poisson") is False
+
+
+def _grid(y, s, capacity, key, n_resamples):
+    from mlgate.stats.rank_poisson import AucBootstrap, RankBootstraps, RankedMetric
+
+    boot = AucBootstrap(n_resamples, key, capacity).update(np.arange(len(y)), y == 1, s)
+    return RankedMetric(RankBootstraps((boot,)), "roc_auc")
+
+
+@pytest.mark.parametrize("capacity", [4096, 24])
+def test_a_paired_roc_auc_on_the_grid_contains_the_exact_paired_interval(capacity):
+    """Reference: the per-resample score accumulators (exact, every distinct score kept) with
+    the same key. On an exact grid the comparison is theirs; on a coarse one the interval is
+    widened to contain theirs and the p-value is never smaller."""
+    frame = hints(3000, 0.2, 0.25, shared=0.1, seed=4)
+    y = frame["y"].to_numpy()
+    sa, sb = scorer("a")(frame)[:, 1], scorer("b")(frame)[:, 1]
+    key, n_resamples, metric = stream_key(0, "auc"), 300, get_metric("roc_auc")
+    exact = [
+        PoissonBootstrap("roc_auc", 2, n_resamples=n_resamples, key=key).update(
+            np.arange(len(y)), y, np.column_stack([1 - s, s])
+        )
+        for s in (sa, sb)
+    ]
+    want = paired_poisson(metric, *exact, boundary=-0.01, level=0.95)
+    got = paired_poisson(
+        metric,
+        _grid(y, sa, capacity, key, n_resamples),
+        _grid(y, sb, capacity, key, n_resamples),
+        boundary=-0.01,
+        level=0.95,
+    )
+    if capacity == 4096:  # every score in its own bucket: the same comparison
+        assert got.improvement == pytest.approx(want.improvement, abs=1e-12)
+        assert got.interval.low == pytest.approx(want.interval.low, abs=1e-12)
+        assert got.interval.high == pytest.approx(want.interval.high, abs=1e-12)
+        assert "interval_widened_by" not in got.details
+    else:
+        assert got.interval.low <= want.interval.low and got.interval.high >= want.interval.high
+        assert got.p_value >= want.p_value
+        assert got.details["interval_widened_by"][0] > 0
 
 
 def test_a_test_that_needs_paired_rows_is_refused_under_poisson():

@@ -50,6 +50,7 @@ __all__ = [
     "AucFold",
     "RankBootstraps",
     "RankFold",
+    "RankedMetric",
     "auc_estimate",
     "rank_estimate",
 ]
@@ -266,6 +267,41 @@ class RankBootstraps:
         value = combine_columns(values, positives.astype(float), average)  # type: ignore[arg-type]
         error = combine_columns(errors, positives.astype(float), average)  # type: ignore[arg-type]
         return value, error
+
+
+@dataclass(frozen=True)
+class RankedMetric:
+    """One ranking metric of a :class:`RankBootstraps`, seen as a Poisson bootstrap is
+    (``key``, ``n_resamples``, ``n_rows``, ``value()``, ``values()``) plus ``errors()``, each
+    resample's error bound, so a paired comparison can widen what it concludes by them."""
+
+    boots: RankBootstraps
+    metric: str
+
+    @property
+    def key(self) -> int:
+        return self.boots.boots[0].key
+
+    @property
+    def n_resamples(self) -> int:
+        return self.boots.n_resamples
+
+    @property
+    def n_rows(self) -> int:
+        return self.boots.n_rows
+
+    def value(self) -> float:
+        """The metric of every row. Raises UndefinedMetricError."""
+        value = self.boots.compute(self.metric)[0][0]
+        if np.isnan(value):
+            undefined(f"{self.metric} needs rows of every scored class")
+        return float(value)
+
+    def values(self) -> np.ndarray:
+        return self.boots.compute(self.metric)[0][1:]
+
+    def errors(self) -> np.ndarray:
+        return self.boots.compute(self.metric)[1][1:]
 
 
 @dataclass(frozen=True)
