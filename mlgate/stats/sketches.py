@@ -309,6 +309,14 @@ class ValueSketch:
         return np.repeat(self.lows, self.counts)
 
     def _absorb(self, part: tuple[np.ndarray, ...], level: int) -> None:
+        if not len(self.keys) and level >= self.level:  # empty: part's buckets are sorted
+            keys, counts, lows, highs = part
+            drop = _least_drop(keys, self.capacity)
+            if drop:
+                keys, counts, lows, highs = _regroup(_shift(keys, drop), counts, lows, highs)
+            self.level = level + drop
+            self.keys, self.counts, self.lows, self.highs = keys, counts, lows, highs
+            return
         level_now = max(self.level, level)
         mine = _shift(self.keys, level_now - self.level)
         theirs = _shift(part[0], level_now - level)
@@ -342,14 +350,12 @@ class ValueSketch:
 
 
 def _bit_length(x: np.ndarray) -> np.ndarray:
-    """``int.bit_length`` of each uint64 in ``x``."""
-    x = x.copy()
-    n = np.zeros(len(x), dtype=np.int64)
-    for s in (32, 16, 8, 4, 2, 1):
-        big = x >= np.uint64(1 << s)
-        n[big] += s
-        x[big] >>= np.uint64(s)
-    return n + (x > 0)
+    """``int.bit_length`` of each uint64 in ``x``: the binary exponent of its float64, which
+    rounding to nearest can only push up by one (2**k - 1 becomes 2**k), so corrected where
+    ``2**(e - 1)`` exceeds the value."""
+    e = np.minimum(np.frexp(x.astype(np.float64))[1].astype(np.int64), 64)
+    top = np.left_shift(np.uint64(1), np.maximum(e - 1, 0).astype(np.uint64))
+    return e - ((e > 0) & (top > x))
 
 
 def _least_drop(keys: np.ndarray, capacity: int) -> int:

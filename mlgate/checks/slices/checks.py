@@ -209,6 +209,8 @@ SLICE_DISCOVERY = CheckType(
     "lattice, multiple-testing corrected), bounded in level and runtime.",
     validate=_validate_discovery,
     default_id=_discovery_id,
+    # two folds: feature sketches / category counts, then per-cell counts (discovery_run)
+    needs_all_rows=False,
 )
 
 #: The older names of the Python entry points: the check types themselves.

@@ -1,11 +1,14 @@
 """Slice discovery: a SliceLine-style lattice search for the slices where a model errs most.
 
 Features are binned once (numeric: ``n_bins`` quantile bins, half-open [a, b); categorical: the
-``max_categories − 1`` most frequent values and "other"; missing values are their own bin), so
-a slice of level L is a conjunction of L (feature = bin) predicates. Per level, each feature
-combination is one ``bincount`` over the rows of its combined bin codes, giving every slice's
-size and error sum at once (Sagadeeva & Boehm 2021 enumerate the same lattice with sparse
-matrix products). A child that holds exactly its parent's rows is dropped as a duplicate.
+``max_categories − 1`` most frequent values and "other"; missing values are their own bin;
+:mod:`mlgate.checks.slices.discovery_bins`), so a slice of level L is a conjunction of L
+(feature = bin) predicates. Each feature combination is one ``bincount`` over the rows of its
+combined bin codes, giving every slice's size and error sum at once (Sagadeeva & Boehm 2021
+enumerate the same lattice with sparse matrix products). These counts add up across batches,
+so the check folds them over the batches of a dataset (:mod:`mlgate.checks.slices.discovery_fold`)
+and runs where the rows live, at any size; everything below is computed from the folded counts.
+A child that holds exactly its parent's rows is dropped as a duplicate.
 
 Each slice with ``min_size`` ≤ size ≤ n − ``min_size`` is tested against the rest of the rows:
 a one-sided hypergeometric (Fisher exact) test when errors are 0/1, otherwise Welch's z-test;
@@ -28,8 +31,8 @@ continuity correction), normal approximation, one-sided. The slice's *excess* is
 observed / expected in place of ē_S / ē.
 
 The search is bounded: ``max_level`` (default 2) and ``max_seconds`` (checked between feature
-combinations; a truncated search says so). The number of slices evaluated is at most
-Σ over feature combinations of the product of their bin counts.
+combinations while counting; a truncated search says so). The number of
+slices evaluated is at most Σ over feature combinations of the product of their bin counts.
 """
 
 from __future__ import annotations
@@ -45,6 +48,8 @@ import pandas as pd
 from scipy.special import ndtr
 from scipy.stats import hypergeom
 
+from mlgate.checks.slices.discovery_bins import column_bins, scan_frame
+from mlgate.checks.slices.discovery_fold import Counts, Scale, check_errors, count_cells
 from mlgate.core.errors import DataError
 from mlgate.core.progress import Advance
 from mlgate.core.result import rounded
@@ -54,83 +59,33 @@ from mlgate.stats.multiple_testing import Correction, adjust
 
 @dataclass(frozen=True)
 class BinnedFeatures:
-    """Per feature: int codes (n,) and a label per code."""
+    """Per feature: int codes (n,) and a label per code; ``approximate``: the features whose
+    quantile edges are value-sketch bucket boundaries (more than 65,536 distinct values)."""
 
     names: list[str]
     codes: list[np.ndarray]
     labels: list[list[str]]
+    approximate: list[str] = field(default_factory=list)
 
     @property
     def n_rows(self) -> int:
         return len(self.codes[0]) if self.codes else 0
 
 
-def _num(v: float) -> str:
-    return f"{v:.4g}"
-
-
-def _bin_numeric(name: str, x: np.ndarray, n_bins: int) -> tuple[np.ndarray, list[str]]:
-    finite = x[~np.isnan(x)]
-    edges = np.unique(np.quantile(finite, np.linspace(0, 1, n_bins + 1))) if len(finite) else []
-    inner = np.asarray(edges[1:-1], dtype=float)
-    codes = np.searchsorted(inner, x, side="right").astype(np.int32)
-    labels = []
-    bounds = [None, *inner.tolist(), None]
-    for a, b in itertools.pairwise(bounds):
-        if a is None and b is None:
-            labels.append(f"{name} (all)")
-        elif a is None:
-            labels.append(f"{name} < {_num(b)}")
-        elif b is None:
-            labels.append(f"{name} >= {_num(a)}")
-        else:
-            labels.append(f"{name} in [{_num(a)}, {_num(b)})")
-    if np.isnan(x).any():
-        codes[np.isnan(x)] = len(labels)
-        labels.append(f"{name} is missing")
-    return codes, labels
-
-
-def _bin_categorical(name: str, col: pd.Series, max_categories: int):
-    codes, uniques = pd.factorize(col, sort=True)
-    codes = codes.astype(np.int32)
-    labels = [f"{name}={v}" for v in uniques]
-    if len(labels) > max_categories:
-        freq = np.bincount(codes[codes >= 0], minlength=len(labels))
-        keep = np.argsort(-freq, kind="stable")[: max_categories - 1]
-        remap = np.full(len(labels), len(keep), dtype=np.int32)
-        remap[keep] = np.arange(len(keep), dtype=np.int32)
-        labels = [labels[i] for i in keep] + [f"{name}=other"]
-        codes = np.where(codes >= 0, remap[np.maximum(codes, 0)], -1).astype(np.int32)
-    if (codes < 0).any():
-        codes[codes < 0] = len(labels)
-        labels.append(f"{name} is missing")
-    return codes, labels
-
-
 def bin_features(
     frame: pd.DataFrame, columns: list[str], *, n_bins: int = 5, max_categories: int = 20
 ) -> BinnedFeatures:
-    """Bin ``columns`` of ``frame`` (not modified). Numeric columns with more than ``n_bins``
-    distinct values get quantile bins; others are categories. Raises DataError for a missing
-    column."""
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise DataError(f"slice discovery: columns {missing} are not in the dataset")
-    codes, labels = [], []
-    for c in columns:
-        col = frame[c]
-        if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
-            x = col.to_numpy(dtype=float)
-            if len(np.unique(x[~np.isnan(x)])) > n_bins:
-                cc, ll = _bin_numeric(str(c), x, n_bins)
-                codes.append(cc)
-                labels.append(ll)
-                continue
-        cc, ll = _bin_categorical(str(c), col, max_categories)
-        codes.append(cc)
-        labels.append(ll)
-    return BinnedFeatures([str(c) for c in columns], codes, labels)
+    """Bin ``columns`` of ``frame`` (not modified) as the check bins them (one batch of the
+    folded path: :mod:`mlgate.checks.slices.discovery_bins`). Numeric columns with more than
+    ``n_bins`` distinct values get quantile bins; others are categories. Raises DataError for
+    a missing column."""
+    bins = [column_bins(s, n_bins, max_categories) for s in scan_frame(frame, list(columns))]
+    return BinnedFeatures(
+        [b.name for b in bins],
+        [b.codes(frame[c]) for b, c in zip(bins, columns, strict=True)],
+        [list(b.labels) for b in bins],
+        [b.name for b in bins if b.approximate],
+    )
 
 
 @dataclass(frozen=True)
@@ -190,7 +145,8 @@ def discover(
     progress: Advance | None = None,
     strata: Any = None,
 ) -> Discovery:
-    """Search the slices of ``binned`` for high ``errors`` (n,) non-negative per-row errors.
+    """Search the slices of ``binned`` for high ``errors`` (n,) non-negative per-row errors:
+    the rows as one batch of the folded path (:func:`count_cells`, then :func:`search`).
     ``progress(1)`` (optional) is called after each feature combination; there are
     :func:`n_combinations` of them. ``strata`` (optional, (n,) non-negative int codes)
     compares each slice with the rows of the same stratum (module docstring); a single
@@ -198,32 +154,102 @@ def discover(
 
     Raises DataError for errors or strata of the wrong length, or negative errors."""
     start = time.perf_counter()
+    deadline = time.time() + max_seconds
     e = np.asarray(errors, dtype=float)
     n = binned.n_rows
-    if e.shape != (n,) or (e < 0).any() or not np.isfinite(e).all():
+    if e.shape != (n,):
         raise DataError(f"slice discovery needs {n} finite non-negative errors, got {e.shape}")
+    check_errors(e, None)
+    codes, k = None, 0
+    if strata is not None:
+        codes = np.asarray(strata)
+        if codes.shape != (n,) or not np.issubdtype(codes.dtype, np.integer) or (codes < 0).any():
+            raise DataError(f"slice discovery needs {n} non-negative integer strata codes")
+        _, codes = np.unique(codes, return_inverse=True)
+        codes = codes.astype(np.int64).reshape(-1)
+        k = int(codes.max()) + 1 if n else 0
+    integer = bool((e == np.floor(e)).all())
+    scale = Scale.of(float(e.max()) if n else 0.0, integer=integer)
     binary = bool(np.isin(e, (0.0, 1.0)).all())
-    st = _Strata.of(strata, e, n)
-    total = float(e.sum())
-    dims = [len(lab) for lab in binned.labels]
+    squares = None if binary else Scale.of(float((e * e).max()), integer=integer)
+    counts = count_cells(
+        binned.codes,
+        [len(lab) for lab in binned.labels],
+        e,
+        scale=scale,
+        square_scale=squares,
+        max_level=max_level,
+        strata=codes,
+        n_strata=k,
+        deadline=deadline,
+    )
+    return search(
+        counts,
+        binned.labels,
+        scale=scale,
+        square_scale=squares,
+        min_size=min_size,
+        max_level=max_level,
+        alpha=alpha,
+        correction=correction,
+        min_gap=min_gap,
+        top_k=top_k,
+        max_seconds=max_seconds,
+        started=start,
+        score_alpha=score_alpha,
+        level=level,
+        progress=progress,
+    )
+
+
+def search(
+    counts: Counts,
+    labels: list[list[str]],
+    *,
+    scale: Scale,
+    square_scale: Scale | None,
+    min_size: int,
+    max_level: int,
+    alpha: float,
+    correction: Correction,
+    min_gap: float,
+    top_k: int,
+    max_seconds: float,
+    started: float,
+    score_alpha: float = 0.95,
+    level: float = 0.95,
+    progress: Advance | None = None,
+) -> Discovery:
+    """The slices of the folded ``counts`` (``labels``: per feature, a label per bin), tested,
+    adjusted and ranked (module docstring). ``scale`` / ``square_scale`` read the fixed-point
+    error and square sums; a combination the counting fold did not finish before its deadline
+    (``max_seconds``) ends the search as truncated."""
+    n = counts.n
+    binary = counts.binary
+    total = math.ldexp(counts.total, -scale.bits)
+    if binary or square_scale is None:
+        sq_total = total
+    else:
+        sq_total = math.ldexp(counts.squares, -square_scale.bits)
+    st = _Strata.of(counts.strata)
+    dims = [len(lab) for lab in labels]
     table = _Table()
     truncated = False
     levels_done = 0
     parent_sizes: dict[tuple[int, ...], np.ndarray] = {}
-    esq_all = None if binary else e * e
     for lvl in range(1, max_level + 1):
         for feats in itertools.combinations(range(len(dims)), lvl):
-            if time.perf_counter() - start > max_seconds:
+            cells_of = counts.cells.get(feats)
+            if cells_of is None:  # not counted by every batch before the deadline
                 truncated = True
                 break
             shape = [dims[f] for f in feats]
-            code = binned.codes[feats[0]].astype(np.int64)
-            for f in feats[1:]:
-                code = code * dims[f] + binned.codes[f]
-            m = int(np.prod(shape))
-            size = np.bincount(code, minlength=m).astype(float)
-            esum = np.bincount(code, weights=e, minlength=m)
-            esq = esum if binary else np.bincount(code, weights=esq_all, minlength=m)
+            size = cells_of.size.astype(float)
+            esum = scale.value(cells_of.e_hi, cells_of.e_lo)
+            if binary or square_scale is None or cells_of.sq_hi is None:
+                esq = esum
+            else:
+                esq = square_scale.value(cells_of.sq_hi, cells_of.sq_lo)
             if lvl < max_level:
                 parent_sizes[feats] = size
             keep = (size >= min_size) & (size <= n - min_size)
@@ -231,14 +257,13 @@ def discover(
                 keep &= ~_same_as_parent(feats, size, shape, parent_sizes)
             cells = np.flatnonzero(keep)
             if len(cells):
-                extra = st.expected(code, m, cells) if st is not None else {}
+                extra = st.expected(cells_of.per_stratum[cells]) if st is not None else {}
                 table.add(feats, cells, size=size[cells], esum=esum[cells], esq=esq[cells], **extra)
             if progress is not None:
                 progress(1)
         if truncated:
             break
         levels_done = lvl
-    sq_total = total if binary else float(esq_all.sum())
     stats = _slice_stats(table, n, total, sq_total, binary, min_gap)
     if st is not None:
         stats.update(_stratified_stats(table, binary, min_gap))
@@ -254,7 +279,7 @@ def discover(
             score = score_alpha * (stats["mean"] / mean - 1.0) if mean > 0 else stats["mean"] * 0
         score = score - (1.0 - score_alpha) * (n / stats["size"] - 1.0)
     order = np.lexsort((-score, ~flagged))[:top_k]
-    rows = [_row(i, table, binned, stats, p_adj, flagged, score, binary, level) for i in order]
+    rows = [_row(i, table, labels, stats, p_adj, flagged, score, binary, level) for i in order]
     notes = []
     if truncated:
         notes.append(f"search stopped after {max_seconds:g} s at level {levels_done + 1}")
@@ -266,7 +291,7 @@ def discover(
         truncated=truncated,
         mean_error=mean,
         binary_errors=binary,
-        seconds=time.perf_counter() - start,
+        seconds=time.perf_counter() - started,
         notes=notes,
         strata=1 if st is None else st.count,
     )
@@ -274,10 +299,11 @@ def discover(
 
 @dataclass(frozen=True)
 class _Strata:
-    """Per-row stratum codes and, per stratum, its rows N_s, error sum T_s and sum of squared
-    deviations SS_s = Σ (e − ē_s)² (the permutation variance's ingredients)."""
+    """Per non-empty stratum (``keep``: their indices among the folded strata) its rows N_s,
+    mean error ē_s and sum of squared deviations SS_s = Σ (e − ē_s)² (the permutation
+    variance's ingredients), from the errors' exact moments."""
 
-    codes: np.ndarray
+    keep: np.ndarray
     rows: np.ndarray
     mean: np.ndarray
     spread: np.ndarray
@@ -287,30 +313,29 @@ class _Strata:
         return len(self.rows)
 
     @classmethod
-    def of(cls, strata: Any, e: np.ndarray, n: int) -> _Strata | None:
-        """The strata of ``strata`` codes, or None without them or with a single one."""
-        if strata is None:
+    def of(cls, moments: tuple[Any, ...]) -> _Strata | None:
+        """The strata of the folded ``moments``, or None without them or with a single
+        non-empty one."""
+        keep = np.array([i for i, m in enumerate(moments) if m.n], dtype=np.int64)
+        if len(keep) < 2:
             return None
-        codes = np.asarray(strata)
-        if codes.shape != (n,) or not np.issubdtype(codes.dtype, np.integer) or (codes < 0).any():
-            raise DataError(f"slice discovery needs {n} non-negative integer strata codes")
-        _, codes = np.unique(codes, return_inverse=True)
-        k = int(codes.max()) + 1 if n else 0
-        if k < 2:
-            return None
-        rows = np.bincount(codes, minlength=k).astype(float)
-        total = np.bincount(codes, weights=e, minlength=k)
-        mean = total / rows
-        spread = np.bincount(codes, weights=(e - mean[codes]) ** 2, minlength=k)
-        return cls(codes.astype(np.int64), rows, mean, spread)
+        used = [moments[i] for i in keep]
+        spread = []
+        for m in used:
+            s = m.total.exact()
+            spread.append(float(max(m.squares.exact() - s * s / m.n, 0)))
+        return cls(
+            keep,
+            np.array([m.n for m in used], dtype=float),
+            np.array([m.mean() for m in used]),
+            np.array(spread),
+        )
 
-    def expected(self, code: np.ndarray, m: int, cells: np.ndarray) -> dict[str, np.ndarray]:
-        """For the ``cells`` of one feature combination (``code``: each row's cell of ``m``):
-        the errors expected from each cell's rows per stratum, and their permutation variance
+    def expected(self, per_stratum: np.ndarray) -> dict[str, np.ndarray]:
+        """For some cells' rows per stratum (cells × folded strata): the errors expected from
+        each cell's rows per stratum, and their permutation variance
         Σ_s n_cs (N_s − n_cs) / (N_s (N_s − 1)) · SS_s."""
-        k = self.count
-        per = np.bincount(code * k + self.codes, minlength=m * k).reshape(m, k)[cells]
-        per = per.astype(float)
+        per = per_stratum[:, self.keep].astype(float)
         n_s = self.rows
         with np.errstate(divide="ignore", invalid="ignore"):
             factor = np.where(n_s > 1, self.spread / (n_s * (n_s - 1.0)), 0.0)
@@ -399,19 +424,19 @@ def _slice_stats(
     }
 
 
-def _locate(i: int, table: _Table, binned: BinnedFeatures) -> list[str]:
+def _locate(i: int, table: _Table, labels: list[list[str]]) -> list[str]:
     """The predicates of candidate ``i``."""
     offset = 0
     for feats, cells in table.keys:
         if i < offset + len(cells):
-            dims = [len(binned.labels[f]) for f in feats]
+            dims = [len(labels[f]) for f in feats]
             codes = np.unravel_index(int(cells[i - offset]), dims)
-            return [binned.labels[f][int(c)] for f, c in zip(feats, codes, strict=True)]
+            return [labels[f][int(c)] for f, c in zip(feats, codes, strict=True)]
         offset += len(cells)
     raise IndexError(i)
 
 
-def _row(i, table, binned, stats, p_adj, flagged, score, binary, level) -> dict[str, Any]:
+def _row(i, table, labels, stats, p_adj, flagged, score, binary, level) -> dict[str, Any]:
     size = int(stats["size"][i])
     mean = float(stats["mean"][i])
     if binary:
@@ -420,7 +445,7 @@ def _row(i, table, binned, stats, p_adj, flagged, score, binary, level) -> dict[
     else:
         half = z_value(level) * float(np.sqrt(stats["var"][i] / size))
         interval = [rounded(mean - half), rounded(mean + half)]
-    predicates = _locate(int(i), table, binned)
+    predicates = _locate(int(i), table, labels)
     row = {
         "slice": " & ".join(predicates),
         "predicates": predicates,
