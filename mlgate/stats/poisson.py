@@ -237,7 +237,7 @@ def poisson_estimate(boot: PoissonBootstrap, *, level: float = 0.95) -> MetricEs
     else:
         reason = "undefined on every resample"
     if interval is not None and interval.low == interval.high:
-        counts = boot.point.state.get("counts")
+        counts = getattr(boot.point, "state", {}).get("counts")
         proportion = proportion_of(boot.metric, counts) if counts is not None else None
         if proportion is not None:
             interval = wilson_interval(*proportion, level)

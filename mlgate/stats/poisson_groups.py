@@ -37,6 +37,7 @@ from mlgate.stats.poisson import (
     poisson_estimate,
     poisson_weights,
 )
+from mlgate.stats.poisson_paired import ExactMeanLoss, make_bootstrap
 
 __all__ = [
     "GroupedCounts",
@@ -91,7 +92,7 @@ class GroupedPoisson:
 
     def empty(self) -> PoissonBootstrap:
         """A bootstrap of no rows on this state's stream."""
-        return PoissonBootstrap(self.metric, self.k, n_resamples=self.n_resamples, key=self.key)
+        return make_bootstrap(self.metric, self.k, n_resamples=self.n_resamples, key=self.key)
 
     def __getitem__(self, group: Hashable) -> PoissonBootstrap:
         """The group's bootstrap (one of no rows for a group never seen)."""
@@ -128,8 +129,13 @@ class GroupedPoisson:
                 _add_counts(boots, masks, y[rows], output[rows], weights, self.k)
                 continue
             for (group, _), inside in zip(groups, masks, strict=True):
-                if inside.any():
-                    _add(self.groups[group], y[rows][inside], output[rows][inside], weights[inside])
+                if not inside.any():
+                    continue
+                boot = self.groups[group]
+                if isinstance(boot, ExactMeanLoss):  # exact sums: it draws its own weights
+                    boot.update(row_ids[rows][inside], y[rows][inside], output[rows][inside])
+                else:
+                    _add(boot, y[rows][inside], output[rows][inside], weights[inside])
         return self
 
     def merge(self, other: GroupedPoisson) -> GroupedPoisson:

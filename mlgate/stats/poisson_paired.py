@@ -186,6 +186,15 @@ class ExactMeanLoss:
         return out
 
 
+def make_bootstrap(metric: str, k: int, *, n_resamples: int, key: int) -> Any:
+    """A Poisson bootstrap of ``metric`` whose merge is exact and order-free: a mean loss in
+    exact sums (:class:`ExactMeanLoss`), any other metric as
+    :class:`~mlgate.stats.poisson.PoissonBootstrap` (counts: exact; R²: float sums)."""
+    if isinstance(get_metric(metric).accumulator(k), MeanLossAccumulator):
+        return ExactMeanLoss(metric, k, n_resamples=n_resamples, key=key)
+    return PoissonBootstrap(metric, k, n_resamples=n_resamples, key=key)
+
+
 @dataclass(frozen=True)
 class PairedFold(PoissonFold):
     """A :class:`~mlgate.stats.poisson.PoissonFold` that folds a mean loss with exact sums
@@ -193,9 +202,7 @@ class PairedFold(PoissonFold):
     partitioning; other metrics as the Poisson fold does."""
 
     def __call__(self, batch: Any) -> Any:
-        if not isinstance(get_metric(self.metric).accumulator(self.k), MeanLossAccumulator):
-            return super().__call__(batch)
-        boot = ExactMeanLoss(self.metric, self.k, n_resamples=self.n_resamples, key=self.key)
+        boot = make_bootstrap(self.metric, self.k, n_resamples=self.n_resamples, key=self.key)
         if len(batch):
             y, output = self.encode(batch.y, batch.predictions)
             boot.update(np.arange(batch.start, batch.stop), y, output)

@@ -35,6 +35,7 @@ import pandas as pd
 
 from mlgate.core.windows import WindowSpec, cut_windows, time_values
 from mlgate.stats.poisson import PoissonBootstrap, PoissonFold
+from mlgate.stats.poisson_paired import make_bootstrap
 
 __all__ = [
     "TRAINING",
@@ -207,6 +208,6 @@ class WindowedPoissonFold:
         rows = np.arange(batch.start, batch.stop)
         b = self.boot
         for index, mask in masks.items():
-            state = PoissonBootstrap(b.metric, b.k, n_resamples=b.n_resamples, key=b.key)
+            state = make_bootstrap(b.metric, b.k, n_resamples=b.n_resamples, key=b.key)
             out.windows[index] = state.update(rows[mask], y[mask], output[mask])
         return out

@@ -50,6 +50,7 @@ from mlgate.stats.poisson import (
     poisson_estimate,
     stream_key,
 )
+from mlgate.stats.poisson_paired import make_bootstrap
 from mlgate.stats.poisson_windows import (
     TRAINING,
     Edge,
@@ -88,7 +89,7 @@ def poisson_score(
     """A window's score from its encoded rows in memory with a Poisson interval (``rows``:
     their positions in the dataset): what the fold gives for the same rows. Raises
     UndefinedMetricError when the metric has no value on them."""
-    boot = PoissonBootstrap(p.metric, k, n_resamples=p.n_resamples, key=weight_key(ctx, p))
+    boot = make_bootstrap(p.metric, k, n_resamples=p.n_resamples, key=weight_key(ctx, p))
     boot.update(rows, y, output)
     return _from_bootstrap(p, base, boot)
 

@@ -246,13 +246,8 @@ def _poisson(ctx: GateContext, params: MetricThresholdParams, metric) -> tuple[A
     precision (binary or one-vs-rest) through :mod:`~mlgate.stats.rank_poisson`
     (bounded memory, stated error), every other metric through its accumulator per resample."""
     from mlgate.core.task import Task
-    from mlgate.stats.poisson import (
-        PoissonBootstrap,
-        PoissonFold,
-        SeenLabels,
-        poisson_estimate,
-        stream_key,
-    )
+    from mlgate.stats.poisson import SeenLabels, poisson_estimate, stream_key
+    from mlgate.stats.poisson_paired import PairedFold, merge_one
     from mlgate.stats.rank_poisson import (
         RANKED,
         RankBootstraps,
@@ -266,14 +261,16 @@ def _poisson(ctx: GateContext, params: MetricThresholdParams, metric) -> tuple[A
         seen = ctx.fold(p.model, p.dataset, SeenLabels.of, SeenLabels.merge)
         classes = seen.resolve(spec.classes if spec else None, binary=ctx.task is Task.BINARY)
     key = stream_key(ctx.seed, f"metric_threshold:{p.metric}:{p.model}:{p.dataset}")
-    fold = PoissonFold(
+    # PairedFold: a mean loss (log loss, Brier, MAE, ...) summed exactly, so the interval is
+    # the same bytes for any partitioning, like a count metric's
+    fold = PairedFold(
         p.metric, len(classes or ()), classes, p.n_resamples, key, p.model, p.dataset
     )
     if p.metric in RANKED:  # class counts per score bucket: bounded memory, stated error
         columns = (1,) if len(classes or ()) == 2 else tuple(range(len(classes or ())))
         boots = ctx.fold(p.model, p.dataset, RankFold(fold, columns), RankBootstraps.merge)
         return rank_estimate(boots, p.metric, level=p.confidence)
-    boot = ctx.fold(p.model, p.dataset, fold, PoissonBootstrap.merge)
+    boot = ctx.fold(p.model, p.dataset, fold, merge_one)
     return poisson_estimate(boot, level=p.confidence), {}
 
 
