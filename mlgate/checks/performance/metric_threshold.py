@@ -242,36 +242,26 @@ def run_metric_threshold(ctx: GateContext, params: MetricThresholdParams) -> Che
 
 
 def _poisson(ctx: GateContext, params: MetricThresholdParams, metric) -> tuple[Any, dict[str, Any]]:
-    """(the estimate, evidence of its sketch) from folds of the batches: ROC AUC and average
-    precision (binary or one-vs-rest) through :mod:`~mlgate.stats.rank_poisson`
-    (bounded memory, stated error), every other metric through its accumulator per resample."""
+    """(the estimate, evidence of its sketch) from folds of the batches
+    (:func:`~mlgate.stats.poisson_metric.poisson_metric`): ROC AUC and average precision
+    (binary or one-vs-rest) through :mod:`~mlgate.stats.rank_poisson` (bounded memory, stated
+    error), every other metric through its accumulator per resample."""
     from mlgate.core.task import Task
-    from mlgate.stats.poisson import SeenLabels, poisson_estimate, stream_key
-    from mlgate.stats.poisson_paired import PairedFold, merge_one
-    from mlgate.stats.rank_poisson import (
-        RANKED,
-        RankBootstraps,
-        RankFold,
-        rank_estimate,
-    )
+    from mlgate.stats.poisson_metric import poisson_metric
 
     p, spec = params, ctx.gate.config.models.get(params.model)
-    classes = None
-    if metric.needs != "values":
-        seen = ctx.fold(p.model, p.dataset, SeenLabels.of, SeenLabels.merge)
-        classes = seen.resolve(spec.classes if spec else None, binary=ctx.task is Task.BINARY)
-    key = stream_key(ctx.seed, f"metric_threshold:{p.metric}:{p.model}:{p.dataset}")
-    # PairedFold: a mean loss (log loss, Brier, MAE, ...) summed exactly, so the interval is
-    # the same bytes for any partitioning, like a count metric's
-    fold = PairedFold(
-        p.metric, len(classes or ()), classes, p.n_resamples, key, p.model, p.dataset
+    return poisson_metric(
+        ctx.fold,
+        seed=ctx.seed,
+        key=f"metric_threshold:{p.metric}:{p.model}:{p.dataset}",
+        metric=p.metric,
+        model=p.model,
+        dataset=p.dataset,
+        classes=spec.classes if spec else None,
+        binary=ctx.task is Task.BINARY,
+        n_resamples=p.n_resamples,
+        level=p.confidence,
     )
-    if p.metric in RANKED:  # class counts per score bucket: bounded memory, stated error
-        columns = (1,) if len(classes or ()) == 2 else tuple(range(len(classes or ())))
-        boots = ctx.fold(p.model, p.dataset, RankFold(fold, columns), RankBootstraps.merge)
-        return rank_estimate(boots, p.metric, level=p.confidence)
-    boot = ctx.fold(p.model, p.dataset, fold, merge_one)
-    return poisson_estimate(boot, level=p.confidence), {}
 
 
 def _judge(

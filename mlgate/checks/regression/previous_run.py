@@ -10,11 +10,17 @@ earlier predictions are not stored), which makes the test conservative when both
 same data. Verdicts per metric as in the champion check: **passed** when the adjusted one-sided
 p-value of "change ≤ −margin" is ≤ α = (1 − confidence) / 2, **failed** when the whole
 interval of the change lies at or below −margin, else **inconclusive** with the rows needed.
+
+``interval: poisson`` folds batches with ``metric_threshold``'s Poisson bootstrap
+(:func:`mlgate.stats.poisson_metric.poisson_metric`): the same bytes for any batching or
+partitioning, so the check runs on Dask at any size; no row is gathered, not even for
+``same_data``.
 """
 
 from __future__ import annotations
 
 import json
+import operator
 from pathlib import Path
 from typing import Any, Literal
 
@@ -25,14 +31,17 @@ from scipy.special import ndtr
 from mlgate.checks.regression.champion import at_or_below
 from mlgate.config.schema import GateConfig
 from mlgate.core.context import GateContext
+from mlgate.core.data import Dataset
 from mlgate.core.errors import DataError
 from mlgate.core.evidence import Bars, Table
 from mlgate.core.registry import CheckType, Resamples, require_dataset, require_model
 from mlgate.core.result import CheckResult, Interval, Part, Status, Threshold, rounded
-from mlgate.stats.evaluate import estimate, interval_problem
+from mlgate.core.task import Task
+from mlgate.stats.evaluate import INTERVAL_METHODS, MetricEstimate, estimate, interval_problem
 from mlgate.stats.intervals import normal_interval, z_value
 from mlgate.stats.metrics import UndefinedMetricError, get_metric
 from mlgate.stats.multiple_testing import CORRECTIONS, adjust
+from mlgate.stats.poisson_metric import poisson_metric
 from mlgate.stats.power import required_rows
 from mlgate.stats.scoring import check_metric, encode
 
@@ -62,7 +71,13 @@ class PreviousRunParams(BaseModel):
     dataset: str = "evaluation"
     previous_model: str = "candidate"
     previous_check: str | dict[str, str] | None = None
-    interval: str = "percentile"
+    interval: str = Field(
+        "percentile",
+        description="the current value's interval: `percentile` / `bca` (bootstrap over rows), "
+        "`wilson`, `delong` (every row in one place); `poisson`: a Poisson bootstrap folded "
+        "from batches (runs on Dask at any size; ranking metrics on a grid of score buckets, "
+        "exact up to 4,096 distinct scores).",
+    )
     correction: str = "holm"
     confidence: float = Field(0.95, gt=0.5, lt=1.0)
     power: float = Field(0.8, gt=0.0, lt=1.0)
@@ -81,12 +96,20 @@ class PreviousRunParams(BaseModel):
                 "give exactly one of 'path' (an earlier result.json) and 'history' "
                 "({db: history.sqlite, run: latest_promoted | latest | <id>})"
             )
+        if self.interval not in (*INTERVAL_METHODS, "poisson"):
+            raise ValueError(
+                f"unknown interval {self.interval!r}; use one of {[*INTERVAL_METHODS, 'poisson']}"
+            )
         for name in self.metrics:
             try:
                 metric = get_metric(name)
             except KeyError as exc:
                 raise ValueError(str(exc.args[0])) from None
-            problem = interval_problem(metric, self.interval, None)
+            problem = (
+                None
+                if self.interval == "poisson"
+                else interval_problem(metric, self.interval, None)
+            )
             if problem:
                 raise ValueError(problem)
             if self.margin_of(name) < 0:
@@ -196,30 +219,39 @@ def run_previous_run(ctx: GateContext, p: PreviousRunParams) -> CheckResult:
         doc, source = from_history(ctx, p.history)
     else:
         doc, source = load_previous((ctx.gate.base_dir / p.path).resolve()), p.path
-    data = ctx.dataset(p.dataset)
-    preds = ctx.predict(p.model, p.dataset)
-    n = len(data)
+    folded = p.interval == "poisson"  # folds batches: runs on Dask at any size (docs/dask.md)
+    data = None if folded else ctx.dataset(p.dataset)
+    preds = None if folded else ctx.predict(p.model, p.dataset)
+    n = None if data is None else len(data)
     rows: list[dict[str, Any]] = []
     p_values: list[float] = []
+    sketches: dict[str, dict[str, Any]] = {}
     for name in p.metrics:
         metric = get_metric(name)
         old = stored_check(doc, p, name)
-        y, (out,), k = encode(
-            data.y, [preds], metric, ctx.task, models=[p.model], dataset=p.dataset
-        )
+        if not folded:
+            y, (out,), k = encode(
+                data.y, [preds], metric, ctx.task, models=[p.model], dataset=p.dataset
+            )
         try:
-            with ctx.progress.task(f"{name} bootstrap", p.n_resamples) as advance:
-                est = estimate(
-                    metric,
-                    y,
-                    out,
-                    k,
-                    method=p.interval,
-                    level=p.confidence,  # type: ignore[arg-type]
-                    rng=ctx.rng(f"previous_run:{name}:{p.model}:{p.dataset}"),
-                    n_resamples=p.n_resamples,
-                    progress=advance,
-                )
+            if folded:
+                est, sketch = _poisson(ctx, p, name)
+                if sketch:
+                    sketches[name] = sketch
+                n = est.n if n is None else n
+            else:
+                with ctx.progress.task(f"{name} bootstrap", p.n_resamples) as advance:
+                    est = estimate(
+                        metric,
+                        y,
+                        out,
+                        k,
+                        method=p.interval,
+                        level=p.confidence,  # type: ignore[arg-type]
+                        rng=ctx.rng(f"previous_run:{name}:{p.model}:{p.dataset}"),
+                        n_resamples=p.n_resamples,
+                        progress=advance,
+                    )
         except UndefinedMetricError as exc:
             rows.append({"metric": name, "status": "inconclusive", "message": f"{exc}"})
             p_values.append(1.0)
@@ -227,11 +259,38 @@ def run_previous_run(ctx: GateContext, p: PreviousRunParams) -> CheckResult:
         row = _change(metric, est, old, p)
         rows.append(row)
         p_values.append(row.pop("_p", 1.0))
+    if n is None:  # every metric was undefined before the fold counted the rows
+        n = ctx.fold(None, p.dataset, _rows, operator.add)
     adjusted = adjust(p_values, p.correction)  # type: ignore[arg-type]
     for row, q in zip(rows, adjusted, strict=True):
         if "improvement" in row:
             _judge(row, float(q), p, n)
-    return _result(p, rows, n, doc, ctx, source)
+    return _result(p, rows, n, doc, ctx, source, sketches)
+
+
+def _poisson(
+    ctx: GateContext, p: PreviousRunParams, name: str
+) -> tuple[MetricEstimate, dict[str, Any]]:
+    """The current value of metric ``name`` and its Poisson interval, folded from batches with
+    the recipe ``metric_threshold`` uses (its own seed key, so the draws are this check's)."""
+    spec = ctx.gate.config.models.get(p.model)
+    return poisson_metric(
+        ctx.fold,
+        seed=ctx.seed,
+        key=f"previous_run:{name}:{p.model}:{p.dataset}",
+        metric=name,
+        model=p.model,
+        dataset=p.dataset,
+        classes=spec.classes if spec else None,
+        binary=ctx.task is Task.BINARY,
+        n_resamples=p.n_resamples,
+        level=p.confidence,
+    )
+
+
+def _rows(batch: Any) -> int:
+    """The rows of one batch (a picklable fold, summed with ``operator.add``)."""
+    return len(batch)
 
 
 def _se(interval: Interval | dict | None) -> float | None:
@@ -345,7 +404,13 @@ COLUMNS = (
 
 
 def _result(
-    p: PreviousRunParams, rows, n: int, doc: dict[str, Any], ctx, source: str
+    p: PreviousRunParams,
+    rows,
+    n: int,
+    doc: dict[str, Any],
+    ctx,
+    source: str,
+    sketches: dict[str, dict[str, Any]] | None = None,
 ) -> CheckResult:
     same = _same_data(doc, ctx, p.dataset)
     parts = []
@@ -369,6 +434,8 @@ def _result(
         )
     status = Status.worst(parts)
     decisive = next(part for part in parts if part.status is status)
+    # interval: poisson of a ranking metric: the score-bucket sketch's error, per metric
+    extra = {"sketch": sketches} if sketches else {}
     head = {
         Status.PASSED: f"no metric of {p.model!r} got worse than in the previous run",
         Status.FAILED: f"{p.model!r} got worse than in the previous run",
@@ -400,6 +467,7 @@ def _result(
                 quantity="change vs previous run",
                 title=f"change of {p.model!r} since the previous run (positive: better)",
             ),
+            **extra,
         },
     )
 
@@ -408,7 +476,17 @@ def _same_data(doc: dict[str, Any], ctx: GateContext, dataset: str) -> bool | No
     stored = ((doc.get("datasets") or {}).get(dataset) or {}).get("fingerprint")
     if not stored:
         return None
-    return stored == "sha256:" + ctx.dataset(dataset).fingerprint
+    return stored == "sha256:" + _fingerprint(ctx, dataset)
+
+
+def _fingerprint(ctx: GateContext, dataset: str) -> str:
+    """The dataset's :attr:`Dataset.fingerprint`. A partitioned dataset on a distributed
+    engine is not gathered for it: the engine streams the same hash from its workers."""
+    data = ctx.engine.open(ctx, dataset)  # metadata only on a distributed engine
+    streamed = getattr(ctx.engine, "fingerprint", None)
+    if isinstance(data, Dataset) or streamed is None:
+        return ctx.dataset(dataset).fingerprint
+    return streamed(data)
 
 
 def _default_id(p: PreviousRunParams) -> str:
@@ -421,9 +499,12 @@ PREVIOUS_RUN = CheckType(
     params=PreviousRunParams,
     run=run_previous_run,
     summary="The candidate's metrics must not be worse than in a stored result.json of an "
-    "earlier run, beyond a margin, judged with both runs' intervals.",
+    "earlier run, beyond a margin, judged with both runs' intervals; interval: poisson folds "
+    "batches (runs on Dask at any size).",
     validate=_validate,
     default_id=_default_id,
+    # interval: poisson folds batches; the row-resampling intervals need every row at once
+    needs_all_rows=lambda p: p.interval != "poisson",
 )
 
 #: The check as a Python function: ``previous_run_check(mlgate, path="runs/last/result.json",
