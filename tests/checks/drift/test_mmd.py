@@ -134,6 +134,9 @@ def test_effect_floor_and_subsampling(write_gate, tmp_path):
     r = run(write_gate, tmp_path, {"max_rows": 500, "min_effect": 10.0}, ref, cur)
     assert r.status is Status.PASSED  # significant, but below the (absurd) floor
     assert r.evidence["rows_tested"] == [500, 500] and r.evidence["p_value"] <= 0.05
+    # a uniform sample of 500 of the 3,000 rows a side (tests/checks/drift/test_mmd_sample_fold.py)
+    assert r.evidence["rows_total"] == [3000, 3000] and r.evidence["sampled"] is True
+    assert "uniform sample of at most 500 rows a side" in r.method
 
 
 def test_pca_and_encoder(write_gate, tmp_path):
