@@ -20,14 +20,24 @@ start-up is timed apart (paid once per session).
 ratio is then of seconds per row); the files are written one at a time, so the benchmark
 itself never holds the 10 million rows.
 
+``--sizes 1000000,3000000,10000000``: memory as rows grow. For each size, the same checks
+on Dask only, on files of ``--rows-per-part`` rows (so the partitions grow in number, not in
+size), each size on a fresh cluster; printed per size: seconds, the peak resident memory of
+each worker process and of the gate's process. Flat per-worker figures are what the engine
+promises (the prediction cache is on disk); ``--cache memory`` keeps it in the workers'
+memory instead, to compare.
+
 Run: ``OMP_NUM_THREADS=1 python benchmarks/bench_dask.py`` (``--rows``, ``--parts``,
-``--local-rows``, ``--reference-rows``, ``--resamples``, ``--workers``, ``--large``).
-Latest figures: docs/benchmarks.md ("Dask") and docs/scale.md.
+``--local-rows``, ``--reference-rows``, ``--resamples``, ``--workers``, ``--large``,
+``--sizes``, ``--rows-per-part``, ``--cache``).
+Latest figures: docs/benchmarks.md ("Dask"), docs/scale.md, and docs/dask.md ("Measured":
+memory per worker by size).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import resource
 import tempfile
@@ -103,8 +113,9 @@ def checks(resamples: int) -> list[tuple[str, str, dict[str, Any]]]:
     ]
 
 
-def run_checks(ctx, resamples: int) -> tuple[dict[str, float], dict[str, Any]]:
-    """Seconds of each check on ``ctx`` and each result's dict."""
+def run_checks(ctx, resamples: int, after=None) -> tuple[dict[str, float], dict[str, Any]]:
+    """Seconds of each check on ``ctx`` and each result's dict; ``after(label)`` is called
+    after each check."""
     from mlgate.core.registry import CheckRegistry, parse_params
 
     registry = CheckRegistry.from_entry_points()
@@ -118,7 +129,79 @@ def run_checks(ctx, resamples: int) -> tuple[dict[str, float], dict[str, Any]]:
             result = check_type.run(ctx, params)
         seconds[label] = time.perf_counter() - t
         results[label] = result.to_dict()
+        if after is not None:
+            after(label)
     return seconds, results
+
+
+def _reset_peak_rss() -> None:
+    """Start this process's peak resident memory afresh (Linux; elsewhere it keeps growing)."""
+    with contextlib.suppress(OSError):
+        Path("/proc/self/clear_refs").write_text("5")
+
+
+def _start_cluster(workers: int):
+    from distributed import Client, LocalCluster
+
+    cluster = LocalCluster(
+        n_workers=workers,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address=None,
+        scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
+    )
+    return cluster, Client(cluster)
+
+
+def memory_by_size(args: argparse.Namespace) -> None:
+    """The folding checks on Dask at each of ``args.sizes`` rows, each on a fresh cluster:
+    seconds and peak resident memory per worker process and of this process."""
+    from mlgate.core.context import GateContext
+    from mlgate.core.engines.dask import DaskEngine
+    from mlgate.core.gate import open_gate
+
+    sizes = [int(x) for x in args.sizes.split(",")]
+    train = make_part(10_000, 10**6)
+    model = LogisticRegression(max_iter=500).fit(train[FEATURES], train["y"])
+    print(
+        f"Dask only, {args.workers} worker processes x 1 thread, files of "
+        f"{args.rows_per_part:,} rows, reference {args.reference_rows:,} rows, "
+        f"resamples={args.resamples}, prediction cache: {args.cache}"
+    )
+    head = f"{'rows':>12s} {'files':>6s} {'checks s':>9s} {'peak MB per worker':>20s}"
+    print(f"{head} {'gate MB':>8s}  largest worker peak after each check (MB)")
+    for rows in sizes:
+        with tempfile.TemporaryDirectory() as tmp:
+            folder = Path(tmp)
+            parts = max(1, -(-rows // args.rows_per_part))
+            write_parts(folder / "parts", rows, parts, seed=0)
+            write_parts(folder / "ref", args.reference_rows, 2, seed=10**7)
+            gate = open_gate(write_gate(folder))
+            cluster, client = _start_cluster(args.workers)
+            try:
+                _reset_peak_rss()
+                engine = DaskEngine(
+                    client, max_collect_rows=10_000, spill=args.cache == "disk"
+                )  # nothing may be gathered
+                ctx = GateContext(gate, models={"candidate": model}, engine=engine)
+                steps: list[float] = []
+                t = time.perf_counter()
+                run_checks(ctx, args.resamples, lambda _, s=steps, c=client: s.append(_worst(c)))
+                total = time.perf_counter() - t
+                workers = client.run(_peak_rss_mb)
+                ctx.close()
+            finally:
+                client.close()
+                cluster.close()
+        peaks = ", ".join(f"{mb:,.0f}" for mb in workers.values())
+        after = " / ".join(f"{mb:,.0f}" for mb in steps)
+        print(f"{rows:12,d} {parts:6d} {total:9.1f} {peaks:>20s} {_peak_rss_mb():8,.0f}  {after}")
+
+
+def _worst(client) -> float:
+    """The largest peak resident memory of the workers so far (MB)."""
+    return max(client.run(_peak_rss_mb).values())
 
 
 def _peak_rss_mb() -> float:
@@ -143,7 +226,15 @@ def main() -> None:
     parser.add_argument(
         "--large", action="store_true", help="10,000,000 rows on Dask vs 1,000,000 in process"
     )
+    parser.add_argument(
+        "--sizes", default=None, help="comma-separated row counts: peak memory per worker"
+    )
+    parser.add_argument("--rows-per-part", type=int, default=100_000)
+    parser.add_argument("--cache", choices=["disk", "memory"], default="disk")
     args = parser.parse_args()
+    if args.sizes:
+        memory_by_size(args)
+        return
     if args.large:
         args.rows, args.parts = 10_000_000, 100
         args.local_rows = args.local_rows or 1_000_000
@@ -183,7 +274,9 @@ def main() -> None:
         client = Client(cluster)
         startup = time.perf_counter() - t
         try:
-            engine = DaskEngine(client, max_collect_rows=10_000)  # nothing may be gathered
+            engine = DaskEngine(  # nothing may be gathered
+                client, max_collect_rows=10_000, spill=args.cache == "disk"
+            )
             ctx = GateContext(gate, models={"candidate": model}, engine=engine)
             on_dask, dask_results = run_checks(ctx, args.resamples)
             workers = client.run(_peak_rss_mb)

@@ -34,6 +34,7 @@ from mlgate.report.text import (
 from mlgate.report.views import (
     STATUS_ORDER,
     checks_by_stage,
+    engine_note,
     findings,
     fmt,
     headline,
@@ -79,6 +80,7 @@ def render_html(result: Mapping[str, Any]) -> str:
         overall=headline(result),
         banner_class=headline_class(result),
         partial=partial_reason(result),
+        engine=engine_note(result),
         ladder=ladder,
         rungs=list(zip(stages, ladder.rungs, strict=True)),
         blocking=[f for f in lines if f.blocking],

@@ -25,6 +25,7 @@ from mlgate.report.views import (
     Finding,
     Ladder,
     checks_by_stage,
+    engine_note,
     findings,
     headline,
     partial_reason,
@@ -244,7 +245,8 @@ def render_summary(result: Mapping[str, Any], *, max_checks: int = 30) -> str:
         "",
         f"<sub>gate file {md_name(gate.get('file', ''), 120)} · "
         f"seed {md_name(value_text(run.get('seed')), 40)} · "
-        f"mlgate {md_name(result.get('mlgate_version', ''), 40)}</sub>",
+        + (f"engine {md_name(engine, 120)} · " if (engine := engine_note(result)) else "")
+        + f"mlgate {md_name(result.get('mlgate_version', ''), 40)}</sub>",
         "",
     ]
     return "\n".join(lines)

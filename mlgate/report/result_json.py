@@ -66,7 +66,9 @@ def build_result(
 def engine_record(config: GateConfig, loaded: Mapping[str, Any]) -> dict[str, Any]:
     """``run.engine``: which engine read and predicted the rows, its scheduler's kind (never
     the address, which may name private hosts: ``LocalCluster``, or the address's scheme,
-    ``tcp``), and the partitions of each partitioned dataset.
+    ``tcp``), and the partitions of each partitioned dataset; ``lost_workers`` and
+    ``retried_partitions`` (counts) only when the Dask scheduler lost a worker during the run
+    and ran that worker's partitions again (``datasets.<name>.engine.retried`` names them).
 
     The gate's ``engine`` setting (with ``--mlgate-engine`` / ``--mlgate-scheduler`` applied
     by the session) says which engine ran; a description the context gives under ``engine``
@@ -83,7 +85,11 @@ def engine_record(config: GateConfig, loaded: Mapping[str, Any]) -> dict[str, An
         engine = info.get("engine") if isinstance(info, Mapping) else None
         if isinstance(engine, Mapping) and isinstance(engine.get("partitions"), int):
             partitions[str(dataset)] = int(engine["partitions"])
-    return {"name": name, "scheduler": scheduler, "partitions": partitions}
+    record: dict[str, Any] = {"name": name, "scheduler": scheduler, "partitions": partitions}
+    for key in ("lost_workers", "retried_partitions"):  # only when Dask lost a worker
+        if isinstance(given.get(key), int) and given[key]:
+            record[key] = int(given[key])
+    return record
 
 
 def scheduler_kind(address: Any) -> str:

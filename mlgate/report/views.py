@@ -194,6 +194,22 @@ def partial_reason(result: Mapping[str, Any]) -> str | None:
     return str(reason) if reason else "not every planned check ran"
 
 
+def engine_note(result: Mapping[str, Any]) -> str | None:
+    """Where the rows were read, when not in this process: ``dask (LocalCluster)``, and how
+    many workers Dask lost and partitions it ran again (``run.engine``); None in process."""
+    run = result.get("run")
+    engine = run.get("engine") if isinstance(run, Mapping) else None
+    if not isinstance(engine, Mapping) or engine.get("name") in (None, "local"):
+        return None
+    text = str(engine.get("name"))
+    if engine.get("scheduler"):
+        text += f" ({engine['scheduler']})"
+    lost, retried = engine.get("lost_workers"), engine.get("retried_partitions")
+    if lost:
+        text += f", {lost} worker(s) lost, {retried or 0} partition(s) run again"
+    return text
+
+
 def headline(result: Mapping[str, Any]) -> str:
     """The run's verdict as words, or ``PARTIAL RUN`` for a partial run, whose stage
     verdicts are decided on the checks that ran and so are no final verdict."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pickle
 import threading
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -151,6 +152,57 @@ def _unpickle_counted(blob):
     with Counted._lock:
         Counted.loads += 1
     return Counted(pickle.loads(blob))
+
+
+def test_the_prediction_cache_is_files_removed_when_the_engine_closes(
+    parts4, labelled, dask_client, run_as_kernel
+):
+    """The workers keep only a handle per partition; the predictions are in files of the
+    run's spill directory, and the results are those of a cache in the workers' memory."""
+    from mlgate.core.engines.dask_spill import SpilledPredictions, unspill
+
+    model, frame = labelled
+    ctx = _context(parts4, model, dask_client, max_collect_rows=10)
+    on_disk = run_as_kernel(PREDICTION_RATE, ctx, max=0.7)
+    handles = [f.result() for f in ctx.engine.prediction_futures(ctx, "candidate", "evaluation")]
+    assert all(isinstance(h, SpilledPredictions) for h in handles)
+    assert [h.rows for h in handles] == [68, 67, 67, 67]
+    folder = ctx.engine._spill.path
+    files = sorted(Path(folder).glob("*.pkl"))
+    assert files == sorted(Path(h.path) for h in handles)
+    scores = np.concatenate([unspill(h).scores for h in handles])
+    np.testing.assert_allclose(scores, model.predict_proba(frame.iloc[:, :5]))
+    in_memory = _context(parts4, model, dask_client, max_collect_rows=10, spill=False)
+    assert run_as_kernel(PREDICTION_RATE, in_memory, max=0.7).to_dict() == on_disk.to_dict()
+    assert not isinstance(
+        in_memory.engine.prediction_futures(in_memory, "candidate", "evaluation")[0].result(),
+        SpilledPredictions,
+    )
+    assert "prediction_cache" not in ctx.engine.describe()  # the ordinary case reads the same
+    ctx.close()
+    assert not Path(folder).exists()
+
+
+def test_workers_that_cannot_see_the_spill_directory(
+    parts4, labelled, dask_client, run_as_kernel, monkeypatch, tmp_path
+):
+    """A spill_dir the engine was given must be seen by every worker (a setup error naming
+    it); without one, predictions stay in the workers' memory and the run says so."""
+    import mlgate.core.engines.dask_spill as dask_spill
+
+    model, _ = labelled
+    monkeypatch.setattr(dask_spill, "_sees", lambda folder, token: False)  # another host
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    ctx = _context(parts4, model, dask_client, spill_dir=str(shared))
+    with ctx.running(PREDICTION_RATE), pytest.raises(ConfigError) as refused:
+        list(ctx.batches("candidate", "evaluation"))
+    assert str(refused.value).startswith("engine.spill_dir: worker(s) tcp://127.0.0.1:")
+    assert f"cannot see '{shared}/mlgate-predictions-" in str(refused.value)
+    assert list(shared.iterdir()) == []  # the unused directory is removed
+    ctx = _context(parts4, model, dask_client)
+    assert run_as_kernel(PREDICTION_RATE, ctx, max=0.9).status.value == "passed"
+    assert ctx.engine.describe()["prediction_cache"] == "memory"
 
 
 def test_the_poisson_bootstrap_folds_on_the_workers_to_the_in_memory_interval(

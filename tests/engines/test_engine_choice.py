@@ -12,7 +12,7 @@ from mlgate.config.load import parse_gate
 from mlgate.core.context import Batch, GateContext
 from mlgate.core.engines import LocalEngine, check_scope, current_check, make_engine
 from mlgate.core.engines.base import Batch as EngineBatch
-from mlgate.core.errors import ConfigError, DataError, MissingDependencyError
+from mlgate.core.errors import ConfigError, MissingDependencyError
 from mlgate.stats.accumulators import Accumulator
 from mlgate.stats.metrics import get_metric
 
@@ -99,17 +99,20 @@ def test_an_unknown_engine_name_from_python_is_refused():
         make_engine("ray")
 
 
-def test_a_glob_or_directory_needs_the_dask_engine(tmp_path, labelled, write_gate):
+def test_a_glob_or_directory_is_read_in_process_by_the_local_engine(tmp_path, labelled, write_gate):
+    """The same gate file runs on either engine: in process a directory or glob of Parquet
+    files is one frame, its files' rows in path order."""
+    from mlgate.core.gate import open_gate
+
     model, frame = labelled
     (tmp_path / "parts").mkdir()
-    frame.to_parquet(tmp_path / "parts" / "a.parquet")
+    frame.iloc[:100].to_parquet(tmp_path / "parts" / "a.parquet")
+    frame.iloc[100:].to_parquet(tmp_path / "parts" / "b.parquet")
     for path in ("parts", "parts/*.parquet"):
         gate = write_gate(tmp_path, path, engine="engine: local")
-        from mlgate.core.gate import open_gate
-
         ctx = GateContext(open_gate(gate), models={"candidate": model})
-        with pytest.raises(DataError, match="engine: dask"):
-            ctx.dataset("evaluation")
+        read = ctx.dataset("evaluation").frame
+        assert read.reset_index(drop=True).equals(frame.reset_index(drop=True))
 
 
 def test_the_local_fold_is_the_batches_folded_in_order(labelled):

@@ -103,3 +103,35 @@ def test_run_engine_validates_against_the_schema(config):
     validator.validate(run)
     bad = {**run, "engine": {**run["engine"], "partitions": {"e": "three"}}}
     assert list(validator.iter_errors(bad))
+
+
+def test_lost_workers_and_retried_partitions_are_recorded_shown_and_valid(config):
+    """A run in which Dask lost a worker says so in run.engine (counts only), in the HTML
+    report's and the summary's meta line, and validates; an ordinary run records neither."""
+    from mlgate.report.html import render_html
+    from mlgate.report.markdown import render_summary
+
+    jsonschema = pytest.importorskip("jsonschema")
+    dask = config.model_copy(update={"engine": EngineSpec(name="dask")})
+    given = {"name": "dask", "scheduler": "LocalCluster", "lost_workers": 1}
+    loaded = {
+        "models": {},
+        "engine": {**given, "retried_partitions": 3},
+        "datasets": {
+            "e": {"rows": 9, "engine": {"name": "dask", "partitions": 9, "retried": ["a"]}}
+        },
+    }
+    doc = document(dask, loaded)
+    assert doc["run"]["engine"]["lost_workers"] == 1
+    assert doc["run"]["engine"]["retried_partitions"] == 3
+    validator = jsonschema.Draft202012Validator(json.loads(SCHEMA.read_text())["properties"]["run"])
+    validator.validate(doc["run"])
+    note = "dask (LocalCluster), 1 worker(s) lost, 3 partition(s) run again"
+    full = json.loads((REPO / "tests" / "report" / "data" / "result.json").read_text())
+    shown = {**full, "run": {**full["run"], "engine": doc["run"]["engine"]}}
+    assert note in render_html(shown)
+    assert note in render_summary(shown)
+    ordinary = document(dask, {"models": {}, "engine": {"name": "dask", "lost_workers": 0}})
+    assert "lost_workers" not in ordinary["run"]["engine"]
+    local = {**full, "run": {**full["run"], "engine": {"name": "local", "partitions": {}}}}
+    assert "· engine" not in render_html(local) and "engine " not in render_summary(local)

@@ -15,6 +15,7 @@ from mlgate.core.engines.base import (
     CheckScope,
     CollectRefused,
     Engine,
+    PartitionFailed,
     check_scope,
     current_check,
 )
@@ -31,6 +32,7 @@ __all__ = [
     "CollectRefused",
     "Engine",
     "LocalEngine",
+    "PartitionFailed",
     "UnavailableEngine",
     "check_scope",
     "current_check",

@@ -51,6 +51,14 @@ class CollectRefused(DataError):
     engine may gather (``engine.max_collect_rows``)."""
 
 
+class PartitionFailed(DataError):
+    """A partition's task failed on a distributed engine: its worker died more often than the
+    engine retries (Dask's ``KilledWorker``), or the task raised. The message names the
+    dataset, the partition's file and the worker. The check reading it is an ``error`` (so a
+    blocking check holds its stage): a verdict on the partitions that did finish would be a
+    verdict on partial data."""
+
+
 @dataclass(frozen=True)
 class CheckScope:
     """The check an engine is reading data for: its name and whether it needs every row in

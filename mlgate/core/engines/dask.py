@@ -2,15 +2,17 @@
 
 A dataset whose ``path`` is a directory, a glob or a Parquet file is opened from its Parquet
 footers only (row counts and schemas, checked file against file); each file is one partition.
-Each (model, dataset) pair is predicted once: the model is scattered to every worker once
-(``broadcast``), each partition is read and predicted on a worker, and the predictions stay
-there (persisted futures, one per partition): the prediction cache, partitioned.
+Each (model, dataset) pair is predicted once: the model is sent to the cluster once (a task
+returning it, so a worker's loss does not lose it), each partition is read and predicted on a
+worker, and the predictions are written to a file of the run's spill directory, one per
+partition (:mod:`~mlgate.core.engines.dask_spill`): the prediction cache, partitioned, on
+disk, so worker memory does not grow with the dataset.
 
 ``ctx.batches`` then yields one batch per partition, in row order, carrying only the columns
 asked for, the label and the predictions; a few partitions are in flight at once, so this
 process holds a bounded number of rows whatever the dataset's size. ``ctx.fold`` runs a
-check's per-batch function on the workers and merges the results in a tree, so nothing but
-the (small) states travel.
+check's per-batch function on the workers and merges the results there, in partition order
+(:func:`~mlgate.core.engines.dask_flow.chain`), so nothing but the (small) states travel.
 
 A check that needs every row at once (``needs_all_rows``) may gather a dataset of at most
 ``max_collect_rows`` rows; above that it is refused with :class:`CollectRefused`, naming the
@@ -26,6 +28,8 @@ import hashlib
 import weakref
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -34,11 +38,12 @@ from mlgate.core.data import Dataset, is_partitioned, parquet_parts
 from mlgate.core.engines.base import (
     Batch,
     CheckScope,
-    CollectRefused,
     Engine,
     current_check,
     select_columns,
 )
+from mlgate.core.engines.dask_faults import Losses, TaskLedger
+from mlgate.core.engines.dask_flow import chain, stream
 from mlgate.core.engines.dask_parts import (
     Partitioned,
     _check_declared,
@@ -51,10 +56,14 @@ from mlgate.core.engines.dask_parts import (
     _payload,
     _predict_part,
     _row_hashes,
-    folding_checks,
+    connect,
+    refusal,
+    ship_model,
+    unknown_labels,
 )
+from mlgate.core.engines.dask_spill import SpillDir, open_spill, unspill
 from mlgate.core.engines.local import LocalEngine
-from mlgate.core.errors import ConfigError, PredictionError, require
+from mlgate.core.errors import MlgateError, require
 
 if TYPE_CHECKING:
     from mlgate.config.schema import DatasetSpec, EngineSpec
@@ -80,7 +89,10 @@ class DaskEngine(Engine):
     ``scheduler``: a scheduler address to connect to; else a ``LocalCluster`` of ``n_workers``
     × ``threads_per_worker`` on 127.0.0.1 is started on first use and closed by
     :meth:`close`. ``max_collect_rows``: see the module docstring. ``prefetch``: partitions in
-    flight while batches are read (default: two per worker).
+    flight while batches are read (default: two per worker). ``spill``: keep the prediction
+    cache in files, one per partition, in a directory of the run (under ``spill_dir``, default
+    this machine's temporary directory), so that worker memory does not grow with the
+    dataset; False keeps it in the workers' memory (:mod:`~mlgate.core.engines.dask_spill`).
     """
 
     name = "dask"
@@ -96,6 +108,8 @@ class DaskEngine(Engine):
         max_collect_rows: int = MAX_COLLECT_ROWS,
         prefetch: int | None = None,
         timeout_s: float = 10.0,
+        spill: bool = True,
+        spill_dir: str | None = None,
     ) -> None:
         import_dask()
         self._client = client
@@ -116,6 +130,13 @@ class DaskEngine(Engine):
         self._predictions: dict[tuple[str, str], list[Any]] = {}
         #: How often each (model, dataset) pair was predicted (tests: once).
         self.prediction_runs: Counter[tuple[str, str]] = Counter()
+        self.spill, self.spill_dir = spill, spill_dir
+        #: The run's directory of prediction files (made on first prediction); None while
+        #: there is none, or when the workers cannot see it (predictions then stay in memory).
+        self._spill: SpillDir | None = None
+        self._spill_checked = False
+        #: Which partition each submitted task reads, and what the scheduler lost of them.
+        self._ledger = TaskLedger()
         self._finalizer = weakref.finalize(self, _close_all, self._owned)
 
     @classmethod
@@ -134,31 +155,9 @@ class DaskEngine(Engine):
         """The ``distributed.Client``, connected or started on first use. Raises ConfigError
         naming the address when the scheduler does not answer."""
         if self._client is None:
-            from distributed import Client, LocalCluster
-
-            if self.scheduler is not None:
-                try:
-                    self._client = Client(self.scheduler, timeout=self.timeout_s)
-                except (OSError, TimeoutError) as exc:
-                    raise ConfigError(
-                        f"no Dask scheduler answers at {self.scheduler!r} (waited "
-                        f"{self.timeout_s:g} s): {exc}. Start one (dask scheduler), fix the "
-                        "address, or drop 'scheduler' to start a LocalCluster",
-                        path="engine.scheduler",
-                    ) from exc
-            else:
-                cluster = LocalCluster(
-                    host="127.0.0.1",
-                    protocol="tcp",
-                    scheduler_port=0,
-                    dashboard_address=None,
-                    # no dashboard; its HTTP server (health, metrics) on a free loopback port
-                    scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
-                    **self.cluster_options,
-                )
-                self._owned.append(cluster)
-                self._client = Client(cluster)
-            self._owned.insert(0, self._client)
+            options = self.cluster_options
+            self._client = connect(self.scheduler, self.timeout_s, options, self._owned)
+        self._ledger.start(self._client)
         return self._client
 
     def start(self) -> None:
@@ -166,9 +165,13 @@ class DaskEngine(Engine):
         _ = self.client
 
     def close(self) -> None:
-        """Release cached predictions and close the client and cluster this engine started."""
+        """Release cached predictions (and remove their files) and close the client and
+        cluster this engine started."""
         self._predictions.clear()
         self._models.clear()
+        if self._spill is not None:
+            self._spill.close()
+            self._spill, self._spill_checked = None, False
         self._finalizer()
 
     @property
@@ -176,12 +179,26 @@ class DaskEngine(Engine):
         return max(1, len(self.client.scheduler_info(n_workers=-1).get("workers", {})))
 
     def describe(self) -> dict[str, Any]:
-        return {
+        """The engine for result.json; with ``lost_workers`` and ``retried_partitions`` only
+        when the scheduler lost a worker during the run (so ordinary runs read the same), and
+        ``prediction_cache: memory`` only when the workers could not see the spill directory."""
+        out: dict[str, Any] = {
             "name": self.name,
             # never the address (it may name private hosts): result.json keeps only its kind
             "scheduler": self.scheduler or ("client" if self._given_client else "LocalCluster"),
             "max_collect_rows": self.max_collect_rows,
         }
+        losses = self._losses()
+        if losses.lost_workers or losses.retried_partitions:
+            out["lost_workers"] = losses.lost_workers
+            out["retried_partitions"] = losses.retried_partitions
+        if self.spill and self._spill_checked and self._spill is None:
+            out["prediction_cache"] = "memory"
+        return out
+
+    def _losses(self) -> Losses:
+        """Workers lost and partitions retried so far (none before the cluster was used)."""
+        return Losses() if self._client is None else self._ledger.losses(self._client)
 
     # -- datasets ----------------------------------------------------------------------------
     def partitioned(self, ctx: GateContext, name: str) -> Partitioned | None:
@@ -240,7 +257,8 @@ class DaskEngine(Engine):
         if data is None:
             return self._local.dataset(ctx, name)
         self._admit(data, current_check(), what="every row")
-        frames = self._gather([data.read(i, data.columns) for i in range(len(data.rows))])
+        reads = [self._note(data.read(i, data.columns), data, i) for i in range(len(data.rows))]
+        frames = self._gather(reads, name)
         frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
         return Dataset(name=name, frame=frame, spec=data.spec)
 
@@ -248,21 +266,16 @@ class DaskEngine(Engine):
         """Partitioned datasets, described like in-memory ones (their fingerprint is the
         same hash of the same content, streamed), plus their partitions."""
         out = {}
+        retried = self._losses().retried
         for name, data in sorted(self._datasets.items()):
             if data is None:
                 continue
-            spec = data.spec
-            out[name] = {
-                "rows": data.n_rows,
-                "columns": list(data.columns),
-                "features": data.feature_names,
-                "label": spec.label,
-                "time": spec.time,
-                "sensitive": list(spec.sensitive),
-                "slices": list(spec.slices),
-                "fingerprint": "sha256:" + self.fingerprint(data),
-                "engine": {"name": self.name, "partitions": len(data.rows)},
-            }
+            engine: dict[str, Any] = {"name": self.name, "partitions": len(data.rows)}
+            if retried.get(name):  # only when a lost worker's tasks were run again
+                engine["retried_partitions"] = len(retried[name])
+                engine["retried"] = retried[name][:_LISTED]
+            fingerprint = "sha256:" + self.fingerprint(data)
+            out[name] = {**data.description(), "fingerprint": fingerprint, "engine": engine}
         return out
 
     def fingerprint(self, data: Partitioned) -> str:
@@ -273,9 +286,10 @@ class DaskEngine(Engine):
         import dask
 
         tasks = [
-            dask.delayed(_row_hashes)(data.read(i, data.columns)) for i in range(len(data.rows))
+            self._note(dask.delayed(_row_hashes)(data.read(i, data.columns)), data, i)
+            for i in range(len(data.rows))
         ]
-        for chunk in self._stream(tasks):
+        for chunk in self._stream(tasks, data.name):
             h.update(chunk)
         return h.hexdigest()
 
@@ -286,11 +300,13 @@ class DaskEngine(Engine):
             return self._local.predict(ctx, model, dataset)
         self._admit(data, current_check(), what="every prediction")
         futures = self.prediction_futures(ctx, model, dataset)
-        return _concat_predictions([f.result() for f in futures if f is not None])
+        with self._task_failures(dataset):
+            return _concat_predictions([unspill(f.result()) for f in futures if f is not None])
 
     def prediction_futures(self, ctx: GateContext, model: str, dataset: str) -> list[Any]:
-        """One future per partition holding ``model``'s validated predictions on it, computed
-        on the workers once per pair and kept there."""
+        """One future per partition holding ``model``'s validated predictions on it (or the
+        handle of the file they were written to: :attr:`spill`), computed on the workers once
+        per pair and kept there."""
         key = (model, dataset)
         if key not in self._predictions:
             import dask
@@ -302,12 +318,18 @@ class DaskEngine(Engine):
             classes = spec.classes if spec is not None else None
             features = data.feature_names
             parts = _nonempty(data)
+            spill_to = self._spill_path()
             tasks = [
-                dask.delayed(_predict_part, pure=False)(
-                    data.read(i, features),
-                    shipped,
-                    f"model {model!r} on dataset {dataset!r}, {data.labels[i]}",
-                    classes,
+                self._note(
+                    dask.delayed(_predict_part, pure=False)(
+                        data.read(i, features),
+                        shipped,
+                        f"model {model!r} on dataset {dataset!r}, {data.labels[i]}",
+                        classes,
+                        spill_to,
+                    ),
+                    data,
+                    i,
                 )
                 for i in parts
             ]
@@ -320,11 +342,21 @@ class DaskEngine(Engine):
             self._predictions[key] = futures
         return self._predictions[key]
 
+    def _spill_path(self) -> str | None:
+        """The run's spill directory, made and checked on first use (None: predictions stay
+        in the workers' memory; see :func:`open_spill`)."""
+        if self.spill and not self._spill_checked:
+            self._spill = open_spill(self.client, self.spill_dir)
+            self._spill_checked = True
+        return None if self._spill is None else self._spill.path
+
     def _ship_model(self, ctx: GateContext, model: str) -> Any:
-        """The model, loaded here once and scattered to every worker once."""
+        """The model, loaded here once, as a future of a task that returns it: the scheduler
+        keeps the task (the pickled model), so a model lost with the worker holding it is
+        made again, where scattered data would be lost for good (Dask's memory manager drops
+        a broadcast's extra copies). Each worker fetches it once, when it first predicts."""
         if model not in self._models:
-            adapter = ctx.model(model)
-            (self._models[model],) = self.client.scatter([adapter], broadcast=True, hash=False)
+            self._models[model] = ship_model(self.client, ctx.model(model))
         return self._models[model]
 
     def _check_known_labels(self, data: Partitioned, futures: list[Any], model: str) -> None:
@@ -334,25 +366,10 @@ class DaskEngine(Engine):
 
         label = data.spec.label
         tasks = [
-            dask.delayed(_label_sets)(data.read(i, [label]), futures[i], label)
+            self._note(dask.delayed(_label_sets)(data.read(i, [label]), futures[i], label), data, i)
             for i in _nonempty(data)
         ]
-        known: set[Any] = set()
-        predicted: set[Any] = set()
-        for pair in self._gather(tasks):
-            if pair is None:  # a model that gives classes: validated on the worker
-                return
-            known |= pair[0]
-            predicted |= pair[1]
-        unknown = predicted - known
-        if unknown:
-            shown = sorted(map(repr, unknown))[:10]
-            raise PredictionError(
-                f"model {model!r} on dataset {data.name!r}: predicted labels that never occur "
-                f"in the dataset's labels: {', '.join(shown)}; check the label encoding, or "
-                f"declare models.{model}.classes when the model may predict a class the "
-                "dataset lacks"
-            )
+        unknown_labels(data.name, model, self._stream(tasks, data.name))
 
     # -- the data path ------------------------------------------------------------------------
     def batches(
@@ -377,7 +394,7 @@ class DaskEngine(Engine):
         select_columns(pd.DataFrame(columns=data.columns), wanted, dataset)  # unknown → error
         preds = self.prediction_futures(ctx, model, dataset) if model is not None else None
         tasks = self._payload_tasks(data, preds, wanted)
-        payloads = self._stream(tasks)
+        payloads = self._stream(tasks, dataset)
         for i, (frame, y, p) in zip(_nonempty(data), payloads, strict=False):
             start, n = data.starts[i], data.rows[i]
             step = n if size is None else size
@@ -409,16 +426,17 @@ class DaskEngine(Engine):
         select_columns(pd.DataFrame(columns=data.columns), wanted, dataset)
         preds = self.prediction_futures(ctx, model, dataset) if model is not None else None
         tasks = self._payload_tasks(data, preds, wanted)
-        level = [
-            dask.delayed(_fold_part)(task, data.starts[i], fn)
+        parts = [
+            self._note(dask.delayed(_fold_part)(task, data.starts[i], fn, _where(data, i)), data, i)
             for i, task in zip(_nonempty(data), tasks, strict=True)
         ]
-        while len(level) > 1:  # a fixed tree in partition order: the same merges every run
-            pairs = [
-                dask.delayed(merge)(a, b) for a, b in zip(level[::2], level[1::2], strict=False)
-            ]
-            level = pairs + ([level[-1]] if len(level) % 2 else [])
-        return self.client.compute(level[0]).result()
+        with self._task_failures(dataset):
+            return self._chain(parts, merge, dataset)
+
+    def _chain(self, parts: list[Any], merge: Callable[[Any, Any], Any], dataset: str) -> Any:
+        """The partitions' states merged in partition order (:func:`chain`)."""
+        note = partial(self._ledger.note_key, dataset=dataset, label=None)
+        return chain(self.client, parts, merge, self._window, note)
 
     def _payload_tasks(self, data: Partitioned, preds: list[Any] | None, columns: list[str]):
         import dask
@@ -426,58 +444,59 @@ class DaskEngine(Engine):
         label = data.spec.label
         read = list(dict.fromkeys([*columns, *([label] if label else [])]))
         return [
-            dask.delayed(_payload)(
-                data.read(i, read),
-                None if preds is None else preds[i],
-                columns,
-                label,
-                f"dataset {data.name!r}, {data.labels[i]}",
+            self._note(
+                dask.delayed(_payload)(
+                    data.read(i, read),
+                    None if preds is None else preds[i],
+                    columns,
+                    label,
+                    _where(data, i),
+                ),
+                data,
+                i,
             )
             for i in _nonempty(data)
         ]
 
-    def _stream(self, tasks: list[Any]) -> Iterator[Any]:
-        """The results of ``tasks`` in order, with at most :attr:`prefetch` in flight; each is
-        released once handed over."""
-        window = self.prefetch or 2 * self.n_workers
-        pending: list[Any] = []
-        it = iter(tasks)
-        try:
-            for task in it:
-                pending.append(self.client.compute(task))
-                if len(pending) >= window:
-                    break
-            while pending:
-                future = pending.pop(0)
-                result = future.result()
-                future.release()
-                nxt = next(it, None)
-                if nxt is not None:
-                    pending.append(self.client.compute(nxt))
-                yield result
-        finally:
-            for future in pending:
-                future.cancel()
+    def _note(self, delayed: Any, data: Partitioned, i: int) -> Any:
+        """``delayed``, its tasks noted as reading partition ``i`` of ``data``."""
+        return self._ledger.note(delayed, data.name, data.labels[i])
 
-    def _gather(self, tasks: list[Any]) -> list[Any]:
-        return list(self._stream(tasks))
+    @contextmanager
+    def _task_failures(self, dataset: str) -> Iterator[None]:
+        """Errors of the cluster's tasks as mlgate errors: a task's own (they name their
+        partition) as they are, Dask's ``KilledWorker`` (and any other failure of the
+        cluster) as :class:`PartitionFailed` naming the partition and the worker."""
+        try:
+            yield
+        except MlgateError:
+            raise
+        except Exception as exc:
+            raise self._ledger.failure(exc, dataset) from exc
+
+    def _stream(self, tasks: list[Any], dataset: str) -> Iterator[Any]:
+        """The results of ``tasks`` (on ``dataset``) in order (:func:`stream`)."""
+        return stream(self.client, tasks, self._window, lambda: self._task_failures(dataset))
+
+    @property
+    def _window(self) -> int:
+        """Partitions in flight at once: :attr:`prefetch`, else two per worker."""
+        return self.prefetch or 2 * self.n_workers
+
+    def _gather(self, tasks: list[Any], dataset: str) -> list[Any]:
+        return list(self._stream(tasks, dataset))
 
     # -- refusals -----------------------------------------------------------------------------
     def _admit(self, data: Partitioned, scope: CheckScope | None, *, what: str) -> None:
         """Allow gathering ``what`` of ``data`` into this process, or raise CollectRefused."""
-        if data.n_rows <= self.max_collect_rows:
-            return
-        who = (
-            f"check {scope.name!r} needs {what} of it in one place"
-            if scope is not None
-            else f"reading {what} in one place (no running check declared that it folds "
-            "batches: needs_all_rows=False)"
-        )
-        raise CollectRefused(
-            f"dataset {data.name!r} has {data.n_rows:,} rows in {len(data.rows)} partitions on "
-            f"the dask engine, more than engine.max_collect_rows ({self.max_collect_rows:,}); "
-            f"{who}, so it is refused rather than gathering the rows into one process. Checks "
-            f"that fold batches run at any size: {', '.join(folding_checks()) or 'none'}. "
-            "Raise engine.max_collect_rows only if the rows fit in this machine's memory "
-            "(docs/dask.md)."
-        )
+        if data.n_rows > self.max_collect_rows:
+            raise refusal(data, scope, what, self.max_collect_rows)
+
+
+#: The most retried partitions a dataset's description lists by name (it counts them all).
+_LISTED = 20
+
+
+def _where(data: Partitioned, i: int) -> str:
+    """Partition ``i`` of ``data``, for messages."""
+    return f"dataset {data.name!r}, {data.labels[i]}"
