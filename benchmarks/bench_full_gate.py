@@ -184,8 +184,9 @@ def child_baseline(where: Path) -> dict:
     return {"seconds": seconds, "metrics": [float(m) for m in metrics]}
 
 
-def child_gate(where: Path, profile: str | None) -> dict:
-    """The gate through pytest, in this process (optionally under cProfile)."""
+def child_gate(where: Path, profile: str | None, extra: tuple[str, ...] = ()) -> dict:
+    """The gate through pytest, in this process (optionally under cProfile); ``extra``: more
+    pytest arguments (``--mlgate-scheduler …``)."""
     import pytest
 
     argv = [
@@ -202,6 +203,7 @@ def child_gate(where: Path, profile: str | None) -> dict:
         "--rootdir",
         str(where),
         str(where),
+        *extra,
     ]
     start = time.perf_counter()
     if profile:

@@ -46,7 +46,14 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_full_gate import MODELS, TRAIN_ROWS, check_seconds, make_data, make_model
+from bench_full_gate import (
+    MODELS,
+    TRAIN_ROWS,
+    check_seconds,
+    child_gate,
+    make_data,
+    make_model,
+)
 
 GATE = """\
 version: 1
@@ -112,32 +119,6 @@ def prepare(where: Path, rows: int, reference_rows: int, file_rows: int, resampl
     (where / "test_placeholder.py").write_text("")  # pytest needs a path to collect
     write_files(where / "reference", reference_rows, file_rows, seed=2)
     return write_files(where / "evaluation", rows, file_rows, seed=3)
-
-
-def child_gate(where: Path, scheduler: str | None) -> dict[str, Any]:
-    """The gate through pytest in this process; on Dask when ``scheduler`` is given."""
-    import pytest
-
-    argv = [
-        "--mlgate",
-        "--mlgate-file",
-        str(where / "mlgate.yaml"),
-        "--mlgate-report-dir",
-        str(where / "reports"),
-        "--junitxml",
-        str(where / "junit.xml"),
-        "-p",
-        "no:cacheprovider",
-        "-q",
-        "--rootdir",
-        str(where),
-        str(where),
-    ]
-    if scheduler:
-        argv += ["--mlgate-scheduler", scheduler]
-    start = time.perf_counter()
-    code = pytest.main(argv)
-    return {"seconds": time.perf_counter() - start, "exit_code": int(code)}
 
 
 def _peak_rss_mb() -> float:
@@ -219,7 +200,8 @@ def main() -> None:
     parser.add_argument("--scheduler", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        out = child_gate(Path(args.dir), args.scheduler)
+        extra = ("--mlgate-scheduler", args.scheduler) if args.scheduler else ()
+        out = child_gate(Path(args.dir), None, extra)
         usage = resource.getrusage(resource.RUSAGE_SELF)
         cpu = usage.ru_utime + usage.ru_stime
         print(json.dumps({**out, "maxrss_gb": usage.ru_maxrss * 1024 / 1e9, "cpu": cpu}))

@@ -255,6 +255,25 @@ class GateContext:
         states travel (``fn`` and ``merge`` must then be picklable)."""
         return self.engine.fold(self, model, dataset, fn, merge, columns)
 
+    def fold_classes(self, model: str, dataset: str, *, binary: bool | None = None) -> tuple:
+        """The classes every batch of a fold of ``model`` on ``dataset`` encodes labels with
+        (a batch alone cannot tell): the gate file's ``classes`` for the model, else the
+        model's own, else every label and predicted label seen (one fold of them). Raises
+        DataError when a binary task (``binary``, default: the gate's task) does not show
+        exactly two."""
+        from mlgate.core.task import Task
+        from mlgate.stats.poisson import SeenLabels
+
+        spec = self.gate.config.models.get(model)
+        seen = self.fold(model, dataset, SeenLabels.of, SeenLabels.merge)
+        return tuple(
+            seen.resolve(
+                spec.classes if spec else None,
+                binary=self.task is Task.BINARY if binary is None else binary,
+                where=f"model {model!r} on {dataset!r}",
+            )
+        )
+
     def column_names(self, dataset: str) -> list[str]:
         """The columns of ``dataset``, without gathering its rows on a distributed engine (a
         partitioned dataset's names come from its Parquet footers)."""

@@ -294,21 +294,14 @@ class PoissonFold:
 
     def encode(self, labels: Any, preds: Any) -> tuple[np.ndarray, np.ndarray]:
         """(y, output) of one batch in the fold's fixed encoding."""
-        from mlgate.core.errors import DataError
         from mlgate.stats.metrics import encode_labels
-        from mlgate.stats.scoring import output_of
+        from mlgate.stats.scoring import known_labels, output_of
 
         metric = get_metric(self.metric)
         out = output_of(preds, metric, self.model)
         if metric.needs == "values" or self.classes is None:
             return np.asarray(labels, dtype=float), np.asarray(out, dtype=float)
-        y = encode_labels(labels, self.classes)
-        if (y < 0).any():
-            unknown = sorted({repr(v) for v in np.asarray(labels, dtype=object)[y < 0]})
-            raise DataError(
-                f"dataset {self.dataset!r} has label(s) {', '.join(unknown[:5])} that model "
-                f"{self.model!r} does not know (its classes: {list(self.classes)})"
-            )
+        y = known_labels(labels, self.classes, model=self.model, dataset=self.dataset)
         if metric.needs == "labels":
             return y, encode_labels(out, self.classes)
         scores = np.asarray(out, dtype=float)

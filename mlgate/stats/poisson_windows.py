@@ -167,6 +167,15 @@ def window_masks(
     return out
 
 
+def merge_by_key(a: dict[Any, Any], b: dict[Any, Any]) -> dict[Any, Any]:
+    """The states of both, by key (sorted); a key in both holds ``a[key].merge(b[key])``."""
+    merged = dict(a)
+    for key, state in b.items():
+        mine = merged.get(key)
+        merged[key] = state if mine is None else mine.merge(state)
+    return dict(sorted(merged.items()))
+
+
 @dataclass
 class WindowedBootstraps:
     """A :class:`PoissonBootstrap` per window that has rows (by index; :data:`TRAINING` for
@@ -176,11 +185,7 @@ class WindowedBootstraps:
 
     def merge(self, other: WindowedBootstraps) -> WindowedBootstraps:
         """The windows of both; a window in both holds the rows of both (disjoint rows)."""
-        merged = dict(self.windows)
-        for index, boot in other.windows.items():
-            mine = merged.get(index)
-            merged[index] = boot if mine is None else mine.merge(boot)
-        return WindowedBootstraps(dict(sorted(merged.items())))
+        return WindowedBootstraps(merge_by_key(self.windows, other.windows))
 
 
 @dataclass(frozen=True)

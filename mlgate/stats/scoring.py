@@ -117,3 +117,39 @@ def encode(
 # -- wording ---------------------------------------------------------------------------------
 def orient(metric: MetricDef) -> str:
     return "higher is better" if metric.higher_is_better else "lower is better"
+
+
+def known_labels(labels: Any, classes: Sequence[Any], *, model: str, dataset: str) -> np.ndarray:
+    """``labels`` encoded as codes of ``classes`` (a fixed encoding, the same in every batch of
+    a fold). Raises DataError naming the labels the model does not know."""
+    y = encode_labels(labels, classes)
+    if (y < 0).any():
+        unknown = sorted({repr(v) for v in np.asarray(labels, dtype=object)[y < 0]})
+        raise DataError(
+            f"dataset {dataset!r} has label(s) {', '.join(unknown[:5])} that model "
+            f"{model!r} does not know (its classes: {list(classes)})"
+        )
+    return y
+
+
+def fixed_scores(
+    labels: Any,
+    preds: Predictions | None,
+    classes: Sequence[Any],
+    *,
+    model: str,
+    dataset: str,
+    check: str,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(class codes, scores (n, k) in the order of ``classes``) of one batch, the same for
+    every batch whatever classes it happens to hold. Raises DataError for a model without
+    scores (naming ``check``) or a label outside the classes."""
+    if preds is None or preds.scores is None:
+        raise DataError(
+            f"{check} needs class scores but model {model!r} gives only labels (no predict_proba)"
+        )
+    y = known_labels(labels, classes, model=model, dataset=dataset)
+    scores = np.asarray(preds.scores, dtype=float)
+    if preds.classes is not None:
+        scores = scores[:, encode_labels(classes, preds.classes)]
+    return y, scores

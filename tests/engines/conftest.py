@@ -3,6 +3,7 @@ and a two-worker Dask cluster on loopback (started by the tests, closed after)."
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -98,10 +99,10 @@ def _run_as_kernel():
     return run_as_kernel
 
 
-@pytest.fixture(scope="module")
-def dask_client():
+@contextmanager
+def loopback_client(*, processes: bool = False):
     """A ``distributed.Client`` on a LocalCluster of two single-threaded workers (threads of
-    this process, TCP on 127.0.0.1, no dashboard); closed after the module."""
+    this process, or worker processes), TCP on 127.0.0.1, no dashboard; closed on exit."""
     distributed = pytest.importorskip(
         "distributed", reason="the Dask engine needs mlgate[dask] (dask[dataframe], distributed)"
     )
@@ -109,7 +110,7 @@ def dask_client():
     cluster = distributed.LocalCluster(
         n_workers=2,
         threads_per_worker=1,
-        processes=False,
+        processes=processes,
         host="127.0.0.1",
         protocol="tcp",
         scheduler_port=0,
@@ -123,3 +124,15 @@ def dask_client():
     finally:
         client.close()
         cluster.close()
+
+
+@pytest.fixture(name="loopback_client", scope="session")
+def _loopback_client():
+    return loopback_client
+
+
+@pytest.fixture(scope="module")
+def dask_client():
+    """:func:`loopback_client` with worker threads, for the module."""
+    with loopback_client() as client:
+        yield client

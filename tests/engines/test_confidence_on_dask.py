@@ -18,25 +18,15 @@ from mlgate.core.engines.dask import DaskEngine
 from mlgate.core.gate import open_gate
 
 
-def _gate(folder):
-    gate = folder / "gate.yaml"
-    gate.write_text(
-        "name: g\ntask: binary\nseed: 0\nengine: dask\nmodels: {candidate: {factory: 'x:y'}}\n"
-        "datasets: {evaluation: {path: parts, label: target}}\n"
-        "stages: {s: {checks: [{check: prediction_rate, max: 0.9}]}}\n"
-    )
-    return gate
-
-
 @pytest.mark.parametrize("n_parts", [2, 7])
 def test_confidence_at_a_threshold_on_dask_is_the_in_memory_result(
-    tmp_path, n_parts, labelled, row_wise, dask_client, write_parts, run_as_kernel
+    tmp_path, n_parts, labelled, row_wise, dask_client, write_parts, write_gate, run_as_kernel
 ):
     fitted, frame = labelled
     model = row_wise(fitted, frame.columns[:5])
     write_parts(frame, tmp_path / "parts", n_parts)
     ctx = GateContext(
-        open_gate(_gate(tmp_path)),
+        open_gate(write_gate(tmp_path, "parts")),
         models={"candidate": model},
         engine=DaskEngine(dask_client, max_collect_rows=10),
     )
@@ -53,12 +43,12 @@ def test_confidence_at_a_threshold_on_dask_is_the_in_memory_result(
 
 
 def test_choosing_the_threshold_needs_every_row_and_is_refused(
-    tmp_path, labelled, dask_client, write_parts, run_as_kernel
+    tmp_path, labelled, dask_client, write_parts, write_gate, run_as_kernel
 ):
     model, frame = labelled
     write_parts(frame, tmp_path / "parts", 3)
     ctx = GateContext(
-        open_gate(_gate(tmp_path)),
+        open_gate(write_gate(tmp_path, "parts")),
         models={"candidate": model},
         engine=DaskEngine(dask_client, max_collect_rows=10),
     )

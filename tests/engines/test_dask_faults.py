@@ -32,28 +32,15 @@ from mlgate.core.runner import run_check, run_gate  # noqa: E402
 
 
 @pytest.fixture(scope="module")
-def process_client():
+def process_client(loopback_client):
     """A client of a LocalCluster of two single-threaded worker processes on loopback, whose
     scheduler gives a task up after its second worker dies."""
-    with dask.config.set(
-        {"distributed.scheduler.allowed-failures": 1, "distributed.comm.timeouts.connect": "3s"}
-    ):
-        cluster = distributed.LocalCluster(
-            n_workers=2,
-            threads_per_worker=1,
-            processes=True,
-            host="127.0.0.1",
-            protocol="tcp",
-            scheduler_port=0,
-            dashboard_address=None,
-            scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
-        )
-    client = distributed.Client(cluster)
-    try:
+    settings = {
+        "distributed.scheduler.allowed-failures": 1,
+        "distributed.comm.timeouts.connect": "3s",
+    }
+    with dask.config.set(settings), loopback_client(processes=True) as client:
         yield client
-    finally:
-        client.close()
-        cluster.close()
 
 
 def _rows_and_hits(batch):

@@ -20,16 +20,6 @@ from mlgate.core.engines.dask import DaskEngine
 from mlgate.core.gate import open_gate
 
 
-def _gate(folder):
-    gate = folder / "gate.yaml"
-    gate.write_text(
-        "name: g\ntask: binary\nseed: 0\nengine: dask\nmodels: {candidate: {factory: 'x:y'}}\n"
-        "datasets: {evaluation: {path: parts, label: target}}\n"
-        "stages: {s: {checks: [{check: prediction_rate, max: 0.9}]}}\n"
-    )
-    return gate
-
-
 def _dump(result) -> str:
     d = result.to_dict()
     d["evidence"].pop("seconds")  # wall-clock time of the search, not a result
@@ -59,14 +49,14 @@ PARAMS = [
 
 @pytest.mark.parametrize("n_parts", [3, 7])
 def test_slice_discovery_on_dask_is_the_in_memory_result(
-    tmp_path, n_parts, labelled, row_wise, dask_client, write_parts, run_as_kernel
+    tmp_path, n_parts, labelled, row_wise, dask_client, write_parts, write_gate, run_as_kernel
 ):
     fitted, _ = labelled
     frame = _frame(labelled)
     model = row_wise(fitted, frame.columns[:5])
     write_parts(frame, tmp_path / "parts", n_parts)
     ctx = GateContext(
-        open_gate(_gate(tmp_path)),
+        open_gate(write_gate(tmp_path, "parts")),
         models={"candidate": model},
         engine=DaskEngine(dask_client, max_collect_rows=10),
     )

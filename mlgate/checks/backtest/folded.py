@@ -40,13 +40,11 @@ from mlgate.checks.backtest.decay import WindowScore
 from mlgate.checks.backtest.drop import Sample
 from mlgate.checks.backtest.params import BacktestParams, cutoff_value
 from mlgate.core.context import GateContext
-from mlgate.core.task import Task
 from mlgate.core.windows import format_time
 from mlgate.stats.metrics import UndefinedMetricError
 from mlgate.stats.poisson import (
     PoissonBootstrap,
     PoissonFold,
-    SeenLabels,
     poisson_estimate,
     stream_key,
 )
@@ -118,9 +116,7 @@ def folded_scores(
         return None
     classes = None
     if metric.needs != "values":
-        spec = ctx.gate.config.models.get(p.model)
-        seen = ctx.fold(p.model, p.dataset, SeenLabels.of, SeenLabels.merge)
-        classes = seen.resolve(spec.classes if spec else None, binary=ctx.task is Task.BINARY)
+        classes = ctx.fold_classes(p.model, p.dataset)
     boot = PoissonFold(
         p.metric, len(classes or ()), classes, p.n_resamples, weight_key(ctx, p), p.model, p.dataset
     )

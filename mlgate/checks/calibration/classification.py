@@ -97,16 +97,9 @@ def run_folded(ctx: GateContext, p: Any, check_id: str) -> CheckResult:
     a partitioned dataset without gathering it. A recalibration map is fitted on every row of
     ``calibrate_on`` (gathered: a distributed engine refuses a large one)."""
     from mlgate.checks.calibration.folded import CalibrationFold, CalibrationState
-    from mlgate.core.task import Task
-    from mlgate.stats.poisson import SeenLabels, stream_key
+    from mlgate.stats.poisson import stream_key
 
-    spec = ctx.gate.config.models.get(p.model)
-    seen = ctx.fold(p.model, p.dataset, SeenLabels.of, SeenLabels.merge)
-    classes = seen.resolve(
-        spec.classes if spec else None,
-        binary=ctx.task is Task.BINARY,
-        where=f"model {p.model!r} on {p.dataset!r}",
-    )
+    classes = ctx.fold_classes(p.model, p.dataset)
     fitted: Recalibrator | None = None
     if p.recalibrate is not None:
         fit_y, fit_s, _ = scores_of(ctx, p.model, p.calibrate_on)

@@ -202,17 +202,9 @@ def run_confidence(ctx: GateContext, p: Any, check_id: str) -> CheckResult:
 def _folded(ctx: GateContext, p: Any) -> Any:
     """The :class:`~.confidence_fold.ConfidenceState` of every row (``ctx.fold``)."""
     from mlgate.checks.calibration.confidence_fold import ConfidenceFold, ConfidenceState
-    from mlgate.core.task import Task
-    from mlgate.stats.poisson import SeenLabels
 
-    spec = ctx.gate.config.models.get(p.model)
-    seen = ctx.fold(p.model, p.dataset, SeenLabels.of, SeenLabels.merge)
-    classes = seen.resolve(
-        spec.classes if spec else None,
-        binary=ctx.task is Task.BINARY,
-        where=f"model {p.model!r} on {p.dataset!r}",
-    )
-    fold = ConfidenceFold(tuple(classes), float(p.threshold), p.model, p.dataset)
+    classes = ctx.fold_classes(p.model, p.dataset)
+    fold = ConfidenceFold(classes, float(p.threshold), p.model, p.dataset)
     return ctx.fold(p.model, p.dataset, fold, ConfidenceState.merge)
 
 

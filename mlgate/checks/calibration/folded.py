@@ -29,11 +29,10 @@ from mlgate.checks.calibration.bins import (
 from mlgate.checks.calibration.brier import BrierDecomposition
 from mlgate.checks.calibration.recalibrate import Recalibrator
 from mlgate.core.context import Batch
-from mlgate.core.errors import DataError
 from mlgate.core.result import Interval
 from mlgate.stats.accumulators import UndefinedMetricError
-from mlgate.stats.metrics import encode_labels
 from mlgate.stats.poisson import poisson_weights
+from mlgate.stats.scoring import fixed_scores
 
 #: The method string of the interval.
 METHOD = "poisson-bootstrap-percentile"
@@ -299,22 +298,8 @@ class CalibrationFold:
 def encode_scores(
     batch: Batch, classes: tuple[Any, ...], model: str, dataset: str, check: str
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(class codes, scores (n, k) in the order of ``classes``) of one batch, the same for
-    every batch whatever classes it happens to hold. Raises DataError for a model without
-    scores or a label outside the classes."""
-    preds = batch.predictions
-    if preds is None or preds.scores is None:
-        raise DataError(
-            f"{check} needs class scores but model {model!r} gives only labels (no predict_proba)"
-        )
-    y = encode_labels(batch.y, classes)
-    if (y < 0).any():
-        unknown = sorted({repr(v) for v in np.asarray(batch.y, dtype=object)[y < 0]})
-        raise DataError(
-            f"dataset {dataset!r} has label(s) {', '.join(unknown[:5])} that model "
-            f"{model!r} does not know (its classes: {list(classes)})"
-        )
-    scores = np.asarray(preds.scores, dtype=float)
-    if preds.classes is not None:
-        scores = scores[:, encode_labels(classes, preds.classes)]
-    return y, scores
+    """(class codes, scores (n, k) in the order of ``classes``) of one batch
+    (:func:`mlgate.stats.scoring.fixed_scores`)."""
+    return fixed_scores(
+        batch.y, batch.predictions, classes, model=model, dataset=dataset, check=check
+    )

@@ -38,7 +38,14 @@ from mlgate.core.context import Batch, GateContext
 from mlgate.core.errors import DataError
 from mlgate.core.task import Task
 from mlgate.core.windows import format_time, time_values
-from mlgate.stats.poisson_windows import Edge, TimeSpan, TimeSpanFold, window_edges, window_masks
+from mlgate.stats.poisson_windows import (
+    Edge,
+    TimeSpan,
+    TimeSpanFold,
+    merge_by_key,
+    window_edges,
+    window_masks,
+)
 from mlgate.stats.sketches import ValueSketch
 
 __all__ = ["Span", "WindowSides", "WindowedDriftFold", "folded_windows"]
@@ -66,11 +73,7 @@ class WindowSides:
 
     def merge(self, other: WindowSides) -> WindowSides:
         """The windows of both; a window in both holds the rows of both."""
-        merged = dict(self.windows)
-        for index, state in other.windows.items():
-            mine = merged.get(index)
-            merged[index] = state if mine is None else mine.merge(state)
-        return WindowSides(dict(sorted(merged.items())))
+        return WindowSides(merge_by_key(self.windows, other.windows))
 
 
 @dataclass(frozen=True)

@@ -49,7 +49,6 @@ from mlgate.stats.evaluate import Comparison
 from mlgate.stats.metrics import get_metric
 from mlgate.stats.poisson import (
     PoissonFold,
-    SeenLabels,
     splitmix64_at,
     stream_key,
 )
@@ -412,9 +411,7 @@ def poisson_comparisons(
         ctx.engine.admit(ctx, p.dataset)  # its state would keep every distinct score
     task, classes = ctx.task, None
     if task is not Task.REGRESSION:
-        spec = ctx.gate.config.models.get(p.model)
-        seen = ctx.fold(p.model, p.dataset, SeenLabels.of, SeenLabels.merge)
-        classes = seen.resolve(spec.classes if spec else None, binary=task is Task.BINARY)
+        classes = ctx.fold_classes(p.model, p.dataset)
     key = stream_key(ctx.seed, f"baseline:{p.metric}:{p.model}:{p.dataset}")
     candidate = PairedFold(
         p.metric, len(classes or ()), classes, p.n_resamples, key, p.model, p.dataset

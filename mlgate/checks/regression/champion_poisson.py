@@ -23,10 +23,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from mlgate.core.context import GateContext
-from mlgate.core.task import Task
 from mlgate.stats.evaluate import Comparison
 from mlgate.stats.metrics import UndefinedMetricError, get_metric
-from mlgate.stats.poisson import SeenLabels, stream_key
+from mlgate.stats.poisson import stream_key
 from mlgate.stats.poisson_paired import (
     FoldEach,
     PairedFold,
@@ -48,13 +47,7 @@ def poisson_comparisons(ctx: GateContext, p: ChampionParams) -> tuple[list[Compa
     metrics = [get_metric(name) for name in p.metrics]
     classes = None
     if any(m.needs != "values" for m in metrics):
-        spec = ctx.gate.config.models.get(p.model)
-        seen = ctx.fold(p.model, p.dataset, SeenLabels.of, SeenLabels.merge)
-        classes = seen.resolve(
-            spec.classes if spec else None,
-            binary=ctx.task is Task.BINARY,
-            where=f"model {p.model!r} on {p.dataset!r}",
-        )
+        classes = ctx.fold_classes(p.model, p.dataset)
     # One key for the check: every metric and both models share the resamples.
     key = stream_key(ctx.seed, f"champion:{p.model}:{p.champion}:{p.dataset}")
     boots: dict[str, Any] = {}

@@ -40,8 +40,8 @@ from mlgate.core.evidence import Table
 from mlgate.core.result import CheckResult, Part, Status, Threshold, rounded
 from mlgate.core.task import Task
 from mlgate.stats import losses
-from mlgate.stats.metrics import encode_labels
 from mlgate.stats.poisson import SeenLabels
+from mlgate.stats.scoring import fixed_scores
 from mlgate.stats.sketches import ValueSketch
 
 #: Bounds of the classification errors (fixed-point scale of their sums): log loss is at most
@@ -66,21 +66,9 @@ class RowErrors:
             return np.abs(diff) if self.kind == "absolute" else diff**2
         if self.kind == "misclassification":
             return (np.asarray(preds.labels) != np.asarray(batch.y)).astype(float)
-        if preds.scores is None:
-            raise DataError(
-                f"{self.kind} needs class scores but model {self.model!r} gives only labels "
-                "(no predict_proba)"
-            )
-        y = encode_labels(batch.y, self.classes)
-        if (y < 0).any():
-            unknown = sorted({repr(v) for v in np.asarray(batch.y, dtype=object)[y < 0]})
-            raise DataError(
-                f"dataset {self.dataset!r} has label(s) {', '.join(unknown[:5])} that model "
-                f"{self.model!r} does not know (its classes: {list(self.classes)})"
-            )
-        scores = np.asarray(preds.scores, dtype=float)
-        if preds.classes is not None:
-            scores = scores[:, encode_labels(self.classes, preds.classes)]
+        y, scores = fixed_scores(
+            batch.y, preds, self.classes, model=self.model, dataset=self.dataset, check=self.kind
+        )
         fn = losses.log_loss_rows if self.kind == "log_loss" else losses.brier_rows
         return fn(y, scores, len(self.classes))
 

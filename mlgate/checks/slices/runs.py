@@ -104,14 +104,11 @@ def _declared(p: Any, spec: Any) -> list[Any]:
 
 def _run_slices_folded(ctx: GateContext, p: Any, check_id: str, metric: Any) -> CheckResult:
     """``interval: poisson``: one fold over the batches (mlgate.checks.slices.folded)."""
-    from mlgate.core.task import Task
-    from mlgate.stats.poisson import PoissonFold, SeenLabels, stream_key
+    from mlgate.stats.poisson import PoissonFold, stream_key
 
     classes = None
     if metric.needs != "values":
-        spec = ctx.gate.config.models.get(p.model)
-        seen = ctx.fold(p.model, p.dataset, SeenLabels.of, SeenLabels.merge)
-        classes = seen.resolve(spec.classes if spec else None, binary=ctx.task is Task.BINARY)
+        classes = ctx.fold_classes(p.model, p.dataset)
     key = stream_key(ctx.seed, f"slices:{check_id}")
     k = len(classes or ())
     encoder = PoissonFold(p.metric, k, classes, p.n_resamples, key, p.model, p.dataset)
@@ -346,11 +343,9 @@ def run_fairness(ctx: GateContext, p: Any, check_id: str) -> CheckResult:
 def _run_fairness_folded(ctx: GateContext, p: Any, check_id: str) -> CheckResult:
     """``interval: poisson``: the groups' weighted tables from one fold over the batches
     (mlgate.checks.slices.fairness_folded)."""
-    from mlgate.stats.poisson import SeenLabels, stream_key
+    from mlgate.stats.poisson import stream_key
 
-    spec = ctx.gate.config.models.get(p.model)
-    seen = ctx.fold(p.model, p.dataset, SeenLabels.of, SeenLabels.merge)
-    classes = seen.resolve(spec.classes if spec else None, binary=True)
+    classes = ctx.fold_classes(p.model, p.dataset, binary=True)
     positive = classes[-1]
     cols = list(p.sensitive or ctx.gate.config.datasets[p.dataset].sensitive)
     key = stream_key(ctx.seed, f"fairness:{check_id}")
