@@ -92,12 +92,14 @@ def test_champion_on_dask_is_the_in_memory_result(
 
 
 @pytest.mark.parametrize("n_parts", [3, 7])
+@pytest.mark.parametrize("metric", ["accuracy", "roc_auc"])
 def test_baseline_on_dask_is_the_in_memory_result(
-    tmp_path, n_parts, two_models, dask_client, write_parts, run_as_kernel
+    tmp_path, n_parts, metric, two_models, dask_client, write_parts, run_as_kernel
 ):
     on_dask, local = _contexts(tmp_path, two_models, write_parts, dask_client, n_parts)
-    folded = run_as_kernel(BASELINE, on_dask, **BASELINE_PARAMS)
-    in_memory = run_as_kernel(BASELINE, local, **BASELINE_PARAMS)
+    params = {**BASELINE_PARAMS, "metric": metric}
+    folded = run_as_kernel(BASELINE, on_dask, **params)
+    in_memory = run_as_kernel(BASELINE, local, **params)
     assert _bytes(folded) == _bytes(in_memory)
     statuses = {r["baseline"]: r["status"] for r in folded.evidence["baselines"].rows}
     assert statuses["uniform"] == statuses["prior"] == statuses["zero_rule"] == "passed"

@@ -45,7 +45,6 @@ from mlgate.core.result import CheckResult, Interval, Part, Status, Threshold, r
 from mlgate.core.task import Task
 from mlgate.stats.evaluate import Comparison, compare
 from mlgate.stats.metrics import UndefinedMetricError, get_metric
-from mlgate.stats.poisson_paired import grows_with_rows
 from mlgate.stats.scoring import check_metric, encode, seen_classes
 
 KIND = "baseline"
@@ -384,13 +383,9 @@ BASELINE = CheckType(
     "Dask at any size).",
     validate=_validate,
     default_id=_default_id,
-    # interval: poisson folds batches (baseline_folded), except for a callable baseline (it
-    # predicts every row in one call) and a ranking metric (its state keeps every score).
-    needs_all_rows=lambda p: (
-        p.interval != "poisson"
-        or any(needs_rows(s) for s in p.against)
-        or grows_with_rows(get_metric(p.metric))
-    ),
+    # interval: poisson folds batches (baseline_folded; ranking metrics on a grid of score
+    # buckets), except for a callable baseline (it predicts every row in one call).
+    needs_all_rows=lambda p: p.interval != "poisson" or any(needs_rows(s) for s in p.against),
 )
 
 #: The check as a Python function: ``baseline_check(mlgate, metric="accuracy", margin=0.02)``

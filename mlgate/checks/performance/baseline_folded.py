@@ -55,11 +55,11 @@ from mlgate.stats.poisson import (
 from mlgate.stats.poisson_paired import (
     ExactSum,
     PairedFold,
-    grows_with_rows,
     merge_each,
     merge_one,
     paired_poisson,
 )
+from mlgate.stats.rank_poisson import RANKED, RankBootstraps, RankedMetric, RankFold
 
 if TYPE_CHECKING:
     from mlgate.checks.performance.baseline import BaselineParams
@@ -279,7 +279,7 @@ class BaselineFold:
     """``fold(batch)`` → (the candidate's Poisson bootstrap, then each row baseline's), all
     with the candidate fold's key, so their resamples are paired."""
 
-    candidate: PoissonFold
+    candidate: PoissonFold | RankFold
     baselines: tuple[tuple[str, RowBaseline], ...]
 
     def __call__(self, batch: Batch) -> tuple[Any, ...]:
@@ -292,7 +292,11 @@ class BaselineFold:
         return tuple(out)
 
 
-def _renamed(fold: PoissonFold, model: str) -> PoissonFold:
+def _renamed(fold: Any, model: str) -> Any:
+    """``fold`` for another model's outputs (a ranking metric's :class:`RankFold` renames
+    its encoder)."""
+    if isinstance(fold, RankFold):
+        return replace(fold, encoder=replace(fold.encoder, model=model))
     return replace(fold, model=model)
 
 
@@ -407,15 +411,16 @@ def poisson_comparisons(
     kept it from being compared; the rows). Raises DataError when the candidate cannot be
     folded (unknown labels, no scores) and CollectRefused where rows may not be gathered."""
     metric = get_metric(p.metric)
-    if grows_with_rows(metric):
-        ctx.engine.admit(ctx, p.dataset)  # its state would keep every distinct score
     task, classes = ctx.task, None
     if task is not Task.REGRESSION:
         classes = ctx.fold_classes(p.model, p.dataset)
     key = stream_key(ctx.seed, f"baseline:{p.metric}:{p.model}:{p.dataset}")
-    candidate = PairedFold(
+    candidate: PairedFold | RankFold = PairedFold(
         p.metric, len(classes or ()), classes, p.n_resamples, key, p.model, p.dataset
     )
+    if p.metric in RANKED:  # class counts on a grid of score buckets (bounded memory)
+        k = len(classes or ())
+        candidate = RankFold(candidate, (1,) if k == 2 else tuple(range(k)))
     built, columns = folded_baselines(
         ctx,
         list(p.against),
@@ -435,15 +440,18 @@ def poisson_comparisons(
             continue
         try:
             if isinstance(b, ModelBaseline):
-                fold = replace(candidate, model=b.model)
+                fold = _renamed(candidate, b.model)
                 mine[name] = ctx.fold(b.model, p.dataset, fold, merge_one)
+            ours, theirs = boots[0], mine[name]
+            if isinstance(ours, RankBootstraps):
+                ours, theirs = RankedMetric(ours, p.metric), RankedMetric(theirs, p.metric)
             out.append(
                 (
                     name,
                     paired_poisson(
                         metric,
-                        boots[0],
-                        mine[name],
+                        ours,
+                        theirs,
                         boundary=p.margin_value,
                         level=p.confidence,
                         relative=p.relative,
