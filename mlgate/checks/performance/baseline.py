@@ -186,19 +186,7 @@ def run_baseline(ctx: GateContext, p: BaselineParams) -> CheckResult:
             parts.append(Part(name, Status.ERROR, threshold=threshold, sample_size=n))
             rows.append({"baseline": name, "status": "error", "message": str(exc)})
             continue
-        status, message = _judge(cmp, p, n)
-        parts.append(
-            Part(
-                name,
-                status,
-                value=cmp.improvement,
-                interval=cmp.interval,
-                threshold=threshold,
-                sample_size=n,
-                message=message,
-            )
-        )
-        rows.append(_row(name, cmp, status, message))
+        _judged(name, cmp, p, n, threshold, parts, rows)
     return _result(p, metric, rows, parts, fit_name)
 
 
@@ -220,20 +208,24 @@ def _run_poisson(ctx: GateContext, p: BaselineParams, metric) -> CheckResult:
             parts.append(Part(name, status, threshold=threshold, sample_size=n))
             rows.append({"baseline": name, "status": status.value, "message": str(cmp)})
             continue
-        status, message = _judge(cmp, p, cmp.n)
-        parts.append(
-            Part(
-                name,
-                status,
-                value=cmp.improvement,
-                interval=cmp.interval,
-                threshold=threshold,
-                sample_size=cmp.n,
-                message=message,
-            )
-        )
-        rows.append(_row(name, cmp, status, message))
+        _judged(name, cmp, p, cmp.n, threshold, parts, rows)
     return _result(p, metric, rows, parts, fit_name)
+
+
+def _judged(
+    name: str,
+    cmp: Comparison,
+    p: BaselineParams,
+    n: int | None,
+    threshold: Threshold,
+    parts: list[Part],
+    rows: list[dict[str, Any]],
+) -> None:
+    """Judge one baseline's comparison: its part (re-judgeable on the interval) and its row."""
+    status, message = _judge(cmp, p, n)
+    part = Part(name, status, cmp.improvement, cmp.interval, threshold, n, message)
+    parts.append(part)
+    rows.append(_row(name, cmp, status, message))
 
 
 def _relative_comparison(p: BaselineParams, metric, y, out_c, out_b, k, rng) -> Comparison:
