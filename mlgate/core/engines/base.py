@@ -145,6 +145,11 @@ class Engine(ABC):
         it: the in-memory engines load it; a distributed one reads its metadata."""
         return ctx.dataset(name)
 
+    def fingerprint(self, ctx: GateContext, name: str) -> str:
+        """:attr:`Dataset.fingerprint` of dataset ``name`` (a distributed engine hashes a
+        partitioned dataset where it lives, never gathering it)."""
+        return ctx.dataset(name).fingerprint
+
     def describe(self) -> dict[str, Any]:
         """What result.json records about the engine."""
         return {"name": self.name}

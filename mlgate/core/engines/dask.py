@@ -24,7 +24,6 @@ Needs ``mlgate[dask]`` (``dask[dataframe]`` and ``distributed``); imported lazil
 
 from __future__ import annotations
 
-import hashlib
 import weakref
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
@@ -55,12 +54,12 @@ from mlgate.core.engines.dask_parts import (
     _parquet_footers,
     _payload,
     _predict_part,
-    _row_hashes,
     connect,
     refusal,
     ship_model,
     unknown_labels,
 )
+from mlgate.core.engines.dask_records import DatasetRecords
 from mlgate.core.engines.dask_spill import SpillDir, open_spill, unspill
 from mlgate.core.engines.local import LocalEngine
 from mlgate.core.errors import MlgateError, require
@@ -82,7 +81,7 @@ def import_dask() -> tuple[Any, Any]:
     return dask, distributed
 
 
-class DaskEngine(Engine):
+class DaskEngine(DatasetRecords, Engine):
     """Runs the data path on a Dask cluster.
 
     ``client``: an existing ``distributed.Client`` (not closed by the engine); else
@@ -126,6 +125,7 @@ class DaskEngine(Engine):
         self.timeout_s = timeout_s
         self._local = LocalEngine()
         self._datasets: dict[str, Partitioned | None] = {}
+        self._fingerprints: dict[str, str] = {}
         self._models: dict[str, Any] = {}
         self._predictions: dict[tuple[str, str], list[Any]] = {}
         #: How often each (model, dataset) pair was predicted (tests: once).
@@ -261,37 +261,6 @@ class DaskEngine(Engine):
         frames = self._gather(reads, name)
         frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
         return Dataset(name=name, frame=frame, spec=data.spec)
-
-    def describe_datasets(self) -> dict[str, dict[str, Any]]:
-        """Partitioned datasets, described like in-memory ones (their fingerprint is the
-        same hash of the same content, streamed), plus their partitions."""
-        out = {}
-        retried = self._losses().retried
-        for name, data in sorted(self._datasets.items()):
-            if data is None:
-                continue
-            engine: dict[str, Any] = {"name": self.name, "partitions": len(data.rows)}
-            if retried.get(name):  # only when a lost worker's tasks were run again
-                engine["retried_partitions"] = len(retried[name])
-                engine["retried"] = retried[name][:_LISTED]
-            fingerprint = "sha256:" + self.fingerprint(data)
-            out[name] = {**data.description(), "fingerprint": fingerprint, "engine": engine}
-        return out
-
-    def fingerprint(self, data: Partitioned) -> str:
-        """The SHA-256 :attr:`Dataset.fingerprint` gives the same rows in memory: the row
-        hashes are computed on the workers and streamed into one digest in row order."""
-        h = hashlib.sha256()
-        h.update("\x1f".join(map(str, data.columns)).encode())
-        import dask
-
-        tasks = [
-            self._note(dask.delayed(_row_hashes)(data.read(i, data.columns)), data, i)
-            for i in range(len(data.rows))
-        ]
-        for chunk in self._stream(tasks, data.name):
-            h.update(chunk)
-        return h.hexdigest()
 
     # -- predictions --------------------------------------------------------------------------
     def predict(self, ctx: GateContext, model: str, dataset: str) -> Predictions:
@@ -491,10 +460,6 @@ class DaskEngine(Engine):
         """Allow gathering ``what`` of ``data`` into this process, or raise CollectRefused."""
         if data.n_rows > self.max_collect_rows:
             raise refusal(data, scope, what, self.max_collect_rows)
-
-
-#: The most retried partitions a dataset's description lists by name (it counts them all).
-_LISTED = 20
 
 
 def _where(data: Partitioned, i: int) -> str:
