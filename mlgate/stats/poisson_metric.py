@@ -28,9 +28,9 @@ from mlgate.stats.evaluate import MetricEstimate
 from mlgate.stats.metrics import get_metric
 from mlgate.stats.poisson import SeenLabels, poisson_estimate, stream_key
 from mlgate.stats.poisson_paired import PairedFold, merge_one
-from mlgate.stats.rank_poisson import RANKED, RankBootstraps, RankFold, rank_estimate
+from mlgate.stats.rank_poisson import RANKED, RankBootstraps, RankedMetric, RankFold, rank_estimate
 
-__all__ = ["Fold", "poisson_metric"]
+__all__ = ["Fold", "compared", "metric_fold", "poisson_metric"]
 
 #: ``fold(model, dataset, fn, merge)`` → ``fn`` of every batch of the model's predictions on
 #: the dataset, merged with ``merge`` (the signature of ``GateContext.fold``).
@@ -61,10 +61,37 @@ def poisson_metric(
     if get_metric(metric).needs != "values":
         seen = fold(model, dataset, SeenLabels.of, SeenLabels.merge)
         found = seen.resolve(classes or None, binary=binary)
-    k = len(found or ())
-    encoder = PairedFold(metric, k, found, n_resamples, stream_key(seed, key), model, dataset)
+    batch_fold = metric_fold(metric, found, n_resamples, stream_key(seed, key), model, dataset)
+    state = fold(model, dataset, batch_fold, merge_one)
+    if isinstance(state, RankBootstraps):
+        return rank_estimate(state, metric, level=level)
+    return poisson_estimate(state, level=level), {}
+
+
+def metric_fold(
+    metric: str,
+    classes: Sequence[Any] | None,
+    n_resamples: int,
+    key: int,
+    model: str,
+    dataset: str,
+) -> PairedFold | RankFold:
+    """The per-batch Poisson fold of ``metric``: its bootstrap (:class:`PairedFold`: exact sums
+    for a mean loss), or for a ranking metric class counts on a grid of score buckets
+    (:class:`RankFold`; bounded memory, stated error). ``classes``: the fixed encoding (ignored
+    for a metric of values). Merge the states with ``merge_one``."""
+    values = get_metric(metric).needs == "values"
+    k = 0 if values else len(classes or ())
+    encoder = PairedFold(
+        metric, k, None if values else tuple(classes or ()), n_resamples, key, model, dataset
+    )
     if metric in RANKED:
-        columns = (1,) if k == 2 else tuple(range(k))
-        boots = fold(model, dataset, RankFold(encoder, columns), RankBootstraps.merge)
-        return rank_estimate(boots, metric, level=level)
-    return poisson_estimate(fold(model, dataset, encoder, merge_one), level=level), {}
+        return RankFold(encoder, (1,) if k == 2 else tuple(range(k)))
+    return encoder
+
+
+def compared(state: Any, metric: str) -> Any:
+    """A folded state as :func:`~mlgate.stats.poisson_paired.paired_poisson` compares it: a
+    ranking metric's :class:`RankBootstraps` as its :class:`RankedMetric` (value, resamples and
+    their error bounds), any other state as it is."""
+    return RankedMetric(state, metric) if isinstance(state, RankBootstraps) else state

@@ -52,14 +52,14 @@ from mlgate.stats.poisson import (
     splitmix64_at,
     stream_key,
 )
+from mlgate.stats.poisson_metric import compared, metric_fold
 from mlgate.stats.poisson_paired import (
     ExactSum,
-    PairedFold,
     merge_each,
     merge_one,
     paired_poisson,
 )
-from mlgate.stats.rank_poisson import RANKED, RankBootstraps, RankedMetric, RankFold
+from mlgate.stats.rank_poisson import RankFold
 
 if TYPE_CHECKING:
     from mlgate.checks.performance.baseline import BaselineParams
@@ -415,12 +415,7 @@ def poisson_comparisons(
     if task is not Task.REGRESSION:
         classes = ctx.fold_classes(p.model, p.dataset)
     key = stream_key(ctx.seed, f"baseline:{p.metric}:{p.model}:{p.dataset}")
-    candidate: PairedFold | RankFold = PairedFold(
-        p.metric, len(classes or ()), classes, p.n_resamples, key, p.model, p.dataset
-    )
-    if p.metric in RANKED:  # class counts on a grid of score buckets (bounded memory)
-        k = len(classes or ())
-        candidate = RankFold(candidate, (1,) if k == 2 else tuple(range(k)))
+    candidate = metric_fold(p.metric, classes, p.n_resamples, key, p.model, p.dataset)
     built, columns = folded_baselines(
         ctx,
         list(p.against),
@@ -442,9 +437,7 @@ def poisson_comparisons(
             if isinstance(b, ModelBaseline):
                 fold = _renamed(candidate, b.model)
                 mine[name] = ctx.fold(b.model, p.dataset, fold, merge_one)
-            ours, theirs = boots[0], mine[name]
-            if isinstance(ours, RankBootstraps):
-                ours, theirs = RankedMetric(ours, p.metric), RankedMetric(theirs, p.metric)
+            ours, theirs = compared(boots[0], p.metric), compared(mine[name], p.metric)
             out.append(
                 (
                     name,

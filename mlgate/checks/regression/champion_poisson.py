@@ -26,14 +26,12 @@ from mlgate.core.context import GateContext
 from mlgate.stats.evaluate import Comparison
 from mlgate.stats.metrics import UndefinedMetricError, get_metric
 from mlgate.stats.poisson import stream_key
+from mlgate.stats.poisson_metric import compared, metric_fold
 from mlgate.stats.poisson_paired import (
     FoldEach,
-    PairedFold,
-    grows_with_rows,
     merge_each,
     paired_poisson,
 )
-from mlgate.stats.rank_poisson import RankBootstraps, RankedMetric, RankFold
 
 if TYPE_CHECKING:
     from mlgate.checks.regression.champion import ChampionParams
@@ -51,29 +49,16 @@ def poisson_comparisons(ctx: GateContext, p: ChampionParams) -> tuple[list[Compa
     # One key for the check: every metric and both models share the resamples.
     key = stream_key(ctx.seed, f"champion:{p.model}:{p.champion}:{p.dataset}")
     boots: dict[str, Any] = {}
-    k = len(classes or ())
     for model in (p.model, p.champion):
-        folds = []
-        for m in metrics:
-            fold = PairedFold(
-                m.name,
-                0 if m.needs == "values" else k,
-                None if m.needs == "values" else classes,
-                p.n_resamples,
-                key,
-                model,
-                p.dataset,
-            )
-            if grows_with_rows(m):  # ROC AUC / AP: class counts on a grid (bounded memory)
-                fold = RankFold(fold, (1,) if k == 2 else tuple(range(k)))
-            folds.append(fold)
-        boots[model] = ctx.fold(model, p.dataset, FoldEach(tuple(folds)), merge_each)
+        folds = tuple(
+            metric_fold(m.name, classes, p.n_resamples, key, model, p.dataset) for m in metrics
+        )
+        boots[model] = ctx.fold(model, p.dataset, FoldEach(folds), merge_each)
     n = boots[p.model][0].n_rows
     results: list[Comparison | str] = []
     for i, metric in enumerate(metrics):
-        cand, ref = boots[p.model][i], boots[p.champion][i]
-        if isinstance(cand, RankBootstraps):
-            cand, ref = RankedMetric(cand, metric.name), RankedMetric(ref, metric.name)
+        cand = compared(boots[p.model][i], metric.name)
+        ref = compared(boots[p.champion][i], metric.name)
         try:
             results.append(
                 paired_poisson(
